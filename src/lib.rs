@@ -1,0 +1,1 @@
+//! geultto-agg: the feed aggregator of the 글또 writing club.
