@@ -1,1 +1,5 @@
 //! geultto-agg: the feed aggregator of the 글또 writing club.
+pub mod config;
+pub mod fetch;
+pub mod parse;
+pub mod rounds;
