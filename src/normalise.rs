@@ -1,0 +1,525 @@
+//! feed-rs entries to [`Post`]s: identity key, link normalisation, dates, titles, text and length.
+//!
+//! This stage owns SPEC §4's rules for a single feed: an entry is known by the feed's own
+//! guid/atom:id when it really has one, else by its normalised link, else by a hash of title and
+//! published time — never by an id feed-rs invented. Titles lose HTML entities and control
+//! characters; the full text (where the feed carries it) gives the length used by the club's
+//! `min_chars` rule; the summary is plain text for republishing.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use ego_tree::NodeRef;
+use feed_rs::model::{Entry, Feed};
+use scraper::node::Node;
+
+use crate::fetch::stable_hash;
+use crate::parse::{is_control, ParsedFeed, GENERATED_ID_PREFIX};
+
+/// How long the plain-text summary may be, in characters.
+pub const SUMMARY_CHARS: usize = 300;
+
+/// One entry of one feed, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    /// Identity within the feed: `guid:…`, `link:…` or `hash:…`.
+    pub key: String,
+    /// Title as plain text (entities decoded, no control characters).
+    pub title: String,
+    /// The original link, absolute, as the feed gave it.
+    pub link: Option<String>,
+    /// The link normalised for matching (never published).
+    pub normalised_link: Option<String>,
+    /// `published` from the feed.
+    pub published: Option<DateTime<Utc>>,
+    /// `updated` from the feed.
+    pub updated: Option<DateTime<Utc>>,
+    /// Plain-text summary, about [`SUMMARY_CHARS`] characters.
+    pub summary: String,
+    /// The full post as HTML when the feed carries it (unsanitised: sanitised at output).
+    pub content_html: Option<String>,
+    /// Length by the club's rule, or `None` when the feed carries only a summary.
+    pub chars: Option<usize>,
+    /// What looked wrong with this entry.
+    pub warnings: Vec<String>,
+}
+
+/// Feed-level facts kept for `atom:source` and health.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedMeta {
+    /// The feed's title.
+    pub title: String,
+    /// The feed's own id (atom:id, or its URL).
+    pub id: String,
+    /// The blog's homepage.
+    pub site_link: Option<String>,
+    /// The feed's updated time.
+    pub updated: Option<DateTime<Utc>>,
+}
+
+/// Normalises every entry of a parsed feed. Later duplicates of a key are dropped with a warning.
+pub fn normalise(
+    parsed: &ParsedFeed,
+    feed_url: &str,
+    min_chars: usize,
+) -> (FeedMeta, Vec<Post>, Vec<String>) {
+    let feed = &parsed.feed;
+    let meta = FeedMeta {
+        title: clean_title(
+            feed.title
+                .as_ref()
+                .map(|t| t.content.as_str())
+                .unwrap_or(""),
+        ),
+        id: if feed.id.is_empty() || feed.id.starts_with(GENERATED_ID_PREFIX) {
+            feed_url.to_string()
+        } else {
+            clean_text(&feed.id)
+        },
+        site_link: feed
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+            .map(|l| l.href.clone()),
+        updated: feed.updated,
+    };
+    let full_description = description_is_full_text(feed);
+    let mut seen = HashSet::new();
+    let mut posts = Vec::with_capacity(feed.entries.len());
+    let mut warnings = Vec::new();
+    for entry in &feed.entries {
+        let post = normalise_entry(entry, full_description, min_chars);
+        if !seen.insert(post.key.clone()) {
+            warnings.push(format!(
+                "duplicate entry key {} (\"{}\"): kept the first",
+                post.key, post.title
+            ));
+            continue;
+        }
+        posts.push(post);
+    }
+    (meta, posts, warnings)
+}
+
+/// Tistory and Velog put the whole post in RSS `description`.
+fn description_is_full_text(feed: &Feed) -> bool {
+    let generator = feed
+        .generator
+        .as_ref()
+        .map(|g| g.content.to_ascii_lowercase())
+        .unwrap_or_default();
+    let host_is = |suffix: &str| {
+        feed.links.iter().any(|l| {
+            url::Url::parse(&l.href)
+                .ok()
+                .and_then(|u| {
+                    u.host_str()
+                        .map(|h| h == suffix || h.ends_with(&format!(".{suffix}")))
+                })
+                .unwrap_or(false)
+        })
+    };
+    generator.contains("tistory") || host_is("tistory.com") || host_is("velog.io")
+}
+
+fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> Post {
+    let mut warnings = Vec::new();
+    let title = clean_title(
+        entry
+            .title
+            .as_ref()
+            .map(|t| t.content.as_str())
+            .unwrap_or(""),
+    );
+    if title.is_empty() {
+        warnings.push("no title".to_string());
+    }
+    let link = entry_link(entry);
+    let normalised_link = link.as_deref().and_then(normalise_link);
+    let guid = (!entry.id.is_empty() && !entry.id.starts_with(GENERATED_ID_PREFIX))
+        .then(|| clean_text(&entry.id));
+    let key = match (&guid, &normalised_link) {
+        (Some(g), _) if !g.is_empty() => format!("guid:{g}"),
+        (_, Some(l)) => format!("link:{l}"),
+        _ => {
+            let published = entry.published.map(|p| p.to_rfc3339()).unwrap_or_default();
+            format!(
+                "hash:{}",
+                stable_hash(format!("{title}\u{1}{published}").as_bytes())
+            )
+        }
+    };
+    if entry.published.is_none() && entry.updated.is_none() {
+        warnings.push("no date: first_seen stands in".to_string());
+    }
+    let content = entry
+        .content
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .filter(|b| !b.trim().is_empty());
+    let description = entry
+        .summary
+        .as_ref()
+        .map(|s| s.content.clone())
+        .filter(|s| !s.trim().is_empty());
+    let content_text = content.as_deref().map(html_text);
+    let description_text = description.as_deref().map(html_text);
+    let (content_html, chars) = match (&content, &content_text) {
+        (Some(html), Some(t)) => (Some(html.clone()), Some(t.chars)),
+        _ => match (&description, &description_text) {
+            (Some(html), Some(t)) if full_description || t.chars >= min_chars => {
+                (Some(html.clone()), Some(t.chars))
+            }
+            _ => (None, None),
+        },
+    };
+    if chars.is_none() {
+        warnings.push("length-unknown: the feed carries no full text".to_string());
+    }
+    let summary_source = description_text.as_ref().or(content_text.as_ref());
+    let summary = summary_source
+        .map(|t| truncate_chars(&t.text, SUMMARY_CHARS))
+        .unwrap_or_default();
+    Post {
+        key,
+        title,
+        link,
+        normalised_link,
+        published: entry.published,
+        updated: entry.updated,
+        summary,
+        content_html,
+        chars,
+        warnings,
+    }
+}
+
+/// The entry's alternate link; a permalink guid stands in when there is none.
+fn entry_link(entry: &Entry) -> Option<String> {
+    let alternate = entry
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .or_else(|| entry.links.first())
+        .map(|l| clean_text(&l.href));
+    alternate.filter(|l| !l.is_empty()).or_else(|| {
+        let id = entry.id.trim();
+        (id.starts_with("http://") || id.starts_with("https://")).then(|| id.to_string())
+    })
+}
+
+/// Removes control characters and trims.
+pub fn clean_text(s: &str) -> String {
+    s.chars()
+        .filter(|c| !is_control(*c))
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// A title as plain text: HTML entities decoded (feeds often double-escape), tags dropped,
+/// control characters removed, whitespace collapsed.
+pub fn clean_title(s: &str) -> String {
+    // Markup in the text itself is HTML (Atom type="html", careless feeds): take its text.
+    // Otherwise only entities need decoding; an escaped `&lt;tag&gt;` is meant literally.
+    let text = if s.contains('<') && s.contains('>') {
+        html_text(s).text
+    } else {
+        html_escape::decode_html_entities(s).into_owned()
+    };
+    collapse_whitespace(&clean_text(&text))
+}
+
+fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Cuts plain text to at most `max` characters at a word boundary, adding `…` when cut.
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    let at_word = match cut.rfind(char::is_whitespace) {
+        Some(p) if p > cut.len() / 2 => &cut[..p],
+        _ => &cut,
+    };
+    format!("{}…", at_word.trim_end())
+}
+
+/// Visible text of an HTML fragment and its length by the club's rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HtmlText {
+    /// The visible text, whitespace collapsed (code included, scripts and styles not).
+    pub text: String,
+    /// Characters without whitespace and without `<pre>`/`<code>` content.
+    pub chars: usize,
+}
+
+/// Extracts the visible text of an HTML fragment (scraper/html5ever, so entities and broken markup
+/// are handled as a browser would).
+pub fn html_text(html: &str) -> HtmlText {
+    let fragment = scraper::Html::parse_fragment(html);
+    let mut text = String::new();
+    let mut chars = 0;
+    walk(fragment.tree.root(), false, &mut text, &mut chars);
+    HtmlText {
+        text: collapse_whitespace(&clean_text(&text)),
+        chars,
+    }
+}
+
+fn walk(node: NodeRef<'_, Node>, in_code: bool, text: &mut String, chars: &mut usize) {
+    for child in node.children() {
+        match child.value() {
+            Node::Text(t) => {
+                text.push_str(t);
+                if !in_code {
+                    *chars += t
+                        .chars()
+                        .filter(|c| !c.is_whitespace() && !is_control(*c))
+                        .count();
+                }
+            }
+            Node::Element(e) => {
+                let name = e.name();
+                if matches!(
+                    name,
+                    "script" | "style" | "template" | "noscript" | "head" | "title"
+                ) {
+                    continue;
+                }
+                let block = matches!(
+                    name,
+                    "p" | "div"
+                        | "br"
+                        | "li"
+                        | "pre"
+                        | "h1"
+                        | "h2"
+                        | "h3"
+                        | "h4"
+                        | "h5"
+                        | "h6"
+                        | "tr"
+                        | "blockquote"
+                        | "figure"
+                        | "figcaption"
+                        | "section"
+                        | "article"
+                        | "hr"
+                );
+                if block {
+                    text.push(' ');
+                }
+                walk(
+                    child,
+                    in_code || matches!(name, "pre" | "code"),
+                    text,
+                    chars,
+                );
+                if block {
+                    text.push(' ');
+                }
+            }
+            _ => walk(child, in_code, text, chars),
+        }
+    }
+}
+
+/// Tracking parameters dropped from links before matching.
+fn is_tracking_param(key: &str, value: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.starts_with("utm_")
+        || matches!(
+            k.as_str(),
+            "fbclid" | "gclid" | "fromrss" | "trackingcode" | "ref_src" | "mc_cid" | "mc_eid"
+        )
+        || (k == "source" && value.to_ascii_lowercase().starts_with("rss"))
+}
+
+/// Normalises a link for matching (SPEC §4): lowercase scheme and host, http → https, no `www.`,
+/// no default port, no fragment, no trailing `/`, no tracking parameters, sorted query, upper-case
+/// percent-escapes. Returns `None` for text that is not an absolute http(s) URL.
+pub fn normalise_link(link: &str) -> Option<String> {
+    let mut url = url::Url::parse(link.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str()?.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
+    let port = url.port().filter(|p| *p != 80 && *p != 443);
+    let mut pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, v)| !is_tracking_param(k, v))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.sort();
+    url.set_fragment(None);
+    url.set_query(None);
+    if !pairs.is_empty() {
+        url.query_pairs_mut().extend_pairs(pairs);
+    }
+    let path = url.path().trim_end_matches('/').to_string();
+    let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+    Some(upper_percent_escapes(&format!(
+        "https://{host}{port}{path}{query}"
+    )))
+}
+
+fn upper_percent_escapes(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && bytes[i + 1].is_ascii_hexdigit()
+            && bytes[i + 2].is_ascii_hexdigit()
+        {
+            out.push('%');
+            out.push(bytes[i + 1].to_ascii_uppercase() as char);
+            out.push(bytes[i + 2].to_ascii_uppercase() as char);
+            i += 3;
+        } else {
+            let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+/// A title normalised for cross-feed matching: lower case, letters and digits only.
+pub fn normalise_title(title: &str) -> String {
+    title
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Asia::Seoul;
+
+    #[test]
+    fn links_normalise_for_matching() {
+        let cases = [
+            (
+                "http://www.Example.COM:80/a/b/?utm_source=x&b=2&a=1#frag",
+                Some("https://example.com/a/b?a=1&b=2"),
+            ),
+            (
+                "https://medium.com/@u/post-1a2b?source=rss-abc------2",
+                Some("https://medium.com/@u/post-1a2b"),
+            ),
+            (
+                "https://blog.naver.com/dw/2236?fromRss=true&trackingCode=rss",
+                Some("https://blog.naver.com/dw/2236"),
+            ),
+            (
+                "https://velog.io/@j/%ed%95%9c",
+                Some("https://velog.io/@j/%ED%95%9C"),
+            ),
+            (
+                "https://velog.io/@j/한",
+                Some("https://velog.io/@j/%ED%95%9C"),
+            ),
+            (
+                "https://example.com:8443/x/",
+                Some("https://example.com:8443/x"),
+            ),
+            (
+                "https://example.com/?fbclid=1&gclid=2",
+                Some("https://example.com"),
+            ),
+            ("mailto:a@b.c", None),
+            ("/relative", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalise_link(input).as_deref(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn text_length_skips_whitespace_and_code() {
+        let t = html_text("<p>가나 다라</p><pre><code>let x = 1;</code></pre><p>마&amp;<code>inline</code></p><script>evil()</script>");
+        assert_eq!(t.chars, 6);
+        assert_eq!(t.text, "가나 다라 let x = 1; 마&inline");
+    }
+
+    #[test]
+    fn titles_lose_entities_tags_and_control_characters() {
+        assert_eq!(clean_title("A &hellip; B\u{8}"), "A … B");
+        assert_eq!(clean_title("R&amp;D  <b>회고</b>"), "R&D 회고");
+        assert_eq!(clean_title("&lt;script&gt; 이야기"), "<script> 이야기");
+    }
+
+    #[test]
+    fn truncation_keeps_whole_words() {
+        assert_eq!(truncate_chars("짧은 글", 300), "짧은 글");
+        assert_eq!(truncate_chars("one two three four", 12), "one two…");
+    }
+
+    fn parsed(xml: &str) -> ParsedFeed {
+        crate::parse::parse(
+            xml.as_bytes(),
+            None,
+            Some("https://blog.example/feed.xml"),
+            Seoul,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn identity_prefers_guid_then_link_then_hash_and_never_a_generated_id() {
+        let p = parsed(
+            r#"<rss version="2.0"><channel><title>t</title><link>https://blog.example/</link>
+            <item><title>a</title><guid isPermaLink="false">urn:a</guid><link>https://blog.example/a</link></item>
+            <item><title>b</title><link>https://blog.example/b/?utm_medium=rss</link></item>
+            <item><title>c</title><pubDate>Sat, 05 Oct 2024 21:30:00 +0900</pubDate></item>
+            <item><title>b again</title><link>https://blog.example/b</link></item>
+            </channel></rss>"#,
+        );
+        let (meta, posts, warnings) = normalise(&p, "https://blog.example/feed.xml", 1000);
+        assert_eq!(meta.id, "https://blog.example/feed.xml");
+        let keys: Vec<_> = posts.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys[0], "guid:urn:a");
+        assert_eq!(keys[1], "link:https://blog.example/b");
+        assert!(keys[2].starts_with("hash:"));
+        assert_eq!(posts.len(), 3);
+        assert!(warnings[0].contains("duplicate"));
+        // The hash is stable across parses.
+        let (_, again, _) = normalise(&parsed(&p_source()), "u", 1000);
+        let (_, again2, _) = normalise(&parsed(&p_source()), "u", 1000);
+        assert_eq!(again[0].key, again2[0].key);
+    }
+
+    fn p_source() -> String {
+        "<rss version=\"2.0\"><channel><title>t</title><item><title>x</title></item></channel></rss>".to_string()
+    }
+
+    #[test]
+    fn description_is_full_text_only_on_known_platforms_or_when_long() {
+        let body = "가".repeat(50);
+        let xml = |gen: &str| {
+            format!(
+                r#"<rss version="2.0"><channel><title>t</title><link>https://x.example/</link><generator>{gen}</generator>
+                <item><title>a</title><link>https://x.example/1</link><description><![CDATA[<p>{body}</p>]]></description></item></channel></rss>"#
+            )
+        };
+        let (_, tistory, _) = normalise(&parsed(&xml("TISTORY")), "u", 1000);
+        assert_eq!(tistory[0].chars, Some(50));
+        let (_, hugo, _) = normalise(&parsed(&xml("Hugo -- gohugo.io")), "u", 1000);
+        assert_eq!(hugo[0].chars, None);
+        assert!(hugo[0]
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("length-unknown")));
+        let (_, long, _) = normalise(&parsed(&xml("Hugo")), "u", 40);
+        assert_eq!(long[0].chars, Some(50));
+    }
+}
