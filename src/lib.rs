@@ -4,3 +4,4 @@ pub mod fetch;
 pub mod normalise;
 pub mod parse;
 pub mod rounds;
+pub mod store;

@@ -1,0 +1,233 @@
+//! The embedded SQLite store: what the tool has seen, across runs.
+//!
+//! One file in WAL mode with numbered migrations (`schema.rs`). Tables fall in two families:
+//! feeds and their fetch history (`feeds.rs`), and posts with the per-feed entries that point at
+//! them (`posts.rs`). Every feed's update is one `BEGIN IMMEDIATE` transaction, so a run killed at
+//! any moment leaves a consistent store and the next run carries on. Times are Unix seconds (UTC).
+//! A lock file beside the database keeps two runs from overlapping.
+
+mod feeds;
+mod posts;
+mod schema;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension};
+
+pub use feeds::{FeedHealth, FeedRow, FetchRecord, RecordOutcome};
+pub use posts::{effective_time, NewEntries, StoredPost, TagContext};
+
+/// A store failure: the database cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("store {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The schema could not be brought up to date.
+    #[error("store {path}: cannot migrate the schema: {message}. Is the file from a newer geultto-agg, or not ours?")]
+    Migration {
+        /// The database file.
+        path: PathBuf,
+        /// What the migration said.
+        message: String,
+    },
+    /// Another run holds the lock.
+    #[error("another geultto-agg run holds the lock {0}; wait for it to finish")]
+    Locked(PathBuf),
+    /// The lock file could not be created.
+    #[error("cannot create the lock file {path}: {source}")]
+    LockFile {
+        /// The lock file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Result of store operations.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The open store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating when absent) and migrates the store.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Sqlite {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(source)),
+            })?;
+        }
+        let mut conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let wrap = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(wrap)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(wrap)?;
+        schema::migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| StoreError::Migration {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// A value from the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Sets a value in the `meta` table.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Whether a fetch run has completed on this store before (SPEC §4's history rule).
+    pub fn first_run_completed(&self) -> Result<bool> {
+        Ok(self.meta("first_run_completed")?.is_some())
+    }
+
+    /// Records that a fetch run completed at `now`.
+    pub fn mark_run_completed(&self, now: i64) -> Result<()> {
+        if !self.first_run_completed()? {
+            self.set_meta("first_run_completed", &now.to_string())?;
+        }
+        self.set_meta("last_run_completed", &now.to_string())
+    }
+
+    /// `PRAGMA integrity_check` is `ok`.
+    pub fn integrity_ok(&self) -> Result<bool> {
+        let v: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(v == "ok")
+    }
+}
+
+/// An exclusive lock held for the length of a run (a `.lock` file beside the database).
+#[derive(Debug)]
+pub struct RunLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl RunLock {
+    /// Takes the lock for the store at `db_path`, or fails at once with [`StoreError::Locked`].
+    pub fn acquire(db_path: &Path) -> Result<RunLock> {
+        let mut name = db_path.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::LockFile {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StoreError::LockFile {
+                path: path.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file, path }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked(path)),
+            Err(std::fs::TryLockError::Error(source)) => Err(StoreError::LockFile { path, source }),
+        }
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/g.db");
+        let s = Store::open(&path).unwrap();
+        assert!(!s.first_run_completed().unwrap());
+        s.mark_run_completed(100).unwrap();
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        assert!(s.first_run_completed().unwrap());
+        assert!(s.integrity_ok().unwrap());
+        let mode: String = s
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_second_lock_is_refused_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("g.db");
+        let first = RunLock::acquire(&db).unwrap();
+        assert!(matches!(RunLock::acquire(&db), Err(StoreError::Locked(_))));
+        drop(first);
+        assert!(RunLock::acquire(&db).is_ok());
+    }
+}

@@ -1,0 +1,522 @@
+//! Posts and the per-feed entries that point at them: identity, dedup and history (SPEC §4).
+//!
+//! An entry is one feed's view of a post, keyed by (feed, identity key). A new entry joins an
+//! existing post of the same member when their normalised links are equal, or their normalised
+//! titles are equal with effective times within three days (cross-posting, http/https twins, an
+//! old and a new feed URL); otherwise it founds a new post whose `tag:` id is minted once and
+//! never changes. The first listed feed's view is the one a post publishes.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::feeds::FeedRow;
+use super::{Result, Store};
+use crate::fetch::stable_hash;
+use crate::normalise::{normalise_title, Post};
+
+/// Entries within this many seconds with equal normalised titles are one post.
+const TITLE_MATCH_WINDOW: i64 = 3 * 86400;
+/// A published time this far after first_seen is not trusted.
+const FUTURE_TOLERANCE: i64 = 86400;
+/// History: older than this before the fetch that brought it in.
+const HISTORY_AGE: i64 = 14 * 86400;
+/// History: a fetch adding more than this many posts to one feed is a bulk import.
+const BULK_IMPORT: usize = 10;
+
+/// What the merged feed's entry ids are minted from: `tag:{authority},{date}:{member}/{hash}`.
+#[derive(Debug, Clone)]
+pub struct TagContext {
+    /// The club site's host, e.g. `geultto.github.io`.
+    pub authority: String,
+    /// Today's local date `YYYY-MM-DD` (the day posts are first seen).
+    pub date: String,
+}
+
+/// Counts of what a recorded fetch added.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NewEntries {
+    /// New (feed, key) entries.
+    pub entries: usize,
+    /// New posts (entries that matched no existing post).
+    pub posts: usize,
+    /// Of the new posts, how many were stored as history.
+    pub history: usize,
+}
+
+/// A post as the outputs read it, with its primary feed's facts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPost {
+    /// Row id.
+    pub id: i64,
+    /// The merged feed's entry id.
+    pub atom_id: String,
+    /// Owner.
+    pub member_id: String,
+    /// Title.
+    pub title: String,
+    /// Published link (the first listed feed's).
+    pub link: Option<String>,
+    /// Published time from the feed.
+    pub published: Option<i64>,
+    /// Updated time from the feed.
+    pub updated: Option<i64>,
+    /// First seen by the tool.
+    pub first_seen: i64,
+    /// Effective time (SPEC §4).
+    pub effective: i64,
+    /// Plain-text summary.
+    pub summary: String,
+    /// Full HTML, unsanitised.
+    pub content: Option<String>,
+    /// Length by the club's rule.
+    pub chars: Option<i64>,
+    /// Stored as history (never "new").
+    pub history: bool,
+    /// The primary feed's key.
+    pub feed_url: String,
+    /// The primary feed's title.
+    pub feed_title: Option<String>,
+    /// The primary feed's id.
+    pub feed_uid: Option<String>,
+    /// The primary feed's homepage.
+    pub feed_site_link: Option<String>,
+    /// The primary feed's updated time.
+    pub feed_updated: Option<i64>,
+    /// How many feeds carry this post.
+    pub feeds: i64,
+}
+
+/// Effective time: published, else updated, else first_seen; a time more than a day after
+/// first_seen is distrusted.
+pub fn effective_time(published: Option<i64>, updated: Option<i64>, first_seen: i64) -> i64 {
+    match published.or(updated) {
+        Some(t) if t <= first_seen + FUTURE_TOLERANCE => t,
+        _ => first_seen,
+    }
+}
+
+/// Stores a feed's entries; returns what was new. Runs inside the caller's transaction.
+pub(super) fn upsert_entries(
+    tx: &Transaction<'_>,
+    feed: &FeedRow,
+    posts: &[Post],
+    rank: usize,
+    now: i64,
+    first_run_completed: bool,
+    tag: &TagContext,
+) -> rusqlite::Result<NewEntries> {
+    let mut existing =
+        tx.prepare_cached("SELECT post_id FROM entries WHERE feed_id = ?1 AND key = ?2")?;
+    let mut known = Vec::with_capacity(posts.len());
+    for post in posts {
+        known.push(
+            existing
+                .query_row(params![feed.id, post.key], |r| r.get::<_, i64>(0))
+                .optional()?,
+        );
+    }
+    drop(existing);
+    let new_count = known.iter().filter(|k| k.is_none()).count();
+    // SPEC §4: after the store's first run, a feed's first successful fetch or a bulk import
+    // brings old posts in as history.
+    let history_fetch =
+        first_run_completed && (feed.first_success.is_none() || new_count > BULK_IMPORT);
+    let rank = rank as i64;
+    let mut out = NewEntries::default();
+    for (post, known) in posts.iter().zip(known) {
+        let published = post.published.map(|t| t.timestamp());
+        let updated = post.updated.map(|t| t.timestamp());
+        let norm_title = normalise_title(&post.title);
+        match known {
+            Some(post_id) => {
+                tx.prepare_cached("UPDATE entries SET link = ?3, published = ?4, updated = ?5 WHERE feed_id = ?1 AND key = ?2")?
+                    .execute(params![feed.id, post.key, post.link, published, updated])?;
+                update_post_if_primary(tx, post_id, feed.id, rank, post, &norm_title)?;
+            }
+            None => {
+                let matched = find_match(tx, feed, post, &norm_title, now)?;
+                let post_id = match matched {
+                    Some(post_id) => {
+                        update_post_if_primary(tx, post_id, feed.id, rank, post, &norm_title)?;
+                        post_id
+                    }
+                    None => {
+                        let effective = effective_time(published, updated, now);
+                        let undated = published.is_none() && updated.is_none();
+                        let history = history_fetch && (undated || effective < now - HISTORY_AGE);
+                        let atom_id = format!(
+                            "tag:{},{}:{}/{}",
+                            tag.authority,
+                            tag.date,
+                            feed.member_id,
+                            stable_hash(format!("{}\u{1}{}", feed.url, post.key).as_bytes())
+                        );
+                        tx.prepare_cached(
+                            "INSERT INTO posts(member_id, atom_id, title, link, normalised_link, norm_title, published,
+                                updated, first_seen, effective, summary, content, chars, history, primary_feed_id, primary_rank)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                        )?
+                        .execute(params![
+                            feed.member_id,
+                            atom_id,
+                            post.title,
+                            post.link,
+                            post.normalised_link,
+                            norm_title,
+                            published,
+                            updated,
+                            now,
+                            effective,
+                            post.summary,
+                            post.content_html,
+                            post.chars.map(|c| c as i64),
+                            history,
+                            feed.id,
+                            rank,
+                        ])?;
+                        out.posts += 1;
+                        out.history += usize::from(history);
+                        tx.last_insert_rowid()
+                    }
+                };
+                tx.prepare_cached(
+                    "INSERT INTO entries(feed_id, key, post_id, first_seen, link, published, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![feed.id, post.key, post_id, now, post.link, published, updated])?;
+                out.entries += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An existing post of the same member that this new entry is another view of.
+fn find_match(
+    tx: &Transaction<'_>,
+    feed: &FeedRow,
+    post: &Post,
+    norm_title: &str,
+    now: i64,
+) -> rusqlite::Result<Option<i64>> {
+    if let Some(link) = &post.normalised_link {
+        let by_link = tx
+            .prepare_cached("SELECT id FROM posts WHERE member_id = ?1 AND normalised_link = ?2 ORDER BY id LIMIT 1")?
+            .query_row(params![feed.member_id, link], |r| r.get::<_, i64>(0))
+            .optional()?;
+        if by_link.is_some() {
+            return Ok(by_link);
+        }
+    }
+    if norm_title.is_empty() {
+        return Ok(None);
+    }
+    let effective = effective_time(
+        post.published.map(|t| t.timestamp()),
+        post.updated.map(|t| t.timestamp()),
+        now,
+    );
+    // Same title within three days, from another feed (two posts of one feed are two posts).
+    tx.prepare_cached(
+        "SELECT id FROM posts WHERE member_id = ?1 AND norm_title = ?2 AND ABS(effective - ?3) <= ?4
+           AND NOT EXISTS (SELECT 1 FROM entries WHERE entries.post_id = posts.id AND entries.feed_id = ?5)
+         ORDER BY ABS(effective - ?3), id LIMIT 1",
+    )?
+    .query_row(params![feed.member_id, norm_title, effective, TITLE_MATCH_WINDOW, feed.id], |r| r.get::<_, i64>(0))
+    .optional()
+}
+
+/// Refreshes a post's fields from this feed's view when this feed ranks first among its views.
+fn update_post_if_primary(
+    tx: &Transaction<'_>,
+    post_id: i64,
+    feed_id: i64,
+    rank: i64,
+    post: &Post,
+    norm_title: &str,
+) -> rusqlite::Result<()> {
+    let published = post.published.map(|t| t.timestamp());
+    let updated = post.updated.map(|t| t.timestamp());
+    tx.prepare_cached(
+        "UPDATE posts SET title = ?3, link = ?4, normalised_link = ?5, norm_title = ?6, published = ?7, updated = ?8,
+            effective = CASE WHEN COALESCE(?7, ?8) IS NOT NULL AND COALESCE(?7, ?8) <= first_seen + ?12
+                             THEN COALESCE(?7, ?8) ELSE first_seen END,
+            summary = ?9, content = ?10, chars = ?11, primary_feed_id = ?1, primary_rank = ?2
+         WHERE id = ?13 AND (primary_rank > ?2 OR primary_feed_id = ?1)",
+    )?
+    .execute(params![
+        feed_id,
+        rank,
+        post.title,
+        post.link,
+        post.normalised_link,
+        norm_title,
+        published,
+        updated,
+        post.summary,
+        post.content_html,
+        post.chars.map(|c| c as i64),
+        FUTURE_TOLERANCE,
+        post_id,
+    ])?;
+    Ok(())
+}
+
+const POST_COLUMNS: &str = "p.id, p.atom_id, p.member_id, p.title, p.link, p.published, p.updated, p.first_seen,
+    p.effective, p.summary, p.content, p.chars, p.history, f.url, f.title, f.feed_uid, f.site_link, f.feed_updated,
+    (SELECT COUNT(*) FROM entries e WHERE e.post_id = p.id)";
+
+fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
+    Ok(StoredPost {
+        id: r.get(0)?,
+        atom_id: r.get(1)?,
+        member_id: r.get(2)?,
+        title: r.get(3)?,
+        link: r.get(4)?,
+        published: r.get(5)?,
+        updated: r.get(6)?,
+        first_seen: r.get(7)?,
+        effective: r.get(8)?,
+        summary: r.get(9)?,
+        content: r.get(10)?,
+        chars: r.get(11)?,
+        history: r.get(12)?,
+        feed_url: r.get(13)?,
+        feed_title: r.get(14)?,
+        feed_uid: r.get(15)?,
+        feed_site_link: r.get(16)?,
+        feed_updated: r.get(17)?,
+        feeds: r.get(18)?,
+    })
+}
+
+impl Store {
+    /// The newest non-history posts, newest effective time first, ties by id.
+    pub fn recent_posts(&self, limit: usize) -> Result<Vec<StoredPost>> {
+        let sql = format!(
+            "SELECT {POST_COLUMNS} FROM posts p JOIN feeds f ON f.id = p.primary_feed_id
+             WHERE p.history = 0 ORDER BY p.effective DESC, p.atom_id DESC LIMIT ?1"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([limit as i64], post_from_row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every post, history included, oldest first.
+    pub fn all_posts(&self) -> Result<Vec<StoredPost>> {
+        let sql = format!(
+            "SELECT {POST_COLUMNS} FROM posts p JOIN feeds f ON f.id = p.primary_feed_id
+             ORDER BY p.effective, p.atom_id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], post_from_row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Row counts of (posts, entries, fetch_log).
+    pub fn counts(&self) -> Result<(i64, i64, i64)> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM posts), (SELECT COUNT(*) FROM entries), (SELECT COUNT(*) FROM fetch_log)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::FetchRecord;
+    use super::*;
+    use crate::normalise::FeedMeta;
+    use chrono::{TimeZone, Utc};
+
+    const DAY: i64 = 86400;
+
+    fn post(key: &str, title: &str, link: &str, published: Option<i64>) -> Post {
+        Post {
+            key: key.to_string(),
+            title: title.to_string(),
+            link: Some(link.to_string()),
+            normalised_link: crate::normalise::normalise_link(link),
+            published: published.map(|t| Utc.timestamp_opt(t, 0).unwrap()),
+            updated: None,
+            summary: "요약".to_string(),
+            content_html: None,
+            chars: None,
+            warnings: vec![],
+        }
+    }
+
+    fn tag() -> TagContext {
+        TagContext {
+            authority: "geultto.github.io".into(),
+            date: "2024-10-20".into(),
+        }
+    }
+
+    fn record(
+        store: &mut Store,
+        feed: &FeedRow,
+        posts: &[Post],
+        rank: usize,
+        now: i64,
+    ) -> NewEntries {
+        let meta = FeedMeta::default();
+        let tag = tag();
+        let rec = FetchRecord::Fetched {
+            final_url: &feed.url,
+            http_status: 200,
+            etag: None,
+            last_modified: None,
+            body_hash: "h",
+            permanent_redirect: None,
+            meta: &meta,
+            posts,
+            rank,
+            tag: &tag,
+        };
+        store.record(feed, &rec, now).unwrap()
+    }
+
+    fn setup() -> (tempfile::TempDir, Store, Vec<FeedRow>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("g.db")).unwrap();
+        let rows = store
+            .sync_feeds(&[
+                ("sungmin".into(), "https://sungmin.tistory.com/rss".into()),
+                ("sungmin".into(), "https://v2.velog.io/rss/sungmin".into()),
+            ])
+            .unwrap();
+        (dir, store, rows)
+    }
+
+    #[test]
+    fn cross_posts_are_one_post_published_with_the_first_feeds_link() {
+        let (_d, mut store, feeds) = setup();
+        let now = 1_730_000_000;
+        // The second-listed feed is seen first.
+        let velog = [post(
+            "guid:v1",
+            "쿠버네티스 입문!",
+            "https://velog.io/@sungmin/k8s",
+            Some(now - DAY),
+        )];
+        assert_eq!(record(&mut store, &feeds[1], &velog, 1, now).posts, 1);
+        let tistory = [
+            post(
+                "guid:t1",
+                "쿠버네티스 입문",
+                "https://sungmin.tistory.com/7",
+                Some(now - 2 * DAY),
+            ),
+            post(
+                "guid:t2",
+                "다른 글",
+                "http://sungmin.tistory.com/8/",
+                Some(now),
+            ),
+        ];
+        let added = record(&mut store, &feeds[0], &tistory, 0, now + 60);
+        assert_eq!((added.entries, added.posts), (2, 1));
+        let posts = store.all_posts().unwrap();
+        assert_eq!(posts.len(), 2);
+        let k8s = posts.iter().find(|p| p.title == "쿠버네티스 입문").unwrap();
+        assert_eq!(k8s.link.as_deref(), Some("https://sungmin.tistory.com/7"));
+        assert_eq!(k8s.feeds, 2);
+        // An https twin of an existing link is the same post too.
+        let twin = [post(
+            "guid:t3",
+            "다른 글 (수정)",
+            "https://sungmin.tistory.com/8",
+            Some(now),
+        )];
+        assert_eq!(record(&mut store, &feeds[1], &twin, 1, now + 120).posts, 0);
+    }
+
+    #[test]
+    fn rerun_adds_nothing_and_keeps_ids() {
+        let (_d, mut store, feeds) = setup();
+        let now = 1_730_000_000;
+        let posts = [post(
+            "guid:a",
+            "가",
+            "https://sungmin.tistory.com/1",
+            Some(now - DAY),
+        )];
+        record(&mut store, &feeds[0], &posts, 0, now);
+        let before = store.all_posts().unwrap();
+        let again = record(&mut store, &feeds[0], &posts, 0, now + 3600);
+        assert_eq!(again, NewEntries::default());
+        let after = store.all_posts().unwrap();
+        assert_eq!(before, after);
+        // A title edit keeps the id.
+        let edited = [post(
+            "guid:a",
+            "가 (고침)",
+            "https://sungmin.tistory.com/1",
+            Some(now - DAY),
+        )];
+        record(&mut store, &feeds[0], &edited, 0, now + 7200);
+        let edited_posts = store.all_posts().unwrap();
+        assert_eq!(edited_posts[0].atom_id, before[0].atom_id);
+        assert_eq!(edited_posts[0].title, "가 (고침)");
+        assert_eq!(edited_posts[0].first_seen, now);
+    }
+
+    #[test]
+    fn a_new_feed_after_the_first_run_brings_old_posts_in_as_history() {
+        let (_d, mut store, feeds) = setup();
+        let now = 1_730_000_000;
+        store.mark_run_completed(now - 3600).unwrap();
+        let old: Vec<Post> = (0..60)
+            .map(|i| {
+                post(
+                    &format!("guid:{i}"),
+                    &format!("옛 글 {i}"),
+                    &format!("https://sungmin.tistory.com/{i}"),
+                    Some(now - (20 + i) * DAY),
+                )
+            })
+            .chain([post(
+                "guid:new",
+                "새 글",
+                "https://sungmin.tistory.com/new",
+                Some(now - DAY),
+            )])
+            .collect();
+        let added = record(&mut store, &feeds[0], &old, 0, now);
+        assert_eq!((added.posts, added.history), (61, 60));
+        let recent = store.recent_posts(100).unwrap();
+        assert_eq!(recent.len(), 1);
+        assert_eq!(recent[0].title, "새 글");
+    }
+
+    #[test]
+    fn on_the_very_first_run_everything_is_eligible() {
+        let (_d, mut store, feeds) = setup();
+        let now = 1_730_000_000;
+        let old = [post(
+            "guid:old",
+            "옛 글",
+            "https://sungmin.tistory.com/1",
+            Some(now - 90 * DAY),
+        )];
+        assert_eq!(record(&mut store, &feeds[0], &old, 0, now).history, 0);
+        assert_eq!(store.recent_posts(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_future_published_date_is_distrusted() {
+        assert_eq!(effective_time(Some(100 + 2 * DAY), None, 100), 100);
+        assert_eq!(
+            effective_time(Some(100 + DAY / 2), None, 100),
+            100 + DAY / 2
+        );
+        assert_eq!(effective_time(None, Some(50), 100), 50);
+        assert_eq!(effective_time(None, None, 100), 100);
+    }
+}

@@ -1,0 +1,94 @@
+//! Numbered schema migrations. Append new ones; never edit one that has shipped.
+
+use rusqlite_migration::{Migrations, M};
+
+/// All migrations, in order.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE feeds (
+    id                   INTEGER PRIMARY KEY,
+    url                  TEXT NOT NULL UNIQUE,
+    member_id            TEXT NOT NULL,
+    title                TEXT,
+    feed_uid             TEXT,
+    site_link            TEXT,
+    feed_updated         INTEGER,
+    etag                 TEXT,
+    last_modified        TEXT,
+    body_hash            TEXT,
+    final_url            TEXT,
+    last_attempt         INTEGER,
+    last_success         INTEGER,
+    first_success        INTEGER,
+    http_status          INTEGER,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_error           TEXT,
+    moved_to             TEXT,
+    permanent_redirects  INTEGER NOT NULL DEFAULT 0,
+    next_attempt         INTEGER,
+    items                INTEGER NOT NULL DEFAULT 0,
+    last_post            INTEGER
+);
+
+CREATE TABLE posts (
+    id              INTEGER PRIMARY KEY,
+    member_id       TEXT NOT NULL,
+    atom_id         TEXT NOT NULL UNIQUE,
+    title           TEXT NOT NULL,
+    link            TEXT,
+    normalised_link TEXT,
+    norm_title      TEXT NOT NULL,
+    published       INTEGER,
+    updated         INTEGER,
+    first_seen      INTEGER NOT NULL,
+    effective       INTEGER NOT NULL,
+    summary         TEXT NOT NULL,
+    content         TEXT,
+    chars           INTEGER,
+    history         INTEGER NOT NULL DEFAULT 0,
+    primary_feed_id INTEGER NOT NULL REFERENCES feeds(id),
+    primary_rank    INTEGER NOT NULL
+);
+CREATE INDEX posts_by_link ON posts(member_id, normalised_link);
+CREATE INDEX posts_by_title ON posts(member_id, norm_title);
+CREATE INDEX posts_by_time ON posts(history, effective);
+
+CREATE TABLE entries (
+    feed_id    INTEGER NOT NULL REFERENCES feeds(id),
+    key        TEXT NOT NULL,
+    post_id    INTEGER NOT NULL REFERENCES posts(id),
+    first_seen INTEGER NOT NULL,
+    link       TEXT,
+    published  INTEGER,
+    updated    INTEGER,
+    PRIMARY KEY (feed_id, key)
+) WITHOUT ROWID;
+CREATE INDEX entries_by_post ON entries(post_id);
+
+CREATE TABLE fetch_log (
+    id          INTEGER PRIMARY KEY,
+    feed_id     INTEGER NOT NULL REFERENCES feeds(id),
+    at          INTEGER NOT NULL,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('fetched', 'not_modified', 'failed')),
+    http_status INTEGER,
+    error       TEXT,
+    new_entries INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX fetch_log_by_feed ON fetch_log(feed_id, at);
+"#,
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        assert!(super::migrations().validate().is_ok());
+    }
+}
