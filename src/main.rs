@@ -1,2 +1,281 @@
-//! Binary entry point.
-fn main() {}
+//! The `geultto-agg` binary: parse arguments, set up logging, run a command, map the result to
+//! an exit code (0 done, 1 fatal, 2 feed failures with `--fail-on-feed-errors`, 3 locked).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use geultto_agg::cli::{Cli, Command, FetchArgs, InspectArgs, TextOrJson};
+use geultto_agg::config::Config;
+use geultto_agg::pipeline::{self, FeedStatus, Inspection, RunSummary};
+use geultto_agg::store::{RunLock, Store, StoreError};
+use geultto_agg::{clock, parse};
+
+/// A fatal error and the exit code it maps to.
+struct Fatal {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Fatal {
+    fn from(e: E) -> Self {
+        Fatal {
+            code: 1,
+            error: e.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = if cli.quiet {
+        "error"
+    } else if cli.verbose {
+        "info"
+    } else {
+        "warn"
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GEULTTO_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(format!("warn,geultto_agg={level}"))
+            }),
+        )
+        .with_target(false)
+        .without_time()
+        .init();
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(Fatal { code, error }) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<u8, Fatal> {
+    let now = match &cli.now {
+        Some(text) => Some(clock::parse_now(text).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let now = clock::now(now);
+    let config = Config::load(&cli.config)?;
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")
+    };
+    match &cli.command {
+        Command::Fetch(args) => {
+            let _lock = lock(&config)?;
+            let mut store = Store::open(&config.storage_path)?;
+            let summary = runtime()?.block_on(fetch(cli, &config, &mut store, now, args))?;
+            print_summary(cli, &summary);
+            let failed = summary.count(&FeedStatus::Failed);
+            Ok(if args.fail_on_feed_errors && failed > 0 {
+                2
+            } else {
+                0
+            })
+        }
+        Command::Build => {
+            let _lock = lock(&config)?;
+            let store = Store::open(&config.storage_path)?;
+            let written = pipeline::build(&config, &store, now)?;
+            if !cli.quiet {
+                for path in written {
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+            Ok(0)
+        }
+        Command::Inspect(args) => inspect(&config, args, runtime()?),
+        Command::Check => {
+            let feeds: usize = config.members.iter().map(|m| m.feeds.len()).sum();
+            println!(
+                "{}: ok — {} members, {} feeds, {} rounds",
+                cli.config.display(),
+                config.members.len(),
+                feeds,
+                config.rounds.due.len()
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn lock(config: &Config) -> Result<RunLock, Fatal> {
+    RunLock::acquire(&config.storage_path).map_err(|e| Fatal {
+        code: if matches!(e, StoreError::Locked(_)) {
+            3
+        } else {
+            1
+        },
+        error: e.into(),
+    })
+}
+
+async fn fetch(
+    cli: &Cli,
+    config: &Config,
+    store: &mut Store,
+    now: chrono::DateTime<chrono::Utc>,
+    args: &FetchArgs,
+) -> Result<RunSummary, Fatal> {
+    let bar = (!cli.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} feeds {wide_bar} {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let verbose = cli.verbose;
+    let summary = pipeline::fetch(
+        config,
+        store,
+        now,
+        &args.members,
+        args.no_output,
+        |report, done, total| {
+            if let Some(bar) = &bar {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            }
+            if verbose {
+                let line = feed_line(report);
+                match &bar {
+                    Some(bar) => bar.println(line),
+                    None => eprintln!("{line}"),
+                }
+            }
+        },
+    )
+    .await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(summary)
+}
+
+fn feed_line(r: &pipeline::FeedReport) -> String {
+    let what = match r.status {
+        FeedStatus::Fetched => format!("ok, {} new, {} history", r.new_posts, r.history),
+        FeedStatus::NotModified => "not modified".to_string(),
+        FeedStatus::Failed => format!("FAILED: {}", r.error.as_deref().unwrap_or("")),
+        FeedStatus::Paused => format!("paused: {}", r.error.as_deref().unwrap_or("")),
+    };
+    let repairs = if r.repairs.is_empty() {
+        String::new()
+    } else {
+        format!(" (repaired: {})", r.repairs.join("; "))
+    };
+    format!(
+        "  {:<12} {} — {what}{repairs} [{} ms]",
+        r.member,
+        r.url,
+        r.elapsed.as_millis()
+    )
+}
+
+fn print_summary(cli: &Cli, s: &RunSummary) {
+    if cli.quiet {
+        return;
+    }
+    eprintln!(
+        "{} feeds: {} ok, {} not modified, {} failed, {} paused; {} new posts",
+        s.feeds.len(),
+        s.count(&FeedStatus::Fetched),
+        s.count(&FeedStatus::NotModified),
+        s.count(&FeedStatus::Failed),
+        s.count(&FeedStatus::Paused),
+        s.new_posts()
+    );
+    let history: usize = s.feeds.iter().map(|f| f.history).sum();
+    if history > 0 {
+        eprintln!(
+            "{history} older posts recorded as history (judged for rounds, not announced as new)"
+        );
+    }
+    if !cli.verbose {
+        let failed: Vec<_> = s
+            .feeds
+            .iter()
+            .filter(|f| f.status == FeedStatus::Failed)
+            .collect();
+        for f in failed.iter().take(15) {
+            eprintln!("{}", feed_line(f));
+        }
+        if failed.len() > 15 {
+            eprintln!(
+                "  … and {} more failed feeds (-v lists all)",
+                failed.len() - 15
+            );
+        }
+    }
+    for m in &s.skipped_members {
+        eprintln!("  {m}: no feed listed (only `blog`); add its feed URL to `feeds`");
+    }
+    for path in &s.outputs {
+        eprintln!("wrote {}", path.display());
+    }
+}
+
+fn inspect(
+    config: &Config,
+    args: &InspectArgs,
+    runtime: tokio::runtime::Runtime,
+) -> Result<u8, Fatal> {
+    let report: Inspection = runtime.block_on(pipeline::inspect(config, &args.target))?;
+    if args.json || args.format == TextOrJson::Json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(0);
+    }
+    println!("source:   {}", report.source);
+    println!("final:    {}", report.final_url);
+    println!("title:    {}", report.title);
+    println!(
+        "format:   {}   encoding: {}",
+        report.format, report.encoding
+    );
+    if report.repairs.is_empty() {
+        println!("repairs:  none");
+    } else {
+        println!("repairs:  {}", report.repairs.join("; "));
+    }
+    for w in &report.warnings {
+        println!("warning:  {w}");
+    }
+    println!("entries:  {}", report.entries.len());
+    for e in &report.entries {
+        println!();
+        println!("  {}", e.title);
+        println!("    key:        {}", e.key);
+        println!("    link:       {}", e.link.as_deref().unwrap_or("-"));
+        println!(
+            "    normalised: {}",
+            e.normalised_link.as_deref().unwrap_or("-")
+        );
+        println!(
+            "    published:  {}   updated: {}",
+            e.published.as_deref().unwrap_or("-"),
+            e.updated.as_deref().unwrap_or("-")
+        );
+        println!(
+            "    chars:      {}",
+            e.chars
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "unknown".into())
+        );
+        for w in &e.warnings {
+            println!("    warning:    {w}");
+        }
+    }
+    let _ = parse::Format::Atom;
+    Ok(0)
+}

@@ -148,7 +148,7 @@ pub(super) fn upsert_entries(
                             tag.authority,
                             tag.date,
                             feed.member_id,
-                            stable_hash(format!("{}\u{1}{}", feed.url, post.key).as_bytes())
+                            &stable_hash(format!("{}\u{1}{}", feed.url, post.key).as_bytes())[..16]
                         );
                         tx.prepare_cached(
                             "INSERT INTO posts(member_id, atom_id, title, link, normalised_link, norm_title, published,
@@ -289,15 +289,17 @@ fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
 }
 
 impl Store {
-    /// The newest non-history posts, newest effective time first, ties by id.
-    pub fn recent_posts(&self, limit: usize) -> Result<Vec<StoredPost>> {
+    /// The newest non-history posts of the given members, newest effective time first, ties by id.
+    pub fn recent_posts(&self, limit: usize, members: &[&str]) -> Result<Vec<StoredPost>> {
         let sql = format!(
             "SELECT {POST_COLUMNS} FROM posts p JOIN feeds f ON f.id = p.primary_feed_id
-             WHERE p.history = 0 ORDER BY p.effective DESC, p.atom_id DESC LIMIT ?1"
+             WHERE p.history = 0 AND p.member_id IN (SELECT value FROM json_each(?2))
+             ORDER BY p.effective DESC, p.atom_id DESC LIMIT ?1"
         );
+        let members = serde_json::to_string(members).unwrap_or_else(|_| "[]".to_string());
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([limit as i64], post_from_row)
+            .query_map(rusqlite::params![limit as i64, members], post_from_row)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))
@@ -490,7 +492,7 @@ mod tests {
             .collect();
         let added = record(&mut store, &feeds[0], &old, 0, now);
         assert_eq!((added.posts, added.history), (61, 60));
-        let recent = store.recent_posts(100).unwrap();
+        let recent = store.recent_posts(100, &["sungmin"]).unwrap();
         assert_eq!(recent.len(), 1);
         assert_eq!(recent[0].title, "새 글");
     }
@@ -506,7 +508,7 @@ mod tests {
             Some(now - 90 * DAY),
         )];
         assert_eq!(record(&mut store, &feeds[0], &old, 0, now).history, 0);
-        assert_eq!(store.recent_posts(10).unwrap().len(), 1);
+        assert_eq!(store.recent_posts(10, &["sungmin"]).unwrap().len(), 1);
     }
 
     #[test]

@@ -1,0 +1,81 @@
+//! The command line (SPEC §2): clap definitions only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Feed aggregator of the 글또 writing club: polls member blogs, judges rounds, publishes a merged
+/// Atom feed.
+#[derive(Debug, Parser)]
+#[command(name = "geultto-agg", version, about)]
+pub struct Cli {
+    /// The roster and settings.
+    #[arg(
+        short = 'c',
+        long = "config",
+        global = true,
+        default_value = "feeds.toml"
+    )]
+    pub config: PathBuf,
+    /// Replace the wall clock everywhere (RFC 3339), e.g. 2024-11-20T12:00:00+09:00.
+    #[arg(long, global = true, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// More detail on stderr (per-feed lines).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Poll feeds, update the store, then write every output (as `build`).
+    Fetch(FetchArgs),
+    /// Write the outputs from the store, no network.
+    Build,
+    /// Fetch or read one feed and show what the tool sees.
+    Inspect(InspectArgs),
+    /// Validate the config offline.
+    Check,
+}
+
+/// `fetch` options.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Poll only this member's feeds (repeatable).
+    #[arg(long = "member", value_name = "ID")]
+    pub members: Vec<String>,
+    /// Update the store but write no output files.
+    #[arg(long)]
+    pub no_output: bool,
+    /// Exit 2 when any feed failed this run.
+    #[arg(long)]
+    pub fail_on_feed_errors: bool,
+}
+
+/// Output formats of `inspect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextOrJson {
+    /// For people.
+    Text,
+    /// For scripts.
+    Json,
+}
+
+/// `inspect` options.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A feed URL or a local file.
+    pub target: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextOrJson,
+    /// Shorthand for --format json.
+    #[arg(long)]
+    pub json: bool,
+}

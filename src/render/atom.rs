@@ -1,0 +1,298 @@
+//! The merged Atom 1.0 feed (`atom.xml`, SPEC §7, RFC 4287).
+//!
+//! One entry per non-history post, newest effective time first (ties by id), at most
+//! `[output] entries`. Each entry carries its stable `tag:` id, the member as author (name and
+//! blog), the original post as `rel="alternate"`, the team as category, published/updated, a
+//! plain-text summary, optionally the sanitised full text as `type="html"`, and an `atom:source`
+//! naming the member's feed. The feed's own `updated` is its newest entry's, so an unchanged store
+//! renders byte-identical XML.
+
+use atom_syndication::{
+    Category, Content, Entry, Feed, Generator, Link, Person, Source, Text, WriteConfig,
+};
+use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use super::{sanitise_html, RenderError};
+use crate::config::{Config, ContentMode};
+use crate::normalise::clean_text;
+use crate::store::StoredPost;
+
+/// Renders atom.xml from the given posts (already newest first and limited).
+pub fn render(
+    config: &Config,
+    posts: &[StoredPost],
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, RenderError> {
+    let tz = config.club.timezone;
+    let mut entries: Vec<Entry> = posts.iter().filter_map(|p| entry(config, p, now)).collect();
+    make_updated_unique(&mut entries);
+    let updated = entries
+        .iter()
+        .map(|e| e.updated)
+        .max()
+        .unwrap_or_else(|| local(tz, start_instant(config)));
+    let feed_url = config.output.feed_url.to_string();
+    let club_url = config.club.url.to_string();
+    let feed = Feed {
+        title: Text::plain(clean_text(&config.club.name)),
+        id: feed_url.clone(),
+        updated,
+        authors: vec![Person {
+            name: clean_text(&config.club.name),
+            email: None,
+            uri: Some(club_url.clone()),
+            ..Default::default()
+        }],
+        links: vec![
+            Link {
+                href: feed_url,
+                rel: "self".to_string(),
+                mime_type: Some("application/atom+xml".to_string()),
+                ..Default::default()
+            },
+            Link {
+                href: club_url,
+                rel: "alternate".to_string(),
+                mime_type: Some("text/html".to_string()),
+                ..Default::default()
+            },
+        ],
+        generator: Some(Generator {
+            value: "geultto-agg".to_string(),
+            uri: None,
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        }),
+        subtitle: Some(Text::plain(format!(
+            "{} 멤버들의 새 글",
+            clean_text(&config.club.name)
+        ))),
+        lang: Some("ko".to_string()),
+        entries,
+        ..Default::default()
+    };
+    let mut out = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n".to_vec();
+    let config = WriteConfig {
+        write_document_declaration: false,
+        indent_size: Some(2),
+    };
+    out = feed
+        .write_with_config(out, config)
+        .map_err(|e| RenderError::Atom(e.to_string()))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Readers and the W3C validator flag two entries with the same `updated`: a later entry in
+/// feed order that collides is moved back by whole seconds until its value is unique.
+fn make_updated_unique(entries: &mut [Entry]) {
+    let mut used = std::collections::HashSet::new();
+    for e in entries.iter_mut() {
+        while !used.insert(e.updated) {
+            e.updated -= chrono::Duration::seconds(1);
+        }
+    }
+}
+
+/// Dates readers find plausible: not before 1990, not after `now`.
+fn plausible(t: i64, now: DateTime<Utc>) -> i64 {
+    t.clamp(PLAUSIBLE_FROM, now.timestamp().max(PLAUSIBLE_FROM))
+}
+
+/// 1990-01-01T00:00:00Z.
+const PLAUSIBLE_FROM: i64 = 631_152_000;
+
+/// Text safe for any XML reader: no control characters, no U+FFFD left by bad bytes.
+fn xml_text(s: &str) -> String {
+    clean_text(s).replace('\u{fffd}', "")
+}
+
+/// A link in canonical ASCII form (non-ASCII percent-encoded, escapes upper-case).
+fn ascii_link(s: &str) -> Option<String> {
+    web_url(s).map(|u| {
+        let mut out = String::with_capacity(u.len());
+        let mut chars = u.chars().peekable();
+        while let Some(c) = chars.next() {
+            out.push(c);
+            if c == '%' {
+                for _ in 0..2 {
+                    if let Some(h) = chars.next_if(|h| h.is_ascii_hexdigit()) {
+                        out.push(h.to_ascii_uppercase());
+                    }
+                }
+            }
+        }
+        out
+    })
+}
+
+fn local(tz: Tz, t: i64) -> DateTime<FixedOffset> {
+    let utc = Utc.timestamp_opt(t, 0).single().unwrap_or_default();
+    utc.with_timezone(&tz).fixed_offset()
+}
+
+/// The cohort's start at local midnight: the `updated` of a feed with no entries yet.
+fn start_instant(config: &Config) -> i64 {
+    config
+        .club
+        .timezone
+        .from_local_datetime(&config.rounds.start.and_time(NaiveTime::MIN))
+        .earliest()
+        .map(|d| d.timestamp())
+        .unwrap_or(0)
+}
+
+/// An absolute http(s) URL, or `None`.
+fn web_url(s: &str) -> Option<String> {
+    url::Url::parse(s)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .map(|u| u.to_string())
+}
+
+fn entry(config: &Config, post: &StoredPost, now: DateTime<Utc>) -> Option<Entry> {
+    let member = config.member(&post.member_id)?;
+    let tz = config.club.timezone;
+    let blog = member
+        .blog
+        .as_ref()
+        .and_then(|b| ascii_link(b.as_str()))
+        .or_else(|| post.feed_site_link.as_deref().and_then(ascii_link));
+    let link = post
+        .link
+        .as_deref()
+        .and_then(ascii_link)
+        .or_else(|| blog.clone())
+        .unwrap_or_else(|| config.club.url.to_string());
+    let effective = plausible(post.effective, now);
+    let published = local(tz, effective);
+    let updated_t = post
+        .updated
+        .filter(|u| *u > effective && *u <= post.first_seen.max(effective) + 86400)
+        .map(|u| plausible(u, now))
+        .unwrap_or(effective);
+    let updated = local(tz, updated_t);
+    let title = xml_text(&post.title);
+    let title = if title.is_empty() {
+        "(제목 없음)".to_string()
+    } else {
+        title
+    };
+    // An entry needs a summary or content: the title stands in for an empty summary.
+    let summary = Some(xml_text(&post.summary))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| title.clone());
+    let content = match (config.output.content, &post.content) {
+        (ContentMode::Full, Some(html)) => Some(Content {
+            value: Some(xml_text(&sanitise_html(html, Some(&link)))),
+            content_type: Some("html".to_string()),
+            ..Default::default()
+        }),
+        _ => None,
+    };
+    let source = source(config, post, blog.as_deref(), updated, now);
+    Some(Entry {
+        title: Text::plain(title),
+        id: post.atom_id.clone(),
+        updated,
+        authors: vec![Person {
+            name: clean_text(&member.name),
+            email: None,
+            uri: blog,
+            ..Default::default()
+        }],
+        categories: (!member.team.trim().is_empty())
+            .then(|| Category {
+                term: clean_text(&member.team),
+                scheme: None,
+                label: None,
+            })
+            .into_iter()
+            .collect(),
+        links: vec![Link {
+            href: link,
+            rel: "alternate".to_string(),
+            mime_type: Some("text/html".to_string()),
+            ..Default::default()
+        }],
+        published: Some(published),
+        summary: Some(Text::plain(summary)),
+        content,
+        source: Some(source),
+        ..Default::default()
+    })
+}
+
+/// `atom:source`: the member's feed, with an id that is always an absolute IRI.
+fn source(
+    config: &Config,
+    post: &StoredPost,
+    blog: Option<&str>,
+    fallback_updated: DateTime<FixedOffset>,
+    now: DateTime<Utc>,
+) -> Source {
+    let feed_url = ascii_link(&post.feed_url);
+    let id = post
+        .feed_uid
+        .as_deref()
+        .and_then(|id| {
+            let opaque = (id.starts_with("tag:") || id.starts_with("urn:"))
+                && id.is_ascii()
+                && !id.contains(char::is_whitespace);
+            if opaque {
+                Some(id.to_string())
+            } else {
+                ascii_link(id)
+            }
+        })
+        .or_else(|| feed_url.clone())
+        .or_else(|| post.feed_site_link.as_deref().and_then(ascii_link))
+        .unwrap_or_else(|| {
+            format!(
+                "tag:{},2000:{}/feed/{}",
+                config.club.url.host_str().unwrap_or("geultto.github.io"),
+                post.member_id,
+                crate::fetch::stable_hash(post.feed_url.as_bytes())
+            )
+        });
+    let mut links = Vec::new();
+    if let Some(site) = post
+        .feed_site_link
+        .as_deref()
+        .and_then(ascii_link)
+        .or_else(|| blog.and_then(ascii_link))
+    {
+        links.push(Link {
+            href: site,
+            rel: "alternate".to_string(),
+            mime_type: Some("text/html".to_string()),
+            ..Default::default()
+        });
+    }
+    if let Some(url) = feed_url {
+        links.push(Link {
+            href: url,
+            rel: "self".to_string(),
+            ..Default::default()
+        });
+    }
+    let title = post
+        .feed_title
+        .as_deref()
+        .map(xml_text)
+        .filter(|t| !t.is_empty());
+    let member_name = config
+        .member(&post.member_id)
+        .map(|m| xml_text(&m.name))
+        .unwrap_or_default();
+    Source {
+        title: Text::plain(title.unwrap_or(member_name)),
+        id,
+        updated: post
+            .feed_updated
+            .map(|t| local(config.club.timezone, plausible(t, now)))
+            .unwrap_or(fallback_updated),
+        links,
+        ..Default::default()
+    }
+}

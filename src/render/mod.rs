@@ -1,0 +1,111 @@
+//! Outputs written from the store: the merged Atom feed (and, later, the page, digest and OPML).
+//!
+//! Rendering is deterministic — the same store and `now` give byte-identical files — and every
+//! file is written to a temporary file in the same folder, flushed and renamed into place, so a
+//! reader never sees half a file and a failed run leaves the previous outputs as they were.
+//! Republished HTML passes through one sanitiser here.
+
+pub mod atom;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// An output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// Writing a file failed.
+    #[error("cannot write {path}: {source}. Check that [output] dir is writable")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Serialising the Atom feed failed.
+    #[error("cannot serialise atom.xml: {0}")]
+    Atom(String),
+    /// Reading the store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Writes `bytes` to `path` atomically (temp file in the same folder, fsync, rename).
+/// An unchanged file is left untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
+    let err = |source| RenderError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+/// Sanitises republished HTML: no script, style, event handlers or `javascript:` URLs; relative
+/// URLs made absolute against `base` (the post's link) and links marked `noopener`.
+pub fn sanitise_html(html: &str, base: Option<&str>) -> String {
+    let mut builder = ammonia::Builder::default();
+    builder.link_rel(Some("noopener noreferrer nofollow"));
+    match base.and_then(|b| url::Url::parse(b).ok()) {
+        Some(base) => builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base)),
+        None => builder.url_relative(ammonia::UrlRelative::Deny),
+    };
+    builder.clean(html).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitiser_removes_what_executes_and_absolutises_links() {
+        let out = sanitise_html(
+            r#"<p onclick="x()">hi<script>alert(1)</script><img src="/a.png" onerror="y()"><a href="javascript:alert(1)">j</a><style>p{}</style></p>"#,
+            Some("https://blog.example/posts/1"),
+        );
+        assert!(
+            !out.contains("script") && !out.contains("onclick") && !out.contains("onerror"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("javascript:") && !out.contains("<style"),
+            "{out}"
+        );
+        assert!(out.contains(r#"src="https://blog.example/a.png""#), "{out}");
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out/atom.xml");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+    }
+}
