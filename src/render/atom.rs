@@ -102,9 +102,39 @@ fn plausible(t: i64, now: DateTime<Utc>) -> i64 {
 /// 1990-01-01T00:00:00Z.
 const PLAUSIBLE_FROM: i64 = 631_152_000;
 
-/// Text safe for any XML reader: no control characters, no U+FFFD left by bad bytes.
+/// Text safe for any XML reader: no control characters, no U+FFFD left by bad bytes. Strict
+/// readers (and the W3C validator) take `</p>` or `&amp` inside a plain-text construct for
+/// undeclared markup, so a zero-width space is slipped between `<` and `/`, or after an `&` that
+/// would read as a character reference.
 fn xml_text(s: &str) -> String {
-    clean_text(s).replace('\u{fffd}', "")
+    let cleaned = clean_text(s).replace('\u{fffd}', "");
+    let mut out = String::with_capacity(cleaned.len());
+    let mut rest = cleaned.as_str();
+    while let Some(p) = rest.find(['<', '&']) {
+        out.push_str(&rest[..=p]);
+        let after = &rest[p + 1..];
+        let looks_like_markup = if rest[p..].starts_with('<') {
+            after.starts_with('/')
+        } else {
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            after.starts_with('#')
+                || name.starts_with(|c: char| c.is_ascii_digit())
+                || (!name.is_empty()
+                    && (1..=name.len()).any(|n| {
+                        let entity = format!("&{};", &name[..n]);
+                        html_escape::decode_html_entities(&entity) != entity
+                    }))
+        };
+        if looks_like_markup {
+            out.push('\u{200b}');
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A link in canonical ASCII form (non-ASCII percent-encoded, escapes upper-case).
@@ -290,7 +320,8 @@ fn source(
         id,
         updated: post
             .feed_updated
-            .map(|t| local(config.club.timezone, plausible(t, now)))
+            .filter(|t| *t >= PLAUSIBLE_FROM && *t <= now.timestamp())
+            .map(|t| local(config.club.timezone, t))
             .unwrap_or(fallback_updated),
         links,
         ..Default::default()
