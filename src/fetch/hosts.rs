@@ -1,0 +1,138 @@
+//! Hosts: the key the per-host concurrency cap is counted by. Feeds are grouped
+//! by registrable domain under the ICANN section of the Public Suffix List, so
+//! every `*.tistory.com` blog shares one key, and so does every `*.github.io`
+//! page (github.io is a suffix only in the list's private section, which we
+//! ignore on purpose: those blogs all land on the same servers).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+/// The registrable domain of `host` under the ICANN section of the Public
+/// Suffix List: `a.tistory.com` → `tistory.com`, `x.github.io` → `github.io`,
+/// `blog.example.co.kr` → `example.co.kr`.
+///
+/// IP literals (with or without IPv6 brackets) give the IP itself; names the
+/// list does not know (`localhost`, a bare suffix) give the lowercased name.
+///
+/// The `psl` crate answers with the longest matching rule, private section
+/// included; when that rule is a private one we look up the name again with the
+/// private rule's leftmost label removed, until an ICANN (or default) rule
+/// answers. The ICANN suffix is always a proper suffix of the private one.
+pub fn registrable_domain(host: &str) -> String {
+    let name = host
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if let Ok(ip) = name.parse::<IpAddr>() {
+        return ip.to_canonical().to_string();
+    }
+    icann_registrable(&name).unwrap_or(name)
+}
+
+fn icann_registrable(name: &str) -> Option<String> {
+    let mut suffix = psl::suffix(name.as_bytes())?;
+    while suffix.typ() == Some(psl::Type::Private) {
+        let bytes = suffix.as_bytes();
+        let dot = bytes.iter().position(|b| *b == b'.')?;
+        suffix = psl::suffix(bytes.get(dot + 1..)?)?;
+    }
+    let suffix_len = suffix.as_bytes().len();
+    // The name must hold at least one label before the suffix.
+    let head = name.get(..name.len().checked_sub(suffix_len + 1)?)?;
+    if head.is_empty() {
+        return None;
+    }
+    let label = head.rsplit('.').next()?;
+    let suffix_text = name.get(name.len() - suffix_len..)?;
+    Some(format!("{label}.{suffix_text}"))
+}
+
+/// One semaphore per registrable domain, built up front for a run.
+#[derive(Debug, Default)]
+pub(crate) struct HostLimits {
+    per_host: usize,
+    semaphores: HashMap<String, Arc<Semaphore>>,
+}
+
+impl HostLimits {
+    /// Limits of `per_host` concurrent requests for each of `keys`; `per_host == 0` means no cap.
+    pub fn new(per_host: usize, keys: impl IntoIterator<Item = String>) -> Self {
+        let mut semaphores = HashMap::new();
+        if per_host > 0 {
+            for key in keys {
+                semaphores
+                    .entry(key)
+                    .or_insert_with(|| Arc::new(Semaphore::new(per_host)));
+            }
+        }
+        Self {
+            per_host,
+            semaphores,
+        }
+    }
+
+    /// The semaphore of `key`, or `None` when hosts are not capped.
+    pub fn get(&self, key: &str) -> Option<Arc<Semaphore>> {
+        if self.per_host == 0 {
+            return None;
+        }
+        self.semaphores.get(key).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registrable_domain_uses_the_icann_section() {
+        for (host, want) in [
+            ("a.tistory.com", "tistory.com"),
+            ("b.tistory.com", "tistory.com"),
+            ("tistory.com", "tistory.com"),
+            ("x.github.io", "github.io"),
+            ("y.github.io", "github.io"),
+            ("github.io", "github.io"),
+            ("deep.x.github.io", "github.io"),
+            ("someone.blogspot.com", "blogspot.com"),
+            ("me.blogspot.co.uk", "blogspot.co.uk"),
+            ("velog.io", "velog.io"),
+            ("v2.velog.io", "velog.io"),
+            ("blog.example.co.kr", "example.co.kr"),
+            ("medium.com", "medium.com"),
+            ("Blog.Naver.COM.", "naver.com"),
+            ("brunch.co.kr", "brunch.co.kr"),
+            ("x.herokuapp.com", "herokuapp.com"),
+        ] {
+            assert_eq!(registrable_domain(host), want, "{host}");
+        }
+    }
+
+    #[test]
+    fn registrable_domain_of_ip_literals_and_unknown_names() {
+        assert_eq!(registrable_domain("127.0.0.2"), "127.0.0.2");
+        assert_eq!(registrable_domain("[::1]"), "::1");
+        assert_eq!(registrable_domain("2001:db8::1"), "2001:db8::1");
+        assert_eq!(registrable_domain("localhost"), "localhost");
+        assert_eq!(registrable_domain("io"), "io");
+        assert_eq!(registrable_domain("feeds.internal"), "feeds.internal");
+    }
+
+    #[test]
+    fn host_limits_share_a_semaphore_per_key() {
+        let limits = HostLimits::new(
+            2,
+            ["tistory.com", "tistory.com", "velog.io"].map(String::from),
+        );
+        let a = limits.get("tistory.com").unwrap();
+        let b = limits.get("tistory.com").unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(a.available_permits(), 2);
+        assert!(HostLimits::new(0, ["a".to_owned()]).get("a").is_none());
+    }
+}

@@ -1,0 +1,485 @@
+//! The fetch stage: turns a list of feed requests into one [`Outcome`] per feed.
+//! It owns the HTTP client (conditional GET, decompression, a body cap that counts
+//! decompressed bytes, whole-request timeouts, redirects followed by hand so each
+//! hop is checked), the private-address guard, the global and per-host
+//! concurrency caps, and the in-run retries of transient errors. A failure is a
+//! value ([`Outcome::Failed`]), never an `Err` or a panic, and each result is
+//! handed to the caller as soon as its feed finishes so it can be stored at once.
+//! Local paths are read with the same cap and the same unchanged-body rule.
+
+mod client;
+mod guard;
+mod hosts;
+mod local;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+pub use guard::{CidrError, IpCidr};
+pub use hosts::registrable_domain;
+
+use client::Fetcher;
+use hosts::HostLimits;
+
+/// Redirect hops followed before giving up.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// The `Accept` header sent with every feed request.
+pub const ACCEPT: &str = "application/atom+xml, application/rss+xml, application/feed+json, \
+                          application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8";
+
+/// How the fetch stage behaves; built from the `[fetch]` table of `feeds.toml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchSettings {
+    /// Requests in flight at once over all hosts (0 is treated as 1).
+    pub concurrency: usize,
+    /// Requests in flight at once per registrable domain; 0 = no cap.
+    pub per_host: usize,
+    /// Whole-request timeout per attempt: connecting, redirects, headers and body.
+    pub timeout: Duration,
+    /// Timeout for establishing one TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Largest body accepted, in bytes after decompression.
+    pub max_body: u64,
+    /// `User-Agent` header value.
+    pub user_agent: String,
+    /// Allow loopback, private, link-local and other non-public addresses.
+    pub allow_private_addresses: bool,
+    /// Networks exempt from the private-address refusal.
+    pub allow_addresses: Vec<IpCidr>,
+    /// Extra attempts for transient errors within one run.
+    pub retries: u32,
+    /// Base of the jittered exponential backoff between attempts.
+    pub retry_base: Duration,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 32,
+            per_host: 4,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body: 10 * 1024 * 1024,
+            user_agent: format!(
+                "geultto-agg/{} (+https://geultto.github.io/)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            allow_private_addresses: false,
+            allow_addresses: Vec::new(),
+            retries: 2,
+            retry_base: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Where a feed comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// An `http` or `https` URL.
+    Url(url::Url),
+    /// A local file (already resolved against the config's folder).
+    Path(PathBuf),
+}
+
+/// One feed to fetch, with what the store remembers of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedRequest {
+    /// The caller's index for this feed; echoed in [`FeedResult::index`].
+    pub index: usize,
+    /// Where to fetch it.
+    pub source: Source,
+    /// `ETag` of the last successful fetch, sent as `If-None-Match`.
+    pub etag: Option<String>,
+    /// `Last-Modified` of the last successful fetch, sent as `If-Modified-Since`.
+    pub last_modified: Option<String>,
+    /// [`stable_hash`] of the last body processed: an identical body is "not modified".
+    pub body_hash: Option<String>,
+}
+
+/// What fetching one feed came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new body to parse.
+    Fetched {
+        /// The URL the body came from after redirects (or the path as given).
+        final_url: String,
+        /// The final HTTP status (2xx; 200 for a local file).
+        http_status: u16,
+        /// The `Content-Type` header, if any (it may carry the charset).
+        content_type: Option<String>,
+        /// The new `ETag`, if any.
+        etag: Option<String>,
+        /// The new `Last-Modified`, if any.
+        last_modified: Option<String>,
+        /// The body, decompressed, at most `max_body` bytes; may be empty.
+        body: Vec<u8>,
+        /// [`stable_hash`] of `body`.
+        body_hash: String,
+        /// The target of the first redirect hop when that hop was a 301 or 308.
+        permanent_redirect: Option<String>,
+    },
+    /// Nothing new: a 304, or a body identical to the last one processed.
+    NotModified {
+        /// The URL answered from after redirects (or the path as given).
+        final_url: String,
+        /// 304, or the 2xx status of a response whose body hash was unchanged.
+        http_status: u16,
+        /// The validator to keep: from this response, else the one sent.
+        etag: Option<String>,
+        /// The validator to keep: from this response, else the one sent.
+        last_modified: Option<String>,
+        /// The target of the first redirect hop when that hop was a 301 or 308.
+        permanent_redirect: Option<String>,
+    },
+    /// The feed could not be fetched this run.
+    Failed(FetchError),
+}
+
+/// The kind of a fetch failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailKind {
+    /// The whole request, or connecting, took too long.
+    Timeout,
+    /// No connection: refused, reset, unreachable, name not found, TLS failure.
+    Connect,
+    /// The server answered with a status other than 2xx or 304.
+    Http,
+    /// The body was larger than `max_body` after decompression.
+    TooLarge,
+    /// Too many redirects, a loop, or a redirect that cannot be followed.
+    Redirects,
+    /// The URL, a redirect or a name pointed at a refused (private) address.
+    Private,
+    /// A local file could not be read.
+    Io,
+    /// Anything else (bad URL scheme, undecodable body, internal error).
+    Other,
+}
+
+/// When a server asked us to come back (`Retry-After`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// `Retry-After: <seconds>`: relative to when the response arrived.
+    Delay(Duration),
+    /// `Retry-After: <HTTP-date>`: an absolute time.
+    At(SystemTime),
+}
+
+impl RetryAfter {
+    /// The moment to wait for, given the time the response was received
+    /// (the caller's `now`, so `--now` applies).
+    pub fn deadline(&self, now: SystemTime) -> SystemTime {
+        match self {
+            Self::Delay(d) => now.checked_add(*d).unwrap_or(now),
+            Self::At(t) => *t,
+        }
+    }
+}
+
+/// Why a feed failed, in words for an operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FetchError {
+    /// What kind of failure.
+    pub kind: FailKind,
+    /// The HTTP status, when the server answered.
+    pub http_status: Option<u16>,
+    /// What happened and, where it helps, what to do.
+    pub message: String,
+    /// Set for a 429 or 503 carrying `Retry-After`: the host asks to be left alone.
+    pub retry_after: Option<RetryAfter>,
+}
+
+impl FetchError {
+    /// A failure without an HTTP status.
+    pub fn new(kind: FailKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            http_status: None,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Whether trying again within this run may help: timeouts, connection
+    /// errors, and 408, 429, 500, 502, 503, 504 without `Retry-After`.
+    pub fn is_transient(&self) -> bool {
+        match self.kind {
+            FailKind::Timeout | FailKind::Connect => true,
+            FailKind::Http => {
+                self.retry_after.is_none()
+                    && matches!(self.http_status, Some(408 | 429 | 500 | 502 | 503 | 504))
+            }
+            FailKind::TooLarge
+            | FailKind::Redirects
+            | FailKind::Private
+            | FailKind::Io
+            | FailKind::Other => false,
+        }
+    }
+}
+
+/// The result for one feed, delivered as soon as that feed is done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedResult {
+    /// [`FeedRequest::index`] of the request.
+    pub index: usize,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Attempts made (1 + retries used).
+    pub attempts: u32,
+    /// Time from the start of the first attempt to the result (queueing for a
+    /// slot before the first attempt is not counted; backoff between attempts is).
+    pub elapsed: Duration,
+}
+
+/// A hash of `bytes` that never changes across runs, platforms or versions:
+/// FNV-1a 128-bit, as 32 lowercase hex digits. Used for [`FeedRequest::body_hash`].
+pub fn stable_hash(bytes: &[u8]) -> String {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let hash = bytes
+        .iter()
+        .fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME));
+    format!("{hash:032x}")
+}
+
+/// Shared by every feed task of one run.
+struct Shared {
+    settings: FetchSettings,
+    fetcher: Fetcher,
+    global: Arc<Semaphore>,
+    hosts: HostLimits,
+}
+
+/// Fetches every request, one task per feed, and calls `on_result` for each
+/// feed as soon as it is done (in completion order, not request order).
+///
+/// At most `concurrency` requests run at once, and at most `per_host` per
+/// registrable domain; a task takes its host's permit before a global one, so
+/// a feed waiting for a busy host never holds a global slot. Transient failures
+/// are retried `retries` times with jittered exponential backoff, releasing
+/// both permits while waiting. Every request yields exactly one result; this
+/// function never fails and never panics on bad input. It must run inside a
+/// Tokio runtime.
+pub async fn fetch_all(
+    settings: &FetchSettings,
+    requests: Vec<FeedRequest>,
+    mut on_result: impl FnMut(FeedResult),
+) {
+    let hosts = HostLimits::new(
+        settings.per_host,
+        requests
+            .iter()
+            .filter_map(|r| match &r.source {
+                Source::Url(u) => u.host_str(),
+                Source::Path(_) => None,
+            })
+            .map(registrable_domain),
+    );
+    let shared = Arc::new(Shared {
+        settings: settings.clone(),
+        fetcher: Fetcher::new(settings),
+        global: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+        hosts,
+    });
+
+    let mut tasks = JoinSet::new();
+    let mut index_of = std::collections::HashMap::new();
+    for request in requests {
+        let index = request.index;
+        let shared = Arc::clone(&shared);
+        let handle = tasks.spawn(async move { run_feed(&shared, request).await });
+        index_of.insert(handle.id(), index);
+    }
+
+    while let Some(joined) = tasks.join_next_with_id().await {
+        let result = match joined {
+            Ok((_, result)) => result,
+            Err(err) => {
+                // A panic or cancellation inside a task must not lose the feed.
+                tracing::error!(error = %err, "fetch task ended abnormally");
+                FeedResult {
+                    index: index_of.get(&err.id()).copied().unwrap_or(usize::MAX),
+                    outcome: Outcome::Failed(FetchError::new(
+                        FailKind::Other,
+                        format!("internal error while fetching: {err}"),
+                    )),
+                    attempts: 1,
+                    elapsed: Duration::ZERO,
+                }
+            }
+        };
+        on_result(result);
+    }
+}
+
+async fn run_feed(shared: &Shared, request: FeedRequest) -> FeedResult {
+    let url = match &request.source {
+        Source::Path(path) => {
+            let _permit = shared.global.acquire().await;
+            let start = Instant::now();
+            let outcome = local::read(path, &request, shared.settings.max_body).await;
+            return FeedResult {
+                index: request.index,
+                outcome,
+                attempts: 1,
+                elapsed: start.elapsed(),
+            };
+        }
+        Source::Url(url) => url,
+    };
+    let host_limit = url
+        .host_str()
+        .and_then(|h| shared.hosts.get(&registrable_domain(h)));
+
+    let mut attempts = 0u32;
+    let mut start = None;
+    loop {
+        let outcome = {
+            // Host first, then global: waiting for a busy host holds no global slot.
+            let host_permit = match &host_limit {
+                Some(sem) => Some(sem.acquire().await),
+                None => None,
+            };
+            let global_permit = shared.global.acquire().await;
+            if matches!(host_permit, Some(Err(_))) || global_permit.is_err() {
+                Outcome::Failed(FetchError::new(
+                    FailKind::Other,
+                    "internal error: concurrency limiter closed",
+                ))
+            } else {
+                start.get_or_insert_with(Instant::now);
+                attempts += 1;
+                shared.fetcher.fetch(url, &request).await
+            }
+        };
+        let retry = match &outcome {
+            Outcome::Failed(err) => err.is_transient() && attempts <= shared.settings.retries,
+            _ => false,
+        };
+        if !retry {
+            return FeedResult {
+                index: request.index,
+                outcome,
+                attempts,
+                elapsed: start.map(|s| s.elapsed()).unwrap_or_default(),
+            };
+        }
+        let delay = backoff(shared.settings.retry_base, attempts - 1);
+        if let Outcome::Failed(err) = &outcome {
+            tracing::debug!(%url, attempt = attempts, ?delay, error = %err, "retrying");
+        }
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// `base * 2^n * random(0.5..1.5)`, capped at one minute.
+fn backoff(base: Duration, n: u32) -> Duration {
+    let factor = 2f64.powi(n.min(16) as i32) * (0.5 + fastrand::f64());
+    base.mul_f64(factor).min(Duration::from_secs(60))
+}
+
+/// "30 s", "1.5 s", "250 ms": a duration for a message.
+pub(crate) fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// "10 MiB", "1.5 MiB", "512 KiB", "100 bytes": a size for a message.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    let (unit, name) = if n >= MIB {
+        (MIB, "MiB")
+    } else if n >= KIB {
+        (KIB, "KiB")
+    } else {
+        return format!("{n} bytes");
+    };
+    if n % unit == 0 {
+        format!("{} {name}", n / unit)
+    } else {
+        format!("{:.1} {name}", n as f64 / unit as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_hash_is_fnv1a_128() {
+        // Reference values of FNV-1a 128.
+        assert_eq!(stable_hash(b""), "6c62272e07bb014262b821756295c58d");
+        assert_eq!(stable_hash(b"a"), "d228cb696f1a8caf78912b704e4a8964");
+        assert_ne!(stable_hash(b"feed"), stable_hash(b"feee"));
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter() {
+        let base = Duration::from_millis(500);
+        for _ in 0..50 {
+            let d0 = backoff(base, 0);
+            assert!(d0 >= Duration::from_millis(250) && d0 <= Duration::from_millis(750));
+            let d2 = backoff(base, 2);
+            assert!(d2 >= Duration::from_millis(1000) && d2 <= Duration::from_millis(3000));
+        }
+        assert_eq!(
+            backoff(base, 40),
+            Duration::from_secs(60).min(backoff(base, 40))
+        );
+    }
+
+    #[test]
+    fn transient_errors() {
+        let http = |status, retry_after| FetchError {
+            kind: FailKind::Http,
+            http_status: Some(status),
+            message: String::new(),
+            retry_after,
+        };
+        assert!(http(500, None).is_transient());
+        assert!(http(503, None).is_transient());
+        assert!(http(408, None).is_transient());
+        assert!(!http(404, None).is_transient());
+        assert!(!http(410, None).is_transient());
+        assert!(!http(503, Some(RetryAfter::Delay(Duration::from_secs(5)))).is_transient());
+        assert!(FetchError::new(FailKind::Timeout, "").is_transient());
+        assert!(!FetchError::new(FailKind::Private, "").is_transient());
+        assert!(!FetchError::new(FailKind::TooLarge, "").is_transient());
+    }
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_duration(Duration::from_secs(30)), "30 s");
+        assert_eq!(human_duration(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(human_duration(Duration::from_millis(250)), "250 ms");
+        assert_eq!(human_bytes(10 * 1024 * 1024), "10 MiB");
+        assert_eq!(human_bytes(1024 * 1024), "1 MiB");
+        assert_eq!(human_bytes(512 * 1024), "512 KiB");
+        assert_eq!(human_bytes(100), "100 bytes");
+    }
+
+    #[test]
+    fn retry_after_deadline() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        assert_eq!(
+            RetryAfter::Delay(Duration::from_secs(120)).deadline(now),
+            now + Duration::from_secs(120)
+        );
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(5);
+        assert_eq!(RetryAfter::At(at).deadline(now), at);
+    }
+}
