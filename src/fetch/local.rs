@@ -25,13 +25,15 @@ pub(crate) async fn read(path: &Path, request: &FeedRequest, max_body: u64) -> O
     let read = tokio::task::spawn_blocking(move || read_capped(&owned, max_body)).await;
     let body = match read {
         Ok(Ok(body)) => body,
-        Ok(Err(ReadError::TooLarge)) => return Outcome::Failed(FetchError::new(
-            FailKind::TooLarge,
-            format!(
+        Ok(Err(ReadError::TooLarge)) => {
+            return Outcome::Failed(FetchError::new(
+                FailKind::TooLarge,
+                format!(
                 "feed file {shown} is larger than {} (raise [fetch] max_body if it is legitimate)",
                 human_bytes(max_body)
             ),
-        )),
+            ))
+        }
         Ok(Err(ReadError::Io(err))) => {
             return Outcome::Failed(FetchError::new(FailKind::Io, io_message(&shown, &err)))
         }
