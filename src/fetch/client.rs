@@ -487,6 +487,7 @@ fn error_text(err: &(dyn StdError + 'static)) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

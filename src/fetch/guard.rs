@@ -201,13 +201,13 @@ pub(crate) struct Refusal {
     pub reason: &'static str,
 }
 
+/// What an operator can do about a refusal.
+const ADVICE: &str =
+    "set [fetch] allow_private_addresses = true or add the address to allow_addresses";
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "address {} is {}: set [fetch] allow_private_addresses = true or add it to allow_addresses",
-            self.ip, self.reason
-        )
+        write!(f, "address {} is {}: {ADVICE}", self.ip, self.reason)
     }
 }
 
@@ -245,7 +245,7 @@ pub(crate) enum ResolveError {
         source: std::io::Error,
     },
     /// The name resolved, but only to refused addresses.
-    #[error("host {host} resolves to a refused address: {refusal}")]
+    #[error("host {host} resolves to {}, which is {}: {ADVICE}", refusal.ip, refusal.reason)]
     Refused { host: String, refusal: Refusal },
     /// The name resolved to nothing.
     #[error("host {host} has no addresses")]
@@ -294,6 +294,7 @@ impl Resolve for GuardedResolver {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -416,6 +416,7 @@ pub(crate) fn human_bytes(n: u64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
