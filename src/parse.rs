@@ -697,10 +697,10 @@ fn parse_loose(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
             && tok.contains(['-', '/', '.', 'T'])
         {
             // A date token, possibly with an offset glued after a time ("2024-07-08T…-00:20").
-            if tok.len() > 10 || tok.contains(['-', '/']) || tok.matches('.').count() >= 1 {
-                if parse_date_token(tok, &mut parts).is_some() {
-                    continue;
-                }
+            if (tok.len() > 10 || tok.contains(['-', '/', '.']))
+                && parse_date_token(tok, &mut parts).is_some()
+            {
+                continue;
             }
         }
         if let Some(off) = zone_offset(tok) {

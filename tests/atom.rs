@@ -1,5 +1,7 @@
 //! The merged feed through the real binary: RFC 4287 MUSTs, feedparser, determinism, hostile input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::atom_check::{assert_conforms, is_rfc3339, is_tag_uri, violations};

@@ -1,5 +1,7 @@
 //! The real binary on local feeds: exit codes, the lock, config errors, reruns, history, inspect.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{club_config, count_rows, run, text, M};

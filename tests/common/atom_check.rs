@@ -1,5 +1,6 @@
 //! Checks of a merged feed against the MUSTs of RFC 4287 (and the W3C validator's warnings we
 //! know of), plus a read by Python's feedparser when it is installed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
 use std::path::Path;
