@@ -1,0 +1,170 @@
+//! `fetch` through the real binary against real HTTP servers on loopback (127.0.0.2… stand for
+//! several hosts): conditional GET across runs, compression, redirects, and every kind of broken
+//! feed ending as a recorded per-feed error while the run completes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod support;
+
+use std::time::Duration;
+
+use common::{club_config, count_rows, run, text, M};
+use support::{Reply, TestServer};
+
+const NOW: &str = "2024-11-20T12:00:00+09:00";
+
+fn feed(prefix: &str, n: usize) -> String {
+    let items: Vec<(String, String, String)> = (0..n)
+        .map(|i| {
+            (
+                format!("https://{prefix}.example/{i}"),
+                format!("{prefix} 글 {i}"),
+                format!("2024-11-{:02}T10:00:00+09:00", 10 + i),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str, &str, &str, &str)> = items
+        .iter()
+        .map(|(l, t, d)| {
+            (
+                l.as_str(),
+                t.as_str(),
+                l.as_str(),
+                d.as_str(),
+                "<p>본문</p>",
+            )
+        })
+        .collect();
+    common::rss(prefix, &format!("https://{prefix}.example/"), &refs)
+}
+
+#[test]
+fn fetch_over_http_conditional_get_and_recorded_failures() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (a, b, bad) = rt.block_on(async {
+        (
+            TestServer::start("127.0.0.2").await,
+            TestServer::start("127.0.0.3").await,
+            TestServer::start("127.0.0.4").await,
+        )
+    });
+    // Host a: ETag + Last-Modified, gzip; answers 304 to a conditional request.
+    a.route_seq(
+        "/rss",
+        vec![
+            Reply::ok(feed("a", 3))
+                .header("ETag", "\"v1\"")
+                .header("Last-Modified", "Tue, 19 Nov 2024 01:00:00 GMT")
+                .gzip(),
+            Reply::status(304).header("ETag", "\"v2\""),
+        ],
+    );
+    // Host b: a redirect chain to the feed.
+    b.route("/old", Reply::redirect(302, &b.url("/mid")));
+    b.route("/mid", Reply::redirect(302, &b.url("/feed.xml")));
+    b.route("/feed.xml", Reply::ok(feed("b", 2)));
+    // Host bad: every kind of trouble.
+    bad.route("/500", Reply::status(500));
+    bad.route(
+        "/hang",
+        Reply::ok(feed("h", 1)).delay(Duration::from_secs(5)),
+    );
+    bad.route("/huge", Reply::ok(vec![b' '; 200 * 1024]));
+    bad.route("/bomb", Reply::ok(vec![0u8; 30 << 20]).gzip());
+    bad.route(
+        "/html",
+        Reply::ok("<!DOCTYPE html><html><body>블로그</body></html>")
+            .header("Content-Type", "text/html"),
+    );
+    bad.route("/empty", Reply::ok(""));
+    let dir = tempfile::tempdir().unwrap();
+    let config = club_config(
+        dir.path(),
+        &[
+            M { id: "a", name: "에이", team: "t", feeds: vec![a.url("/rss")] },
+            M { id: "b", name: "비", team: "t", feeds: vec![b.url("/old")] },
+            M {
+                id: "bad",
+                name: "배드",
+                team: "t",
+                feeds: ["/500", "/hang", "/huge", "/bomb", "/html", "/empty"].iter().map(|p| bad.url(p)).collect(),
+            },
+        ],
+        "timeout = \"1s\"\nconnect_timeout = \"1s\"\nmax_body = \"64KiB\"\nallow_private_addresses = true",
+        "",
+    );
+    let out = run(&config, NOW, &["fetch", "-v"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("8 feeds: 2 ok, 0 not modified, 6 failed, 0 paused; 5 new posts"),
+        "{t}"
+    );
+    for words in [
+        "server says 500",
+        "timed out after 1 s",
+        "larger than 64 KiB",
+        "not a feed: got an HTML page",
+        "empty body",
+    ] {
+        assert!(t.contains(words), "missing {words:?} in {t}");
+    }
+    assert_eq!(
+        t.matches("larger than 64 KiB").count(),
+        2,
+        "huge and bomb: {t}"
+    );
+    assert_eq!(bad.hits("/500"), 3, "a 500 is retried twice within the run");
+    let db = dir.path().join("geultto-agg.db");
+    assert_eq!(count_rows(&db, "posts"), 5);
+    let xml = std::fs::read_to_string(dir.path().join("public/atom.xml")).unwrap();
+    assert_eq!(xml.matches("<entry>").count(), 5);
+
+    // Second run: validators sent, 304 recorded, nothing new; failures again; exit 2 on request.
+    let out = run(
+        &config,
+        "2024-11-20T13:00:00+09:00",
+        &["fetch", "--fail-on-feed-errors"],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("8 feeds: 0 ok, 2 not modified, 6 failed"), "{t}");
+    let second = a
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/rss")
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        second.headers.get("if-none-match").map(String::as_str),
+        Some("\"v1\"")
+    );
+    assert_eq!(
+        second.headers.get("if-modified-since").map(String::as_str),
+        Some("Tue, 19 Nov 2024 01:00:00 GMT")
+    );
+    assert_eq!(count_rows(&db, "posts"), 5);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let etag: String = conn
+        .query_row(
+            "SELECT etag FROM feeds WHERE url LIKE '%127.0.0.2%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(etag, "\"v2\"", "validators from the 304 are kept");
+    let failures: i64 = conn
+        .query_row(
+            "SELECT consecutive_failures FROM feeds WHERE url LIKE '%/500'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(failures, 2);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("public/atom.xml")).unwrap(),
+        xml
+    );
+    drop(rt);
+}
