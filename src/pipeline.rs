@@ -18,6 +18,9 @@ use crate::parse::{self, ParsedFeed};
 use crate::render::{self, RenderError};
 use crate::store::{FeedRow, FetchRecord, Store, StoreError, TagContext};
 
+/// The longest a host's Retry-After is honoured (SPEC §6).
+const MAX_PAUSE: i64 = 24 * 3600;
+
 /// A failure that stops the run (per-feed failures never do).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -323,17 +326,35 @@ fn process(
         }
         Outcome::Failed(err) => {
             let error = err.message.clone();
-            if err.retry_after.is_some() {
-                report.status = FeedStatus::Paused;
+            match err.retry_after {
+                Some(retry_after) => {
+                    // SPEC §6: leave the host alone until then, at most 24 h; not a failure.
+                    let deadline = retry_after.deadline(std::time::SystemTime::from(now));
+                    let until = chrono::DateTime::<Utc>::from(deadline)
+                        .timestamp()
+                        .clamp(t, t + MAX_PAUSE);
+                    store.record(
+                        &plan.row,
+                        &FetchRecord::Paused {
+                            http_status: err.http_status,
+                            message: &error,
+                            until,
+                        },
+                        t,
+                    )?;
+                    report.status = FeedStatus::Paused;
+                }
+                None => {
+                    store.record(
+                        &plan.row,
+                        &FetchRecord::Failed {
+                            http_status: err.http_status,
+                            error: &error,
+                        },
+                        t,
+                    )?;
+                }
             }
-            store.record(
-                &plan.row,
-                &FetchRecord::Failed {
-                    http_status: err.http_status,
-                    error: &error,
-                },
-                t,
-            )?;
             report.error = Some(error);
         }
     }

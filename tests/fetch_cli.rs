@@ -168,3 +168,49 @@ fn fetch_over_http_conditional_get_and_recorded_failures() {
     );
     drop(rt);
 }
+
+#[test]
+fn retry_after_pauses_the_feed_without_counting_a_failure() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(TestServer::start("127.0.0.5"));
+    server.route("/rss", Reply::status(429).header("Retry-After", "120"));
+    server.route("/ok", Reply::ok(feed("ok", 1)));
+    let dir = tempfile::tempdir().unwrap();
+    let config = club_config(
+        dir.path(),
+        &[M {
+            id: "p",
+            name: "피",
+            team: "t",
+            feeds: vec![server.url("/rss"), server.url("/ok")],
+        }],
+        "timeout = \"1s\"\nallow_addresses = [\"127.0.0.5/32\"]",
+        "",
+    );
+    let out = run(&config, NOW, &["fetch", "--fail-on-feed-errors"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "a pause is not a failure: {t}");
+    assert!(
+        t.contains("2 feeds: 1 ok, 0 not modified, 0 failed, 1 paused"),
+        "{t}"
+    );
+    assert_eq!(
+        server.hits("/rss"),
+        1,
+        "a 429 with Retry-After is not retried"
+    );
+    let conn = rusqlite::Connection::open(dir.path().join("geultto-agg.db")).unwrap();
+    let (failures, until): (i64, i64) = conn
+        .query_row(
+            "SELECT consecutive_failures, paused_until FROM feeds WHERE url LIKE '%/rss'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(failures, 0);
+    let now = chrono::DateTime::parse_from_rfc3339(NOW)
+        .unwrap()
+        .timestamp();
+    assert_eq!(until, now + 120, "Retry-After is measured from --now");
+    drop(rt);
+}

@@ -91,6 +91,15 @@ pub enum FetchRecord<'a> {
         /// New Last-Modified.
         last_modified: Option<&'a str>,
     },
+    /// The host asked us to come back later (429/503 with Retry-After): a signal, not a failure.
+    Paused {
+        /// HTTP status.
+        http_status: Option<u16>,
+        /// What the server said, in words.
+        message: &'a str,
+        /// When the host may be asked again (Unix seconds, capped at 24 h).
+        until: i64,
+    },
     /// The fetch or the parse failed.
     Failed {
         /// HTTP status, when there was a response.
@@ -274,6 +283,22 @@ impl Store {
                 tx.execute(
                     "INSERT INTO fetch_log(feed_id, at, outcome, http_status) VALUES (?1, ?2, 'not_modified', ?3)",
                     params![feed.id, now, http_status],
+                )
+                .map_err(wrap)?;
+            }
+            FetchRecord::Paused {
+                http_status,
+                message,
+                until,
+            } => {
+                tx.execute(
+                    "UPDATE feeds SET last_attempt = ?2, http_status = ?3, last_error = ?4, paused_until = ?5 WHERE id = ?1",
+                    params![feed.id, now, http_status, message, until],
+                )
+                .map_err(wrap)?;
+                tx.execute(
+                    "INSERT INTO fetch_log(feed_id, at, outcome, http_status, error) VALUES (?1, ?2, 'paused', ?3, ?4)",
+                    params![feed.id, now, http_status, message],
                 )
                 .map_err(wrap)?;
             }

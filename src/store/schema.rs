@@ -32,6 +32,7 @@ CREATE TABLE feeds (
     moved_to             TEXT,
     permanent_redirects  INTEGER NOT NULL DEFAULT 0,
     next_attempt         INTEGER,
+    paused_until         INTEGER,
     items                INTEGER NOT NULL DEFAULT 0,
     last_post            INTEGER
 );
@@ -75,7 +76,7 @@ CREATE TABLE fetch_log (
     id          INTEGER PRIMARY KEY,
     feed_id     INTEGER NOT NULL REFERENCES feeds(id),
     at          INTEGER NOT NULL,
-    outcome     TEXT NOT NULL CHECK (outcome IN ('fetched', 'not_modified', 'failed')),
+    outcome     TEXT NOT NULL CHECK (outcome IN ('fetched', 'not_modified', 'failed', 'paused')),
     http_status INTEGER,
     error       TEXT,
     new_entries INTEGER NOT NULL DEFAULT 0
