@@ -112,6 +112,9 @@ pub fn parse(
             format_hint = Some(Format::Atom03);
             doc = Cow::Owned(converted);
         }
+        if find_root(&doc, "feed").is_some() {
+            doc = Cow::Owned(repair_text_types(&doc, &mut repairs));
+        }
     }
     let parser = feed_rs::parser::Builder::new()
         .base_uri(base_url)
@@ -144,18 +147,15 @@ pub fn parse(
 fn explain_feed_rs_error(e: &feed_rs::parser::ParseFeedError, doc: &str) -> String {
     use feed_rs::parser::{ParseErrorKind, ParseFeedError};
     match e {
-        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => {
-            let root = doc
-                .split('<')
-                .find(|s| !s.is_empty() && !s.starts_with('?') && !s.starts_with('!'))
-                .and_then(|s| s.split(|c: char| c.is_whitespace() || c == '>').next())
-                .unwrap_or("");
-            if root.is_empty() {
-                "no feed root element (expected <rss>, <feed> or <rdf:RDF>)".to_string()
-            } else {
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => match root_element(doc) {
+            Some((_, "rss")) => "an <rss> document without a <channel>".to_string(),
+            Some((_, root)) => {
                 format!("the document's root is <{root}>, not <rss>, <feed> or <rdf:RDF>")
             }
-        }
+            None => "no feed root element (expected <rss>, <feed> or <rdf:RDF>)".to_string(),
+        },
+        ParseFeedError::JsonSerde(e) => format!("invalid JSON Feed: {e}"),
+        ParseFeedError::JsonUnsupportedVersion(v) => format!("unsupported JSON Feed version {v}"),
         other => format!("{other} (the XML is malformed or truncated)"),
     }
 }
@@ -297,19 +297,7 @@ fn strip_control_chars<'a>(doc: &'a str, repairs: &mut Vec<String>) -> Cow<'a, s
 }
 
 fn looks_like_html(doc: &str) -> bool {
-    let head: String = doc
-        .chars()
-        .take(1024)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let head = head.trim_start();
-    let after_decl = head
-        .strip_prefix("<?xml")
-        .and_then(|r| r.find("?>").map(|e| r[e + 2..].trim_start()))
-        .unwrap_or(head);
-    after_decl.starts_with("<!doctype html")
-        || after_decl.starts_with("<html")
-        || (after_decl.starts_with("<head") && !head.contains("<rss"))
+    root_element(doc).is_some_and(|(_, name)| name.eq_ignore_ascii_case("html"))
 }
 
 const XML_ENTITIES: [&str; 5] = ["amp", "lt", "gt", "quot", "apos"];
@@ -437,10 +425,10 @@ fn repair_rss_version(doc: &str, repairs: &mut Vec<String>) -> String {
     }
 }
 
-/// Byte offset of the root element `<name` (after prolog, comments, doctype).
-fn find_root(doc: &str, name: &str) -> Option<usize> {
+/// Byte offset and name of the root element (after prolog, comments, doctype).
+fn root_element(doc: &str) -> Option<(usize, &str)> {
     let mut i = 0;
-    while let Some(p) = doc[i..].find('<') {
+    while let Some(p) = doc.get(i..)?.find('<') {
         let at = i + p;
         let rest = &doc[at..];
         if rest.starts_with("<?") || rest.starts_with("<!") {
@@ -448,12 +436,17 @@ fn find_root(doc: &str, name: &str) -> Option<usize> {
             i = at + rest.find(close)? + close.len();
             continue;
         }
-        let tag = rest[1..]
+        let name = rest[1..]
             .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
             .next()?;
-        return (tag == name).then_some(at);
+        return Some((at, name));
     }
     None
+}
+
+/// Byte offset of the root element when it is `<name`.
+fn find_root(doc: &str, name: &str) -> Option<usize> {
+    root_element(doc).and_then(|(at, root)| (root == name).then_some(at))
 }
 
 /// Atom 0.3 (`xmlns="http://purl.org/atom/ns#"`): rename its elements to their 1.0 names.
@@ -465,16 +458,73 @@ fn convert_atom03(doc: &str) -> Option<String> {
     }
     let mut out = doc.replacen("http://purl.org/atom/ns#", "http://www.w3.org/2005/Atom", 1);
     for (old, new) in [
-        ("issued>", "published>"),
-        ("modified>", "updated>"),
-        ("tagline>", "subtitle>"),
-        ("copyright>", "rights>"),
+        ("issued", "published"),
+        ("modified", "updated"),
+        ("tagline", "subtitle"),
+        ("copyright", "rights"),
     ] {
-        out = out
-            .replace(&format!("<{old}"), &format!("<{new}"))
-            .replace(&format!("</{old}"), &format!("</{new}"));
+        for (from, to) in [("<", "<"), ("</", "</")] {
+            for end in [">", " ", "\t", "\n", "\r", "/"] {
+                out = out.replace(&format!("{from}{old}{end}"), &format!("{to}{new}{end}"));
+            }
+        }
     }
     Some(out)
+}
+
+/// Atom text constructs take `type="text|html|xhtml"`; Atom 0.3 and careless 1.0 feeds write MIME
+/// types there (`text/plain`, `application/xhtml+xml`, …), which feed-rs refuses for the whole
+/// feed. Map them, on title/subtitle/summary/content/rights only (links keep their MIME types).
+fn repair_text_types(doc: &str, repairs: &mut Vec<String>) -> String {
+    const ELEMENTS: [&str; 5] = ["title", "subtitle", "summary", "content", "rights"];
+    let mut out = String::with_capacity(doc.len());
+    let mut fixed = 0usize;
+    let mut rest = doc;
+    while let Some(p) = rest.find('<') {
+        out.push_str(&rest[..p]);
+        rest = &rest[p..];
+        let name_end = rest[1..]
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .map(|e| e + 1)
+            .unwrap_or(rest.len());
+        let name = &rest[1..name_end];
+        let tag_end = rest.find('>').map(|e| e + 1).unwrap_or(rest.len());
+        let tag = &rest[..tag_end];
+        if ELEMENTS.contains(&name) && tag.contains("type=") {
+            let mut new_tag = tag.to_string();
+            for q in ['"', '\''] {
+                let key = format!("type={q}");
+                if let Some(v0) = new_tag.find(&key).map(|i| i + key.len()) {
+                    if let Some(len) = new_tag[v0..].find(q) {
+                        let value = new_tag[v0..v0 + len].to_ascii_lowercase();
+                        let mapped = match value.as_str() {
+                            "text" | "html" | "xhtml" => None,
+                            "text/html" => Some("html"),
+                            "application/xhtml+xml" => Some("xhtml"),
+                            // Other MIME types are legal on <content> only when it has a src.
+                            _ if name == "content" && new_tag.contains("src=") => None,
+                            _ => Some("text"),
+                        };
+                        if let Some(m) = mapped {
+                            new_tag.replace_range(v0..v0 + len, m);
+                            fixed += 1;
+                        }
+                    }
+                }
+            }
+            out.push_str(&new_tag);
+        } else {
+            out.push_str(tag);
+        }
+        rest = &rest[tag_end..];
+    }
+    out.push_str(rest);
+    if fixed > 0 {
+        repairs.push(format!(
+            "mapped {fixed} MIME type(s) on Atom text elements to text/html/xhtml"
+        ));
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -516,7 +566,7 @@ fn month_number(word: &str) -> Option<u32> {
     if w.len() < 3 {
         return None;
     }
-    let prefix = &w[..3];
+    let prefix = w.get(..3)?;
     let idx = NAMES.iter().position(|n| *n == prefix)?;
     // Accept full names and "Sept".
     let full = [
@@ -628,7 +678,7 @@ fn parse_date_token(token: &str, parts: &mut DateParts) -> Option<()> {
         .split(['-', '/', '.'])
         .filter(|f| !f.is_empty())
         .collect();
-    if fields.len() < 2 {
+    if fields.len() < 2 || fields.len() > 3 {
         return None;
     }
     let nums: Vec<u32> = fields
@@ -730,7 +780,13 @@ fn parse_loose(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
             return None;
         }
     }
-    let date = NaiveDate::from_ymd_opt(parts.year?, parts.month?, parts.day.unwrap_or(1))?;
+    // W3C-DTF allows a bare year ("2003") and a year and month ("2003-12").
+    let month = match (parts.month, parts.day) {
+        (Some(m), _) => m,
+        (None, None) => 1,
+        (None, Some(_)) => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(parts.year?, month, parts.day.unwrap_or(1))?;
     let (mut h, m, s) = parts.time.unwrap_or((0, 0, 0));
     match parts.pm {
         Some(true) if h < 12 => h += 12,
@@ -855,6 +911,9 @@ mod tests {
                 utc("2004-07-09T00:16:58Z"),
             ),
             ("2003-12", UTC, utc("2003-12-01T00:00:00Z")),
+            ("2003", UTC, utc("2003-01-01T00:00:00Z")),
+            ("2013-01-27-01", UTC, None),
+            ("Κυρ, 11 Ιούλ 2004 12:00:00 EST", UTC, None),
             ("", Seoul, None),
             ("Sun, 16 zzz 2012 11:47:32 GMT", UTC, None),
             ("2003-12-31T25:14:55Z", UTC, None),
@@ -934,6 +993,29 @@ mod tests {
             parsed.feed.entries[0].published,
             utc("2004-04-30T01:00:00Z")
         );
+    }
+
+    #[test]
+    fn atom_text_constructs_with_mime_types_are_mapped_and_links_kept() {
+        let doc = r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title type="text/plain" mode="escaped">t</title><tagline type="text/html">&lt;b&gt;sub&lt;/b&gt;</tagline><link rel="alternate" type="text/html" href="https://x.example/"/><entry><title type="application/xhtml+xml"><div xmlns="http://www.w3.org/1999/xhtml">e</div></title><id>urn:e</id><link rel="alternate" type="text/html" href="https://x.example/e"/><issued>2004-01-01T00:00:00Z</issued></entry></feed>"#;
+        let parsed = parse(doc.as_bytes(), None, None, Seoul).unwrap();
+        assert_eq!(parsed.feed.title.unwrap().content, "t");
+        assert_eq!(parsed.feed.entries.len(), 1);
+        assert_eq!(
+            parsed.feed.entries[0].links[0].media_type.as_deref(),
+            Some("text/html")
+        );
+        assert!(
+            parsed.repairs.iter().any(|r| r.contains("MIME type")),
+            "{:?}",
+            parsed.repairs
+        );
+    }
+
+    #[test]
+    fn an_xhtml_doctype_before_rss_is_not_an_html_page() {
+        let doc = r#"<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "x"><rss version="2.0"><channel><title>t</title></channel></rss>"#;
+        assert!(parse(doc.as_bytes(), None, None, Seoul).is_ok());
     }
 
     #[test]
