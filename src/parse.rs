@@ -768,7 +768,9 @@ fn parse_loose(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
     // Bare numbers: Y M D in Korean order, or D Y / Y D around a month name.
     let numbers = std::mem::take(&mut parts.numbers);
     for (n, len) in numbers {
-        if parts.year.is_none() && (len == 4 || n > 31) {
+        if len > 4 {
+            return None;
+        } else if parts.year.is_none() && (len == 4 || n > 31) {
             parts.year = Some(n as i32);
         } else if parts.month.is_none() && parts.year.is_some() && parts.day.is_none() {
             parts.month = Some(n);
