@@ -40,8 +40,35 @@ pub enum Command {
     Build,
     /// Fetch or read one feed and show what the tool sees.
     Inspect(InspectArgs),
-    /// Validate the config offline.
+    /// Who posted in which round (SPEC §5).
+    Report(ReportArgs),
+    /// Validate the config offline: unknown keys, duplicates, bad rounds, passes that break the rules.
     Check,
+}
+
+/// Output formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned for a terminal.
+    Table,
+    /// SPEC §5's shape.
+    Json,
+    /// One row per member, a column per round.
+    Csv,
+}
+
+/// `report` options.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A round number, `current` (the open round, or the last closed one) or `all`.
+    #[arg(long, default_value = "current", value_name = "N|current|all")]
+    pub round: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Shorthand for --format json.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `fetch` options.

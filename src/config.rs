@@ -632,9 +632,20 @@ impl Validator<'_> {
         );
         let due = match (raw.due, raw.every_days, raw.count) {
             (Some(due), None, None) => {
-                let mut dates = Vec::new();
+                let mut dates: Vec<NaiveDate> = Vec::new();
                 for d in due.get_ref() {
                     if let Some(date) = self.date(d, "rounds.due") {
+                        let previous = dates.last().copied().or(start);
+                        if let Some(previous) = previous.filter(|p| date <= *p) {
+                            self.problem(
+                                Some(d.span()),
+                                "rounds.due",
+                                format!(
+                                    "due date {date} (round {}) is not after {previous}; due dates must increase and come after `start`",
+                                    dates.len() + 1
+                                ),
+                            );
+                        }
                         dates.push(date);
                     }
                 }

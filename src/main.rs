@@ -6,11 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use geultto_agg::cli::{Cli, Command, FetchArgs, InspectArgs, TextOrJson};
+use geultto_agg::cli::{
+    Cli, Command, FetchArgs, InspectArgs, ReportArgs, ReportFormat, TextOrJson,
+};
 use geultto_agg::config::Config;
 use geultto_agg::pipeline::{self, FeedStatus, Inspection, RunSummary};
+use geultto_agg::render::report::{self as report_render, Selection};
 use geultto_agg::store::{RunLock, Store, StoreError};
-use geultto_agg::{clock, parse};
+use geultto_agg::{clock, rounds};
 
 /// A fatal error and the exit code it maps to.
 struct Fatal {
@@ -70,6 +73,7 @@ fn run(cli: &Cli) -> Result<u8, Fatal> {
     };
     match &cli.command {
         Command::Fetch(args) => {
+            warn_roster(cli, &config);
             let _lock = lock(&config)?;
             let mut store = Store::open(&config.storage_path)?;
             let summary = runtime()?.block_on(fetch(cli, &config, &mut store, now, args))?;
@@ -93,7 +97,25 @@ fn run(cli: &Cli) -> Result<u8, Fatal> {
             Ok(0)
         }
         Command::Inspect(args) => inspect(&config, args, runtime()?),
+        Command::Report(args) => {
+            warn_roster(cli, &config);
+            report(&config, args, now)
+        }
         Command::Check => {
+            let problems = rounds::roster_problems(&config);
+            if !problems.is_empty() {
+                for p in &problems {
+                    eprintln!("{}: {p}", cli.config.display());
+                }
+                return Err(Fatal {
+                    code: 1,
+                    error: anyhow::anyhow!(
+                        "{} roster problem(s) in {}",
+                        problems.len(),
+                        cli.config.display()
+                    ),
+                });
+            }
             let feeds: usize = config.members.iter().map(|m| m.feeds.len()).sum();
             println!(
                 "{}: ok — {} members, {} feeds, {} rounds",
@@ -105,6 +127,66 @@ fn run(cli: &Cli) -> Result<u8, Fatal> {
             Ok(0)
         }
     }
+}
+
+/// Roster-rule problems are warnings outside `check` (SPEC §2).
+fn warn_roster(cli: &Cli, config: &Config) {
+    if cli.quiet {
+        return;
+    }
+    for p in rounds::roster_problems(config) {
+        eprintln!("warning: {p}");
+    }
+}
+
+fn report(
+    config: &Config,
+    args: &ReportArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u8, Fatal> {
+    let store = Store::open(&config.storage_path)?;
+    let judgement = pipeline::judgement(config, &store, now)?;
+    let selection = match args.round.as_str() {
+        "all" => Selection::All,
+        "current" => match rounds::current_round(&judgement.rounds, now) {
+            Some(n) => Selection::One(n),
+            None => Selection::All,
+        },
+        n => match n.parse::<u32>() {
+            Ok(n) if n >= 1 && n as usize <= judgement.rounds.len() => Selection::One(n),
+            _ => {
+                return Err(anyhow::anyhow!(
+                    "--round {n:?}: write a round number 1..={}, `current` or `all`",
+                    judgement.rounds.len()
+                )
+                .into())
+            }
+        },
+    };
+    let format = if args.json {
+        ReportFormat::Json
+    } else {
+        args.format
+    };
+    let tz = config.club.timezone;
+    match format {
+        ReportFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report_render::json(
+                &config.club.name,
+                tz,
+                &judgement,
+                now,
+                selection
+            ))?
+        ),
+        ReportFormat::Table => print!(
+            "{}",
+            report_render::table(&config.club.name, &judgement, now, selection)
+        ),
+        ReportFormat::Csv => print!("{}", report_render::csv(&judgement, selection)),
+    }
+    Ok(0)
 }
 
 fn lock(config: &Config) -> Result<RunLock, Fatal> {
@@ -276,6 +358,5 @@ fn inspect(
             println!("    warning:    {w}");
         }
     }
-    let _ = parse::Format::Atom;
     Ok(0)
 }

@@ -379,6 +379,16 @@ pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<P
     Ok(vec![path])
 }
 
+/// Judges every member in every round from the store (SPEC §5).
+pub fn judgement(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<crate::rounds::Judgement, RunError> {
+    let (posts, fetches) = store.round_inputs()?;
+    Ok(crate::rounds::judge(config, &posts, &fetches, now))
+}
+
 /// What `inspect` reports about one feed.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Inspection {

@@ -6,6 +6,7 @@
 //! Republished HTML passes through one sanitiser here.
 
 pub mod atom;
+pub mod report;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -317,6 +317,83 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Everything the round judge needs: every post (history included) with the feeds that carry
+    /// it, and every successful fetch (fetched or not modified).
+    pub fn round_inputs(
+        &self,
+    ) -> Result<(Vec<crate::rounds::PostFacts>, Vec<crate::rounds::GoodFetch>)> {
+        use crate::rounds::{GoodFetch, PostFacts};
+        use chrono::{TimeZone, Utc};
+        let ts = |t: i64| Utc.timestamp_opt(t, 0).single().unwrap_or_default();
+        let mut feeds_of: std::collections::HashMap<i64, Vec<i64>> =
+            std::collections::HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT post_id, feed_id FROM entries ORDER BY feed_id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (post, feed) = row.map_err(|e| self.err(e))?;
+            feeds_of.entry(post).or_default().push(feed);
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, member_id, title, link, published, updated, first_seen, effective, chars, history
+                 FROM posts ORDER BY effective, atom_id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let published: Option<i64> = r.get(4)?;
+                let updated: Option<i64> = r.get(5)?;
+                let first_seen: i64 = r.get(6)?;
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    PostFacts {
+                        member_id: r.get(1)?,
+                        title: r.get(2)?,
+                        url: r.get(3)?,
+                        published: published.map(ts),
+                        first_seen: ts(first_seen),
+                        effective: ts(r.get(7)?),
+                        chars: r.get::<_, Option<i64>>(8)?.map(|c| c.max(0) as u64),
+                        history: r.get(9)?,
+                        feeds: Vec::new(),
+                        future_date: published
+                            .or(updated)
+                            .is_some_and(|t| t > first_seen + FUTURE_TOLERANCE),
+                        extra: false,
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut posts = Vec::new();
+        for row in rows {
+            let (id, mut post) = row.map_err(|e| self.err(e))?;
+            post.feeds = feeds_of.remove(&id).unwrap_or_default();
+            posts.push(post);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT feed_id, at FROM fetch_log WHERE outcome IN ('fetched', 'not_modified') ORDER BY at")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(GoodFetch {
+                    feed_id: r.get(0)?,
+                    at: ts(r.get(1)?),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let fetches = rows
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        Ok((posts, fetches))
+    }
+
     /// Row counts of (posts, entries, fetch_log).
     pub fn counts(&self) -> Result<(i64, i64, i64)> {
         self.conn
