@@ -405,6 +405,9 @@ fn verdict(
         }
         Status::Submitted
     } else if !counted.is_empty() {
+        if counted.iter().any(|p| p.chars.is_none() && !p.extra) {
+            flags.insert("length-unknown");
+        }
         flags.insert("backdated");
         Status::Late
     } else if member.passes.contains(&round.number) {
