@@ -16,6 +16,9 @@ use scraper::node::Node;
 use crate::fetch::stable_hash;
 use crate::parse::{is_control, ParsedFeed, GENERATED_ID_PREFIX};
 
+/// Entries kept per feed: a feed of 100,000 entries keeps its newest this many.
+pub const MAX_ENTRIES: usize = 2000;
+
 /// How long the plain-text summary may be, in characters.
 pub const SUMMARY_CHARS: usize = 300;
 
@@ -85,9 +88,21 @@ pub fn normalise(
     };
     let full_description = description_is_full_text(feed);
     let mut seen = HashSet::new();
-    let mut posts = Vec::with_capacity(feed.entries.len());
     let mut warnings = Vec::new();
-    for entry in &feed.entries {
+    let mut entries: Vec<&Entry> = feed.entries.iter().collect();
+    if entries.len() > MAX_ENTRIES {
+        warnings.push(format!(
+            "{} entries: kept the newest {MAX_ENTRIES}",
+            entries.len()
+        ));
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(entries[i].published.or(entries[i].updated)));
+        let mut keep: Vec<usize> = order.into_iter().take(MAX_ENTRIES).collect();
+        keep.sort_unstable();
+        entries = keep.into_iter().map(|i| entries[i]).collect();
+    }
+    let mut posts = Vec::with_capacity(entries.len());
+    for entry in entries {
         let post = normalise_entry(entry, full_description, min_chars);
         if !seen.insert(post.key.clone()) {
             warnings.push(format!(

@@ -104,7 +104,18 @@ pub fn parse(
         if looks_like_html(&doc) {
             return Err(ParseError::Html);
         }
+        let depth = max_depth(&doc);
+        if depth > MAX_DEPTH {
+            return Err(ParseError::Invalid(format!(
+                "elements nested {depth} deep (limit {MAX_DEPTH}): refused as hostile or broken"
+            )));
+        }
         doc = Cow::Owned(rewrite_prolog(&doc));
+        if let Some(stripped) = strip_internal_dtd(&doc) {
+            repairs
+                .push("removed an internal DTD subset (entities are never expanded)".to_string());
+            doc = Cow::Owned(stripped);
+        }
         doc = Cow::Owned(repair_ampersands(&doc, &mut repairs));
         doc = Cow::Owned(repair_rss_version(&doc, &mut repairs));
         if let Some(converted) = convert_atom03(&doc) {
@@ -116,19 +127,49 @@ pub fn parse(
             doc = Cow::Owned(repair_text_types(&doc, &mut repairs));
         }
     }
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(base_url)
-        .sanitize_content(false)
-        .id_generator(|links, title, _base| {
-            let link = links.first().map(|l| l.href.as_str()).unwrap_or("");
-            let title = title.as_ref().map(|t| t.content.as_str()).unwrap_or("");
-            format!("{GENERATED_ID_PREFIX}{link}\u{1}{title}")
+    // A feed-rs parser keeps state after a failure, so every attempt gets a fresh one.
+    let parser = || {
+        feed_rs::parser::Builder::new()
+            .base_uri(base_url)
+            .sanitize_content(false)
+            .id_generator(|links, title, _base| {
+                let link = links.first().map(|l| l.href.as_str()).unwrap_or("");
+                let title = title.as_ref().map(|t| t.content.as_str()).unwrap_or("");
+                format!("{GENERATED_ID_PREFIX}{link}\u{1}{title}")
+            })
+            .timestamp_parser(move |s| parse_date(s, tz))
+            .build()
+    };
+    // feed-rs asserts on some inputs; a crash in the parser is this feed's error, not the run's.
+    let guarded = |text: &str| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parser().parse(text.as_bytes())
+        }))
+        .unwrap_or_else(|_| {
+            Err(feed_rs::parser::ParseFeedError::ParseError(
+                feed_rs::parser::ParseErrorKind::NoFeedRoot,
+            ))
         })
-        .timestamp_parser(move |s| parse_date(s, tz))
-        .build();
-    let feed = parser
-        .parse(doc.as_bytes())
-        .map_err(|e| ParseError::Invalid(explain_feed_rs_error(&e, &doc)))?;
+    };
+    let feed = match guarded(&doc) {
+        Ok(feed) => feed,
+        Err(e) => {
+            // A truncated download: keep the entries that arrived whole.
+            let recovered = (!is_json)
+                .then(|| close_truncated(&doc))
+                .flatten()
+                .and_then(|(closed, kept)| guarded(&closed).ok().map(|f| (f, kept)));
+            match recovered {
+                Some((feed, kept)) => {
+                    repairs.push(format!(
+                        "the document was cut off: kept the {kept} complete entries"
+                    ));
+                    feed
+                }
+                None => return Err(ParseError::Invalid(explain_feed_rs_error(&e, &doc))),
+            }
+        }
+    };
     let format = format_hint.unwrap_or(match feed.feed_type {
         FeedType::Atom => Format::Atom,
         FeedType::JSON => Format::Json,
@@ -228,6 +269,18 @@ fn decode(
             }
         })
         .unwrap_or(encoding_rs::UTF_8);
+    // A single-byte charset decodes any bytes without error; when the bytes are valid UTF-8 with
+    // non-ASCII text in them, the declaration is the usual server default, not the truth.
+    let single_byte = declared.is_single_byte() && declared != encoding_rs::UTF_8;
+    if single_byte && !bytes.is_ascii() {
+        if let Ok(utf8) = std::str::from_utf8(bytes) {
+            repairs.push(format!(
+                "declared charset {} does not fit the bytes; decoded as UTF-8",
+                declared.name()
+            ));
+            return (utf8.to_string(), encoding_rs::UTF_8);
+        }
+    }
     let (text, had_errors) = declared.decode_without_bom_handling(bytes);
     if !had_errors {
         return (text.into_owned(), declared);
@@ -423,6 +476,80 @@ fn repair_rss_version(doc: &str, repairs: &mut Vec<String>) -> String {
             format!("{}<rss version=\"2.0\"{}", &doc[..start], &doc[start + 4..])
         }
     }
+}
+
+/// Deepest element nesting a feed may have; real feeds stay far below (feed-rs slows down
+/// quadratically on deep XHTML content).
+const MAX_DEPTH: usize = 512;
+
+/// Deepest element nesting outside CDATA, comments and processing instructions (a linear scan).
+fn max_depth(doc: &str) -> usize {
+    let bytes = doc.as_bytes();
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while let Some(p) = memchr_lt(&bytes[i..]) {
+        let at = i + p;
+        let rest = &doc[at..];
+        let skip = [
+            ("<![CDATA[", "]]>"),
+            ("<!--", "-->"),
+            ("<?", "?>"),
+            ("<!", ">"),
+        ]
+        .iter()
+        .find(|(open, _)| rest.starts_with(open));
+        if let Some((open, close)) = skip {
+            i = at
+                + rest[open.len()..]
+                    .find(close)
+                    .map(|e| open.len() + e + close.len())
+                    .unwrap_or(rest.len());
+            continue;
+        }
+        let end = rest.find('>').unwrap_or(rest.len());
+        if rest.starts_with("</") {
+            depth = depth.saturating_sub(1);
+        } else if !rest[..end].ends_with('/') {
+            depth += 1;
+            max = max.max(depth);
+        }
+        i = at + end.max(1);
+    }
+    max
+}
+
+fn memchr_lt(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|b| *b == b'<')
+}
+
+/// Removes `<!DOCTYPE name [ … ]>`'s internal subset, where entity bombs live.
+fn strip_internal_dtd(doc: &str) -> Option<String> {
+    let start = doc.find("<!DOCTYPE")?;
+    let rest = &doc[start..];
+    let bracket = rest.find('[')?;
+    if rest[..bracket].contains('>') {
+        return None;
+    }
+    let close = rest[bracket..].find("]>").map(|e| bracket + e + 2)?;
+    Some(format!("{}{}", &doc[..start], &doc[start + close..]))
+}
+
+/// A document cut off mid-way: everything up to the last complete `</item>` or `</entry>`, closed
+/// with the tags its root needs. Returns the closed text and how many entries it keeps.
+fn close_truncated(doc: &str) -> Option<(String, usize)> {
+    let (_, root) = root_element(doc)?;
+    let (end_tag, closers) = match root {
+        "rss" => ("</item>", "</channel></rss>"),
+        "feed" => ("</entry>", "</feed>"),
+        "rdf:RDF" => ("</item>", "</rdf:RDF>"),
+        _ => return None,
+    };
+    let root_close = format!("</{root}>");
+    if doc.trim_end().ends_with(&root_close) {
+        return None;
+    }
+    let cut = doc.rfind(end_tag)? + end_tag.len();
+    let kept = doc[..cut].matches(end_tag).count();
+    Some((format!("{}{}", &doc[..cut], closers), kept))
 }
 
 /// Byte offset and name of the root element (after prolog, comments, doctype).
@@ -1018,6 +1145,51 @@ mod tests {
     fn an_xhtml_doctype_before_rss_is_not_an_html_page() {
         let doc = r#"<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "x"><rss version="2.0"><channel><title>t</title></channel></rss>"#;
         assert!(parse(doc.as_bytes(), None, None, Seoul).is_ok());
+    }
+
+    #[test]
+    fn hostile_documents_are_refused_or_defused() {
+        let deep = format!(
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title><entry><content type=\"xhtml\">{}{}</content></entry></feed>",
+            "<div>".repeat(5000),
+            "</div>".repeat(5000)
+        );
+        let err = parse(deep.as_bytes(), None, None, Seoul).unwrap_err();
+        assert!(err.to_string().contains("nested 5003 deep"), "{err}");
+        let laughs = r#"<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;">]><rss version="2.0"><channel><title>&lol1;</title></channel></rss>"#;
+        let parsed = parse(laughs.as_bytes(), None, None, Seoul).unwrap();
+        assert_eq!(parsed.feed.title.unwrap().content, "&lol1;");
+        assert!(
+            parsed.repairs.iter().any(|r| r.contains("DTD")),
+            "{:?}",
+            parsed.repairs
+        );
+    }
+
+    #[test]
+    fn a_truncated_download_keeps_its_complete_entries() {
+        let doc = "<rss version=\"2.0\"><channel><title>t</title><item><title>a</title></item><item><title>b</title></item><item><title>잘";
+        let parsed = parse(doc.as_bytes(), None, None, Seoul).unwrap();
+        assert_eq!(parsed.feed.entries.len(), 2);
+        assert!(parsed
+            .repairs
+            .iter()
+            .any(|r| r.contains("kept the 2 complete entries")));
+        assert!(parse(
+            b"<rss version=\"2.0\"><channel><title>t</tit",
+            None,
+            None,
+            Seoul
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn a_latin_1_header_on_utf8_korean_is_overruled() {
+        let doc = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>한글 제목</title></channel></rss>";
+        let parsed = parse(doc.as_bytes(), Some("iso-8859-1"), None, Seoul).unwrap();
+        assert_eq!(parsed.feed.title.unwrap().content, "한글 제목");
+        assert_eq!(parsed.encoding, "UTF-8");
     }
 
     #[test]
