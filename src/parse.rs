@@ -145,11 +145,9 @@ pub fn parse(
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             parser().parse(text.as_bytes())
         }))
-        .unwrap_or_else(|_| {
-            Err(feed_rs::parser::ParseFeedError::ParseError(
-                feed_rs::parser::ParseErrorKind::NoFeedRoot,
-            ))
-        })
+        .unwrap_or(Err(feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        )))
     };
     let feed = match guarded(&doc) {
         Ok(feed) => feed,

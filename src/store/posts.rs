@@ -143,13 +143,7 @@ pub(super) fn upsert_entries(
                         let effective = effective_time(published, updated, now);
                         let undated = published.is_none() && updated.is_none();
                         let history = history_fetch && (undated || effective < now - HISTORY_AGE);
-                        let atom_id = format!(
-                            "tag:{},{}:{}/{}",
-                            tag.authority,
-                            tag.date,
-                            feed.member_id,
-                            &stable_hash(format!("{}\u{1}{}", feed.url, post.key).as_bytes())[..16]
-                        );
+                        let atom_id = mint_atom_id(tx, tag, &feed.member_id, &post.key)?;
                         tx.prepare_cached(
                             "INSERT INTO posts(member_id, atom_id, title, link, normalised_link, norm_title, published,
                                 updated, first_seen, effective, summary, content, chars, history, primary_feed_id, primary_rank)
@@ -187,6 +181,35 @@ pub(super) fn upsert_entries(
         }
     }
     Ok(out)
+}
+
+/// A new entry id, `tag:{authority},{date}:{member}/{hash of the entry key}`: independent of
+/// where the feed lives (URL or path), so a moved feed or another checkout mints the same ids.
+/// Two different posts of one member with the same key get the next free variant.
+fn mint_atom_id(
+    tx: &Transaction<'_>,
+    tag: &TagContext,
+    member: &str,
+    key: &str,
+) -> rusqlite::Result<String> {
+    let mut exists = tx.prepare_cached("SELECT 1 FROM posts WHERE atom_id = ?1")?;
+    for n in 1u32.. {
+        let seed = if n == 1 {
+            key.to_string()
+        } else {
+            format!("{key}\u{1}{n}")
+        };
+        let id = format!(
+            "tag:{},{}:{member}/{}",
+            tag.authority,
+            tag.date,
+            &stable_hash(seed.as_bytes())[..16]
+        );
+        if !exists.exists([&id])? {
+            return Ok(id);
+        }
+    }
+    Err(rusqlite::Error::InvalidQuery)
 }
 
 /// An existing post of the same member that this new entry is another view of.
@@ -586,6 +609,39 @@ mod tests {
         )];
         assert_eq!(record(&mut store, &feeds[0], &old, 0, now).history, 0);
         assert_eq!(store.recent_posts(10, &["sungmin"]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn two_posts_with_the_same_key_in_two_feeds_get_distinct_ids() {
+        let (_d, mut store, feeds) = setup();
+        let now = 1_730_000_000;
+        record(
+            &mut store,
+            &feeds[0],
+            &[post(
+                "guid:1",
+                "티스토리 글",
+                "https://sungmin.tistory.com/1",
+                Some(now - 10 * DAY),
+            )],
+            0,
+            now,
+        );
+        record(
+            &mut store,
+            &feeds[1],
+            &[post(
+                "guid:1",
+                "벨로그 글",
+                "https://velog.io/@s/other",
+                Some(now),
+            )],
+            1,
+            now,
+        );
+        let posts = store.all_posts().unwrap();
+        assert_eq!(posts.len(), 2);
+        assert_ne!(posts[0].atom_id, posts[1].atom_id);
     }
 
     #[test]
