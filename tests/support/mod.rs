@@ -298,7 +298,15 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) -> io::Result<()
         for (name, value) in &reply.headers {
             out.push_str(&format!("{name}: {value}\r\n"));
         }
-        out.push_str(&format!("Content-Length: {}\r\n\r\n", reply.body.len()));
+        // A reply may announce its own (lying) Content-Length.
+        if !reply
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        {
+            out.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+        }
+        out.push_str("\r\n");
         write_all(&stream, out.as_bytes()).await?;
 
         if let Some(cut) = reply.reset_after {
