@@ -71,8 +71,11 @@ fn write_feeds(feeds_dir: &Path) {
     }
 }
 
+/// Posts (atom id, member, title, first_seen), the report JSON, atom.xml.
+type State = (Vec<(String, String, String, i64)>, String, Vec<u8>);
+
 /// What must be equal between an interrupted and an uninterrupted history of runs.
-fn final_state(dir: &Path, config: &Path) -> (Vec<(String, String, String, i64)>, String, Vec<u8>) {
+fn final_state(dir: &Path, config: &Path) -> State {
     let conn = rusqlite::Connection::open(dir.join("geultto-agg.db")).unwrap();
     let mut stmt = conn
         .prepare("SELECT atom_id, member_id, title, first_seen FROM posts ORDER BY atom_id")
