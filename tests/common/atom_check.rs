@@ -178,22 +178,8 @@ pub fn violations(bytes: &[u8]) -> Vec<String> {
             if c.src.is_some() && e.summary.is_none() {
                 v.push(format!("{who}: content with src needs a summary (4.1.2)"));
             }
-            let html = c.value.as_deref().unwrap_or("").to_ascii_lowercase();
-            for bad in [
-                "<script",
-                "<style",
-                "<iframe",
-                "<object",
-                "<embed",
-                "javascript:",
-                " onerror=",
-                " onclick=",
-                " onload=",
-                " style=",
-            ] {
-                if html.contains(bad) {
-                    v.push(format!("{who}: content carries {bad}"));
-                }
+            for bad in super::html_check::executable_forms(c.value.as_deref().unwrap_or("")) {
+                v.push(format!("{who}: content carries {bad}"));
             }
         }
         for t in [&e.summary, &Some(e.title.clone())].into_iter().flatten() {

@@ -2,6 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod atom_check;
+pub mod html_check;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
