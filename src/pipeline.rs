@@ -220,7 +220,10 @@ pub async fn fetch(
     let mut indexed: Vec<(usize, FeedReport)> = reports.into_iter().collect();
     indexed.sort_by_key(|(i, _)| *i);
     summary.feeds = indexed.into_iter().map(|(_, r)| r).collect();
-    store.mark_run_completed(now.timestamp())?;
+    // Only a run over the whole roster completes the store's first run (SPEC §4's history rule).
+    if members.is_empty() {
+        store.mark_run_completed(now.timestamp())?;
+    }
     if !no_output {
         summary.outputs = build(config, store, now)?;
     }
