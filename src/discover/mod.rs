@@ -131,6 +131,7 @@ pub async fn discover(session: &Session, tz: Tz, input: &str) -> Discovery {
         found: Vec::new(),
         problems: Vec::new(),
         checked: Vec::new(),
+        unreachable: false,
     };
     let rule = rules::by_url(&url);
     run.platform = rule.platform;
@@ -145,16 +146,23 @@ pub async fn discover(session: &Session, tz: Tz, input: &str) -> Discovery {
         }
     }
     let page_url = rule.page.clone().unwrap_or_else(|| url.clone());
-    let Some((final_url, facts)) = run.read_page(&page_url, rule.feed.is_none()).await else {
+    let page = run.read_page(&page_url, rule.feed.is_none()).await;
+    if run.done() {
         return run.finish();
+    }
+    let final_url = match page {
+        Some((final_url, facts)) => {
+            run.candidates_of_page(&final_url, &facts).await;
+            if run.done() {
+                return run.finish();
+            }
+            final_url
+        }
+        // The host is unreachable: nothing more to learn from it.
+        None if run.unreachable => return run.finish(),
+        // A post that is gone (404) still has a blog around it.
+        None => page_url.clone(),
     };
-    if run.done() {
-        return run.finish();
-    }
-    run.candidates_of_page(&final_url, &facts).await;
-    if run.done() {
-        return run.finish();
-    }
     if shared_platform_host(&url) {
         // velog.io, blog.naver.com, brunch.co.kr, medium.com: their homepage and probes are the
         // platform's, not the member's.
@@ -194,6 +202,7 @@ struct Run<'a> {
     found: Vec<FoundFeed>,
     problems: Vec<String>,
     checked: Vec<Url>,
+    unreachable: bool,
 }
 
 /// What checking one candidate came to.
@@ -394,9 +403,18 @@ impl Run<'_> {
         if self.done() {
             return;
         }
+        // The generator's default feed path, on the site's root (a GitHub Pages project site
+        // has its root one folder down).
         if let Some(platform) = facts.platform {
-            if let Some(feed) = page::default_feed_path(platform).and_then(|p| root.join(p).ok()) {
-                self.check(&feed, platform.as_str(), None).await;
+            if let Some(path) = page::default_feed_path(platform) {
+                for root in site_roots(final_url, self.platform) {
+                    if let Ok(feed) = root.join(path) {
+                        self.check(&feed, platform.as_str(), None).await;
+                        if self.done() {
+                            return;
+                        }
+                    }
+                }
             }
         }
     }
