@@ -205,6 +205,7 @@ pub async fn fetch(
         .collect();
     let t = now.timestamp();
     let pauses = health::host_pauses(planned.iter().map(|p| &p.row), t);
+    let total = planned.len();
     let mut reports: HashMap<usize, FeedReport> = HashMap::new();
     let mut requests = Vec::new();
     for (index, p) in planned.iter().enumerate() {
@@ -224,19 +225,18 @@ pub async fn fetch(
             })
             .flatten();
         if let Some(reason) = skip {
-            reports.insert(
-                index,
-                FeedReport {
-                    member: p.member.clone(),
-                    url: p.source.key(),
-                    status: FeedStatus::Skipped,
-                    new_posts: 0,
-                    history: 0,
-                    error: Some(reason),
-                    repairs: Vec::new(),
-                    elapsed: Duration::ZERO,
-                },
-            );
+            let report = FeedReport {
+                member: p.member.clone(),
+                url: p.source.key(),
+                status: FeedStatus::Skipped,
+                new_posts: 0,
+                history: 0,
+                error: Some(reason),
+                repairs: Vec::new(),
+                elapsed: Duration::ZERO,
+            };
+            on_feed(&report, reports.len() + 1, total);
+            reports.insert(index, report);
             continue;
         }
         requests.push(FeedRequest {
@@ -247,7 +247,6 @@ pub async fn fetch(
             body_hash: p.row.body_hash.clone(),
         });
     }
-    let total = planned.len();
     let tag = tag_context(config, now);
     let mut store_error = None;
     fetch::fetch_all(&settings, requests, |result| {
