@@ -40,6 +40,10 @@ pub enum Command {
     Build,
     /// Fetch or read one feed and show what the tool sees.
     Inspect(InspectArgs),
+    /// Find a blog's feed from its homepage or a post URL, with the rule that found it.
+    Discover(DiscoverArgs),
+    /// Per-feed health: last poll, failures, errors in plain words, moved and gone feeds.
+    Feeds(FeedsArgs),
     /// Who posted in which round (SPEC §5).
     Report(ReportArgs),
     /// Validate the config offline: unknown keys, duplicates, bad rounds, passes that break the rules.
@@ -102,6 +106,43 @@ pub struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: TextOrJson,
+    /// Shorthand for --format json.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `discover` options.
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// Blog homepages or post URLs (`https://` is assumed when missing).
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextOrJson,
+    /// Shorthand for --format json.
+    #[arg(long)]
+    pub json: bool,
+    /// Use the address rules only: no network, nothing verified.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// Output formats of `feeds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableOrJson {
+    /// Aligned for a terminal.
+    Table,
+    /// For scripts (SPEC §2's shape).
+    Json,
+}
+
+/// `feeds` options.
+#[derive(Debug, Args)]
+pub struct FeedsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableOrJson,
     /// Shorthand for --format json.
     #[arg(long)]
     pub json: bool,

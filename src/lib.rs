@@ -2,7 +2,7 @@
 //!
 //! Data flows one way, one module per stage: [`config`] reads `feeds.toml` into a validated
 //! roster; [`fetch`] polls every feed concurrently under global and per-host caps; [`parse`]
-//! turns bytes into a feed model (encoding, repairs, dates); [`normalise`] turns entries into
+//! turns bytes into a feed model (encoding, repairs, dates); [`discover`] finds a blog's feed from its address; [`normalise`] turns entries into
 //! posts with identity keys and plain text; [`store`] keeps everything in SQLite, one
 //! transaction per feed; [`rounds`] judges who posted in which deadline round; [`render`] writes
 //! the merged Atom feed. [`pipeline`] strings the stages together for the commands, and
@@ -11,7 +11,9 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod discover;
 pub mod fetch;
+pub mod health;
 pub mod normalise;
 pub mod parse;
 pub mod pipeline;

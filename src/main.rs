@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use geultto_agg::cli::{
-    Cli, Command, FetchArgs, InspectArgs, ReportArgs, ReportFormat, TextOrJson,
+    Cli, Command, DiscoverArgs, FeedsArgs, FetchArgs, InspectArgs, ReportArgs, ReportFormat,
+    TableOrJson, TextOrJson,
 };
 use geultto_agg::config::Config;
 use geultto_agg::pipeline::{self, FeedStatus, Inspection, RunSummary};
@@ -64,6 +65,15 @@ fn run(cli: &Cli) -> Result<u8, Fatal> {
         None => None,
     };
     let now = clock::now(now);
+    if let Command::Discover(args) = &cli.command {
+        // Discovery needs no roster: without a config file it runs with the default settings.
+        let config = if cli.config.exists() {
+            Some(Config::load(&cli.config)?)
+        } else {
+            None
+        };
+        return discover(config.as_ref(), args);
+    }
     let config = Config::load(&cli.config)?;
     let runtime = || {
         tokio::runtime::Builder::new_multi_thread()
@@ -97,6 +107,8 @@ fn run(cli: &Cli) -> Result<u8, Fatal> {
             Ok(0)
         }
         Command::Inspect(args) => inspect(&config, args, runtime()?),
+        Command::Discover(_) => Ok(0), // handled above
+        Command::Feeds(args) => feeds(&config, args, now),
         Command::Report(args) => {
             warn_roster(cli, &config);
             report(&config, args, now)
@@ -251,6 +263,7 @@ fn feed_line(r: &pipeline::FeedReport) -> String {
         FeedStatus::NotModified => "not modified".to_string(),
         FeedStatus::Failed => format!("FAILED: {}", r.error.as_deref().unwrap_or("")),
         FeedStatus::Paused => format!("paused: {}", r.error.as_deref().unwrap_or("")),
+        FeedStatus::Skipped => format!("skipped: {}", r.error.as_deref().unwrap_or("")),
     };
     let repairs = if r.repairs.is_empty() {
         String::new()
@@ -269,8 +282,17 @@ fn print_summary(cli: &Cli, s: &RunSummary) {
     if cli.quiet {
         return;
     }
+    for (member, url, rule) in &s.discovered {
+        eprintln!("  {member}: discovered feed {url} (rule {rule})");
+    }
+    let skipped = s.count(&FeedStatus::Skipped);
+    let skipped_words = if skipped > 0 {
+        format!(", {skipped} skipped")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "{} feeds: {} ok, {} not modified, {} failed, {} paused; {} new posts",
+        "{} feeds: {} ok, {} not modified, {} failed, {} paused{skipped_words}; {} new posts",
         s.feeds.len(),
         s.count(&FeedStatus::Fetched),
         s.count(&FeedStatus::NotModified),
@@ -300,8 +322,24 @@ fn print_summary(cli: &Cli, s: &RunSummary) {
             );
         }
     }
-    for m in &s.skipped_members {
-        eprintln!("  {m}: no feed listed (only `blog`); add its feed URL to `feeds`");
+    if !cli.verbose && skipped > 0 {
+        let listed: Vec<_> = s
+            .feeds
+            .iter()
+            .filter(|f| f.status == FeedStatus::Skipped)
+            .collect();
+        for f in listed.iter().take(15) {
+            eprintln!("{}", feed_line(f));
+        }
+        if listed.len() > 15 {
+            eprintln!(
+                "  … and {} more skipped feeds (-v lists all)",
+                listed.len() - 15
+            );
+        }
+    }
+    for (m, why) in &s.skipped_members {
+        eprintln!("  {m}: no feed to poll: {why}");
     }
     for path in &s.outputs {
         eprintln!("wrote {}", path.display());
@@ -358,5 +396,119 @@ fn inspect(
             println!("    warning:    {w}");
         }
     }
+    Ok(0)
+}
+
+fn discover(config: Option<&Config>, args: &DiscoverArgs) -> Result<u8, Fatal> {
+    let results: Vec<geultto_agg::discover::Discovery> = if args.offline {
+        args.urls
+            .iter()
+            .map(|u| geultto_agg::discover::offline(u))
+            .collect()
+    } else {
+        let settings = config.map(pipeline::fetch_settings).unwrap_or_default();
+        let tz = config
+            .map(|c| c.club.timezone)
+            .unwrap_or(chrono_tz::Asia::Seoul);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        runtime.block_on(async {
+            let session = geultto_agg::fetch::Session::new(&settings);
+            futures::future::join_all(
+                args.urls
+                    .iter()
+                    .map(|u| geultto_agg::discover::discover(&session, tz, u)),
+            )
+            .await
+        })
+    };
+    if args.json || args.format == TextOrJson::Json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+        return Ok(0);
+    }
+    for d in &results {
+        println!("{}  [{}]", d.input, d.platform);
+        for f in &d.feeds {
+            let check = if f.verified {
+                "verified"
+            } else {
+                "not verified"
+            };
+            let what = [f.format.as_deref(), f.title.as_deref().map(|t| t.trim())]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+            println!(
+                "  {}  (rule {}; {check}{}{})",
+                f.url,
+                f.rule,
+                if what.is_empty() { "" } else { "; " },
+                what
+            );
+            if let Some(note) = &f.note {
+                println!("    {note}");
+            }
+        }
+        if let Some(error) = &d.error {
+            println!("  {error}");
+        }
+    }
+    Ok(0)
+}
+
+fn feeds(
+    config: &Config,
+    args: &FeedsArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u8, Fatal> {
+    let store = Store::open(&config.storage_path)?;
+    let lines = pipeline::feed_lines(config, &store, now)?;
+    if args.json || args.format == TableOrJson::Json {
+        println!("{}", serde_json::to_string_pretty(&lines)?);
+        return Ok(0);
+    }
+    let day = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| t.get(..16).unwrap_or(t).replace('T', " "))
+            .unwrap_or_else(|| "-".to_string())
+    };
+    let width = lines
+        .iter()
+        .map(|l| l.member.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    println!(
+        "{:<width$}  {:<8} {:>5}  {:<16}  {:<16}  {:>5}  URL",
+        "MEMBER", "STATE", "FAILS", "LAST SUCCESS", "NEXT ATTEMPT", "ITEMS"
+    );
+    for l in &lines {
+        println!(
+            "{:<width$}  {:<8} {:>5}  {:<16}  {:<16}  {:>5}  {}",
+            l.member,
+            l.state,
+            l.consecutive_failures,
+            day(&l.last_success),
+            day(&l.next_attempt),
+            l.items,
+            l.url
+        );
+        if let Some(error) = &l.last_error {
+            println!("{:<width$}  ↳ {error}", "");
+        }
+        if let Some(advice) = &l.advice {
+            if l.state != "new" {
+                println!("{:<width$}  → {advice}", "");
+            }
+        }
+    }
+    let troubled = lines
+        .iter()
+        .filter(|l| !matches!(l.state.as_str(), "ok" | "new"))
+        .count();
+    eprintln!("{} feeds, {troubled} need attention", lines.len());
     Ok(0)
 }

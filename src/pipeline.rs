@@ -11,12 +11,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, FeedSource};
-use crate::fetch::{self, FeedRequest, FeedResult, FetchSettings, Outcome, Source};
+use crate::config::{Config, FeedSource, Member};
+use crate::discover::{self, Discovery};
+use crate::fetch::{self, FeedRequest, FeedResult, FetchSettings, Outcome, Session, Source};
+use crate::health;
 use crate::normalise::{self, FeedMeta, Post};
 use crate::parse::{self, ParsedFeed};
 use crate::render::{self, RenderError};
-use crate::store::{FeedRow, FetchRecord, Store, StoreError, TagContext};
+use crate::store::{DiscoveredRow, FeedRow, FetchRecord, Store, StoreError, TagContext};
 
 /// The longest a host's Retry-After is honoured (SPEC §6).
 const MAX_PAUSE: i64 = 24 * 3600;
@@ -46,6 +48,9 @@ pub enum FeedStatus {
     Failed,
     /// Paused: the host asked us to come back later (429/503 with Retry-After).
     Paused,
+    /// Not polled this run: its host is paused, it is backing off after failures, or it is
+    /// gone and polled weekly (not a failure).
+    Skipped,
 }
 
 /// One feed's line in the run summary.
@@ -74,8 +79,10 @@ pub struct FeedReport {
 pub struct RunSummary {
     /// Per feed, in roster order.
     pub feeds: Vec<FeedReport>,
-    /// Members without a feed to poll (blog only: discovery is not built yet).
-    pub skipped_members: Vec<String>,
+    /// Members without a feed to poll: (member, why), e.g. discovery found none on the blog.
+    pub skipped_members: Vec<(String, String)>,
+    /// Feeds discovered this run: (member, feed URL, rule).
+    pub discovered: Vec<(String, String, String)>,
     /// Files written.
     pub outputs: Vec<PathBuf>,
 }
@@ -140,6 +147,10 @@ struct Planned {
 
 /// Polls the feeds (all, or only `members`'), stores what they hold, then writes the outputs
 /// unless `no_output`. `on_feed` is called as each feed is stored (for progress and `-v`).
+///
+/// Members with a `blog` and no `feeds` get their feed discovered (once, cached in the store).
+/// Feeds backing off after failures, gone feeds between their weekly polls and feeds on hosts
+/// paused by Retry-After are skipped, unless `members` names their member (a forced poll).
 pub async fn fetch(
     config: &Config,
     store: &mut Store,
@@ -153,18 +164,28 @@ pub async fn fetch(
             return Err(RunError::UnknownMember(m.clone()));
         }
     }
+    let forced = !members.is_empty();
+    let settings = fetch_settings(config);
     let mut summary = RunSummary::default();
-    let mut wanted = Vec::new();
-    for member in config
+    let chosen: Vec<&Member> = config
         .members
         .iter()
         .filter(|m| members.is_empty() || members.contains(&m.id))
-    {
-        if member.feeds.is_empty() {
-            summary.skipped_members.push(member.id.clone());
-        }
-        for (rank, feed) in member.feeds.iter().enumerate() {
-            wanted.push((member.id.clone(), feed.clone(), rank));
+        .collect();
+    let found =
+        discover_feeds(config, store, now, &settings, &chosen, forced, &mut summary).await?;
+    let mut wanted = Vec::new();
+    for member in &chosen {
+        let feeds: Vec<FeedSource> = if member.feeds.is_empty() {
+            found
+                .get(&member.id)
+                .map(|u| vec![FeedSource::Url(u.clone())])
+                .unwrap_or_default()
+        } else {
+            member.feeds.clone()
+        };
+        for (rank, feed) in feeds.into_iter().enumerate() {
+            wanted.push((member.id.clone(), feed, rank));
         }
     }
     let keys: Vec<(String, String)> = wanted
@@ -182,33 +203,64 @@ pub async fn fetch(
             row,
         })
         .collect();
-    let requests: Vec<FeedRequest> = planned
-        .iter()
-        .enumerate()
-        .map(|(index, p)| FeedRequest {
+    let t = now.timestamp();
+    let pauses = health::host_pauses(planned.iter().map(|p| &p.row), t);
+    let total = planned.len();
+    let mut reports: HashMap<usize, FeedReport> = HashMap::new();
+    let mut requests = Vec::new();
+    for (index, p) in planned.iter().enumerate() {
+        let host = health::host_of(p.row.poll_url());
+        let pause = host
+            .as_deref()
+            .and_then(|h| pauses.get(h).map(|until| (h, *until)));
+        let skip = (!forced)
+            .then(|| {
+                health::skip_reason(
+                    &p.row,
+                    pause,
+                    t,
+                    config.fetch.interval,
+                    config.club.timezone,
+                )
+            })
+            .flatten();
+        if let Some(reason) = skip {
+            let report = FeedReport {
+                member: p.member.clone(),
+                url: p.source.key(),
+                status: FeedStatus::Skipped,
+                new_posts: 0,
+                history: 0,
+                error: Some(reason),
+                repairs: Vec::new(),
+                elapsed: Duration::ZERO,
+            };
+            on_feed(&report, reports.len() + 1, total);
+            reports.insert(index, report);
+            continue;
+        }
+        requests.push(FeedRequest {
             index,
-            source: source_of(&p.source),
+            source: poll_source(p),
             etag: p.row.etag.clone(),
             last_modified: p.row.last_modified.clone(),
             body_hash: p.row.body_hash.clone(),
-        })
-        .collect();
-    let total = requests.len();
-    let settings = fetch_settings(config);
+        });
+    }
     let tag = tag_context(config, now);
-    let mut reports: HashMap<usize, FeedReport> = HashMap::new();
     let mut store_error = None;
     fetch::fetch_all(&settings, requests, |result| {
         if store_error.is_some() {
             return;
         }
-        let Some(plan) = planned.get(result.index) else {
+        let index = result.index;
+        let Some(plan) = planned.get(index) else {
             return;
         };
         match process(config, store, plan, result, now, &tag) {
             Ok(report) => {
                 on_feed(&report, reports.len() + 1, total);
-                reports.insert(report_index(&planned, plan), report);
+                reports.insert(index, report);
             }
             Err(e) => store_error = Some(e),
         }
@@ -230,11 +282,123 @@ pub async fn fetch(
     Ok(summary)
 }
 
-fn report_index(planned: &[Planned], plan: &Planned) -> usize {
-    planned
-        .iter()
-        .position(|p| std::ptr::eq(p, plan))
-        .unwrap_or(usize::MAX)
+/// Where to poll a planned feed: where it moved to, else where the config says.
+fn poll_source(plan: &Planned) -> Source {
+    match (&plan.source, plan.row.moved_to.as_deref()) {
+        (FeedSource::Url(_), Some(moved)) => match url::Url::parse(moved) {
+            Ok(u) => Source::Url(u),
+            Err(_) => source_of(&plan.source),
+        },
+        _ => source_of(&plan.source),
+    }
+}
+
+/// Finds the feeds of members who gave only a `blog`, from the store's cache when it holds one
+/// for the same blog, else by discovery (cached for the next runs). A failed discovery is tried
+/// again after a backoff like a failing feed's; a cached feed that keeps failing (3 runs, or
+/// gone) is rediscovered once a day.
+async fn discover_feeds(
+    config: &Config,
+    store: &mut Store,
+    now: DateTime<Utc>,
+    settings: &FetchSettings,
+    members: &[&Member],
+    forced: bool,
+    summary: &mut RunSummary,
+) -> Result<HashMap<String, url::Url>, RunError> {
+    let t = now.timestamp();
+    let mut found = HashMap::new();
+    let mut to_discover = Vec::new();
+    for member in members.iter().filter(|m| m.feeds.is_empty()) {
+        let Some(blog) = &member.blog else {
+            continue;
+        };
+        let cached = store
+            .discovered(&member.id)?
+            .filter(|c| c.blog == blog.as_str());
+        let Some(cached) = cached else {
+            to_discover.push((member.id.clone(), blog.clone()));
+            continue;
+        };
+        match cached
+            .feed_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+        {
+            Some(feed) => {
+                let troubled = store
+                    .feed(feed.as_str())?
+                    .is_some_and(|r| r.consecutive_failures >= 3 || r.gone_since.is_some());
+                if troubled && t - cached.attempted_at >= health::MAX_BACKOFF {
+                    to_discover.push((member.id.clone(), blog.clone()));
+                } else {
+                    found.insert(member.id.clone(), feed);
+                }
+            }
+            None => {
+                let retry_at = health::next_attempt_after_failure(
+                    cached.attempted_at,
+                    cached.attempts.saturating_add(1),
+                    config.fetch.interval,
+                    None,
+                )
+                .unwrap_or(cached.attempted_at);
+                if forced || t >= retry_at {
+                    to_discover.push((member.id.clone(), blog.clone()));
+                } else {
+                    summary.skipped_members.push((
+                        member.id.clone(),
+                        format!(
+                            "{} {}; discovery is tried again at {}",
+                            blog,
+                            cached.error.as_deref().unwrap_or("had no feed"),
+                            health::local(retry_at, config.club.timezone)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if to_discover.is_empty() {
+        return Ok(found);
+    }
+    let session = Session::new(settings);
+    let tz = config.club.timezone;
+    let results: Vec<(String, url::Url, Discovery)> =
+        futures::future::join_all(to_discover.into_iter().map(|(member, blog)| {
+            let session = session.clone();
+            async move {
+                let d = discover::discover(&session, tz, blog.as_str()).await;
+                (member, blog, d)
+            }
+        }))
+        .await;
+    for (member, blog, d) in results {
+        let main = d.main_feed().cloned();
+        store.record_discovery(&DiscoveredRow {
+            member_id: member.clone(),
+            blog: blog.to_string(),
+            feed_url: main.as_ref().map(|f| f.url.clone()),
+            rule: main.as_ref().map(|f| f.rule.clone()),
+            platform: Some(d.platform.clone()),
+            error: d.error.clone(),
+            attempted_at: t,
+            attempts: 1,
+        })?;
+        match main.and_then(|f| url::Url::parse(&f.url).ok().map(|u| (u, f.rule))) {
+            Some((feed, rule)) => {
+                summary
+                    .discovered
+                    .push((member.clone(), feed.to_string(), rule));
+                found.insert(member, feed);
+            }
+            None => summary.skipped_members.push((
+                member,
+                format!("{blog}: {}", d.error.as_deref().unwrap_or("no feed found")),
+            )),
+        }
+    }
+    Ok(found)
 }
 
 /// Parses, normalises and stores one feed's result.
@@ -301,6 +465,7 @@ fn process(
                         &FetchRecord::Failed {
                             http_status: Some(http_status),
                             error: &error,
+                            next_attempt: failure_next_attempt(config, plan, t, Some(http_status)),
                         },
                         t,
                     )?;
@@ -313,7 +478,7 @@ fn process(
             http_status,
             etag,
             last_modified,
-            ..
+            permanent_redirect,
         } => {
             store.record(
                 &plan.row,
@@ -322,6 +487,7 @@ fn process(
                     http_status,
                     etag: etag.as_deref(),
                     last_modified: last_modified.as_deref(),
+                    permanent_redirect: permanent_redirect.as_deref(),
                 },
                 t,
             )?;
@@ -353,6 +519,7 @@ fn process(
                         &FetchRecord::Failed {
                             http_status: err.http_status,
                             error: &error,
+                            next_attempt: failure_next_attempt(config, plan, t, err.http_status),
                         },
                         t,
                     )?;
@@ -362,6 +529,21 @@ fn process(
         }
     }
     Ok(report)
+}
+
+/// When a feed that failed now is polled next (backoff from `[fetch] interval`; weekly if gone).
+fn failure_next_attempt(
+    config: &Config,
+    plan: &Planned,
+    now: i64,
+    status: Option<u16>,
+) -> Option<i64> {
+    health::next_attempt_after_failure(
+        now,
+        plan.row.consecutive_failures.saturating_add(1),
+        config.fetch.interval,
+        status,
+    )
 }
 
 /// The base URI for relative links: the final URL when it is on the web.
@@ -518,4 +700,173 @@ pub async fn inspect(config: &Config, target: &str) -> Result<Inspection, Inspec
             })
             .collect(),
     })
+}
+
+/// One line of `feeds` (SPEC §2's JSON shape, plus `title`, `source` and `advice`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FeedLine {
+    /// Owner.
+    pub member: String,
+    /// The feed as configured (or discovered); the blog when discovery found nothing.
+    pub url: String,
+    /// `ok|failing|moved|gone|paused|backoff|new`.
+    pub state: String,
+    /// Last poll (RFC 3339, club zone).
+    pub last_attempt: Option<String>,
+    /// Last successful poll (fetched or not modified).
+    pub last_success: Option<String>,
+    /// Last HTTP status.
+    pub http_status: Option<u16>,
+    /// Failures in a row.
+    pub consecutive_failures: u32,
+    /// The last error in words.
+    pub last_error: Option<String>,
+    /// Where a permanent redirect moved it.
+    pub moved_to: Option<String>,
+    /// Entries seen.
+    pub items: u32,
+    /// Newest post's effective time.
+    pub last_post: Option<String>,
+    /// When it is polled next, when it is held back (backoff, gone, paused host).
+    pub next_attempt: Option<String>,
+    /// The feed's title.
+    pub title: Option<String>,
+    /// `config`, or `discovered:<rule>` when discovery found it from the member's blog.
+    pub source: String,
+    /// What the operator should do, in plain words (`null` when healthy).
+    pub advice: Option<String>,
+}
+
+/// Health of every feed of the roster, in roster order (SPEC §6).
+pub fn feed_lines(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Vec<FeedLine>, RunError> {
+    let t = now.timestamp();
+    let tz = config.club.timezone;
+    let all = store.feed_health()?;
+    let by_url: HashMap<&str, &crate::store::FeedHealth> =
+        all.iter().map(|h| (h.row.url.as_str(), h)).collect();
+    let pauses = health::host_pauses(all.iter().map(|h| &h.row), t);
+    let show = |t: Option<i64>| t.map(|t| health::local(t, tz));
+    let mut lines = Vec::new();
+    for member in &config.members {
+        let mut feeds: Vec<(String, String)> = member
+            .feeds
+            .iter()
+            .map(|f| (f.key(), "config".to_string()))
+            .collect();
+        if feeds.is_empty() {
+            let cached = store
+                .discovered(&member.id)?
+                .filter(|c| member.blog.as_ref().is_some_and(|b| b.as_str() == c.blog));
+            match cached {
+                Some(c) => match c.feed_url {
+                    Some(url) => feeds.push((
+                        url,
+                        format!("discovered:{}", c.rule.as_deref().unwrap_or("?")),
+                    )),
+                    None => lines.push(FeedLine {
+                        member: member.id.clone(),
+                        url: c.blog.clone(),
+                        state: "failing".to_string(),
+                        last_attempt: show(Some(c.attempted_at)),
+                        last_success: None,
+                        http_status: None,
+                        consecutive_failures: c.attempts,
+                        last_error: c.error.clone(),
+                        moved_to: None,
+                        items: 0,
+                        last_post: None,
+                        next_attempt: show(health::next_attempt_after_failure(
+                            c.attempted_at,
+                            c.attempts.saturating_add(1),
+                            config.fetch.interval,
+                            None,
+                        )),
+                        title: None,
+                        source: "discovery".to_string(),
+                        advice: Some(
+                            "no feed was found from the member's blog: ask the member for the \
+                             feed URL and list it in `feeds`"
+                                .to_string(),
+                        ),
+                    }),
+                },
+                None => {
+                    if let Some(blog) = &member.blog {
+                        lines.push(FeedLine {
+                            member: member.id.clone(),
+                            url: blog.to_string(),
+                            state: "new".to_string(),
+                            last_attempt: None,
+                            last_success: None,
+                            http_status: None,
+                            consecutive_failures: 0,
+                            last_error: None,
+                            moved_to: None,
+                            items: 0,
+                            last_post: None,
+                            next_attempt: None,
+                            title: None,
+                            source: "discovery".to_string(),
+                            advice: Some(
+                                "the feed is discovered from the blog on the next `fetch`"
+                                    .to_string(),
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        for (url, source) in feeds {
+            let Some(h) = by_url.get(url.as_str()) else {
+                lines.push(FeedLine {
+                    member: member.id.clone(),
+                    url,
+                    state: "new".to_string(),
+                    last_attempt: None,
+                    last_success: None,
+                    http_status: None,
+                    consecutive_failures: 0,
+                    last_error: None,
+                    moved_to: None,
+                    items: 0,
+                    last_post: None,
+                    next_attempt: None,
+                    title: None,
+                    source,
+                    advice: Some("not polled yet: the next `fetch` polls it".to_string()),
+                });
+                continue;
+            };
+            let pause =
+                health::host_of(h.row.poll_url()).and_then(|host| pauses.get(&host).copied());
+            let state = health::state(h, pause, t);
+            let next = match state {
+                "paused" => pause,
+                "gone" | "backoff" | "failing" => h.row.next_attempt,
+                _ => None,
+            };
+            lines.push(FeedLine {
+                member: member.id.clone(),
+                url,
+                state: state.to_string(),
+                last_attempt: show(h.last_attempt),
+                last_success: show(h.last_success),
+                http_status: h.http_status,
+                consecutive_failures: h.consecutive_failures,
+                last_error: h.last_error.clone(),
+                moved_to: h.moved_to.clone(),
+                items: h.items,
+                last_post: show(h.last_post),
+                next_attempt: show(next),
+                title: h.title.clone().filter(|t| !t.is_empty()),
+                source,
+                advice: health::advice(h, state, pause, tz),
+            });
+        }
+    }
+    Ok(lines)
 }

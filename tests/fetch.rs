@@ -30,6 +30,7 @@ fn settings() -> FetchSettings {
         allow_addresses: Vec::new(),
         retries: 2,
         retry_base: Duration::from_millis(20),
+        rewrites: Vec::new(),
     }
 }
 

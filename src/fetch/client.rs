@@ -29,6 +29,7 @@ pub(crate) struct Fetcher {
     timeout: Duration,
     connect_timeout: Duration,
     max_body: u64,
+    rewrites: Vec<(String, String)>,
 }
 
 /// How far an attempt got, for the timeout message.
@@ -78,7 +79,20 @@ impl Fetcher {
             timeout: settings.timeout,
             connect_timeout: settings.connect_timeout,
             max_body: settings.max_body,
+            rewrites: settings.rewrites.clone(),
         }
+    }
+
+    /// Where a request for `url` really goes (see `FetchSettings::rewrites`).
+    fn target(&self, url: &Url) -> Url {
+        let text = url.as_str();
+        self.rewrites
+            .iter()
+            .find_map(|(from, to)| {
+                let rest = text.strip_prefix(from.as_str())?;
+                Url::parse(&format!("{to}{rest}")).ok()
+            })
+            .unwrap_or_else(|| url.clone())
     }
 
     /// One attempt at `url`, redirects included, under the whole-request timeout.
@@ -115,13 +129,14 @@ impl Fetcher {
         request: &FeedRequest,
         progress: &mut Progress,
     ) -> Result<Outcome, FetchError> {
-        check_target(start, &self.policy).map_err(|(kind, why)| FetchError::new(kind, why))?;
+        check_target(&self.target(start), &self.policy)
+            .map_err(|(kind, why)| FetchError::new(kind, why))?;
         let mut current = start.clone();
         let mut visited: Vec<Url> = Vec::new();
         let mut permanent_redirect = None;
         loop {
             progress.url = current.to_string();
-            let response = send(client, &current, request)
+            let response = send(client, &self.target(&current), request)
                 .await
                 .map_err(|e| self.send_error(&e, &current, !visited.is_empty()))?;
             let status = response.status();
@@ -149,7 +164,7 @@ impl Fetcher {
                         format!("too many redirects (over {MAX_REDIRECTS}), the last to {target}"),
                     ));
                 }
-                check_target(&target, &self.policy).map_err(|(kind, why)| {
+                check_target(&self.target(&target), &self.policy).map_err(|(kind, why)| {
                     let kind = if kind == FailKind::Private {
                         kind
                     } else {

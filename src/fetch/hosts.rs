@@ -52,11 +52,12 @@ fn icann_registrable(name: &str) -> Option<String> {
     Some(format!("{label}.{suffix_text}"))
 }
 
-/// One semaphore per registrable domain, built up front for a run.
+/// One semaphore per registrable domain: the run's hosts are known up front, and a host met
+/// later (a discovery following a link) gets its semaphore on first use.
 #[derive(Debug, Default)]
 pub(crate) struct HostLimits {
     per_host: usize,
-    semaphores: HashMap<String, Arc<Semaphore>>,
+    semaphores: std::sync::Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl HostLimits {
@@ -72,16 +73,23 @@ impl HostLimits {
         }
         Self {
             per_host,
-            semaphores,
+            semaphores: std::sync::Mutex::new(semaphores),
         }
     }
 
-    /// The semaphore of `key`, or `None` when hosts are not capped.
+    /// The semaphore of `key` (created on first use), or `None` when hosts are not capped.
     pub fn get(&self, key: &str) -> Option<Arc<Semaphore>> {
         if self.per_host == 0 {
             return None;
         }
-        self.semaphores.get(key).cloned()
+        let mut map = self
+            .semaphores
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Some(Arc::clone(
+            map.entry(key.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host))),
+        ))
     }
 }
 
@@ -135,5 +143,12 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(a.available_permits(), 2);
         assert!(HostLimits::new(0, ["a".to_owned()]).get("a").is_none());
+        let late = limits.get("brunch.co.kr").unwrap();
+        assert_eq!(
+            late.available_permits(),
+            2,
+            "a host met later gets its own cap"
+        );
+        assert!(Arc::ptr_eq(&late, &limits.get("brunch.co.kr").unwrap()));
     }
 }

@@ -55,6 +55,11 @@ pub struct FetchSettings {
     pub retries: u32,
     /// Base of the jittered exponential backoff between attempts.
     pub retry_base: Duration,
+    /// URL prefixes requested elsewhere: a request for a URL starting with the first string
+    /// goes to the second string plus the rest. What the caller sees (final URLs, redirect
+    /// targets, messages) keeps the original address. Empty in normal use; tests use it to
+    /// stand a local server in for a platform's host (`https://velog.io` → `http://127.0.0.2:…`).
+    pub rewrites: Vec<(String, String)>,
 }
 
 impl Default for FetchSettings {
@@ -73,6 +78,7 @@ impl Default for FetchSettings {
             allow_addresses: Vec::new(),
             retries: 2,
             retry_base: Duration::from_millis(500),
+            rewrites: Vec::new(),
         }
     }
 }
@@ -257,6 +263,61 @@ struct Shared {
     hosts: HostLimits,
 }
 
+/// One HTTP client with its caps, for requests made one at a time (discovery reads pages and
+/// probes candidate feeds through it). Cheap to clone; every clone shares the client, the
+/// global cap and the per-host caps.
+#[derive(Clone)]
+pub struct Session {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("settings", &self.shared.settings)
+            .finish()
+    }
+}
+
+impl Session {
+    /// A client per `settings`; hosts are capped as they are met.
+    pub fn new(settings: &FetchSettings) -> Self {
+        Self::with_hosts(settings, std::iter::empty())
+    }
+
+    fn with_hosts(settings: &FetchSettings, hosts: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                settings: settings.clone(),
+                fetcher: Fetcher::new(settings),
+                global: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+                hosts: HostLimits::new(settings.per_host, hosts),
+            }),
+        }
+    }
+
+    /// The settings this session was made with.
+    pub fn settings(&self) -> &FetchSettings {
+        &self.shared.settings
+    }
+
+    /// Fetches one URL (no validators), with the same guard, caps and in-run retries as
+    /// [`fetch_all`]. Never fails: a failure is [`Outcome::Failed`].
+    pub async fn get(&self, url: &url::Url) -> FeedResult {
+        run_feed(
+            &self.shared,
+            FeedRequest {
+                index: 0,
+                source: Source::Url(url.clone()),
+                etag: None,
+                last_modified: None,
+                body_hash: None,
+            },
+        )
+        .await
+    }
+}
+
 /// Fetches every request, one task per feed, and calls `on_result` for each
 /// feed as soon as it is done (in completion order, not request order).
 ///
@@ -270,52 +331,57 @@ struct Shared {
 pub async fn fetch_all(
     settings: &FetchSettings,
     requests: Vec<FeedRequest>,
-    mut on_result: impl FnMut(FeedResult),
+    on_result: impl FnMut(FeedResult),
 ) {
-    let hosts = HostLimits::new(
-        settings.per_host,
+    let session = Session::with_hosts(
+        settings,
         requests
             .iter()
             .filter_map(|r| match &r.source {
                 Source::Url(u) => u.host_str(),
                 Source::Path(_) => None,
             })
-            .map(registrable_domain),
+            .map(registrable_domain)
+            .collect::<Vec<_>>(),
     );
-    let shared = Arc::new(Shared {
-        settings: settings.clone(),
-        fetcher: Fetcher::new(settings),
-        global: Arc::new(Semaphore::new(settings.concurrency.max(1))),
-        hosts,
-    });
+    session.fetch_all(requests, on_result).await;
+}
 
-    let mut tasks = JoinSet::new();
-    let mut index_of = std::collections::HashMap::new();
-    for request in requests {
-        let index = request.index;
-        let shared = Arc::clone(&shared);
-        let handle = tasks.spawn(async move { run_feed(&shared, request).await });
-        index_of.insert(handle.id(), index);
-    }
+impl Session {
+    /// [`fetch_all`] on this session's client and caps.
+    pub async fn fetch_all(
+        &self,
+        requests: Vec<FeedRequest>,
+        mut on_result: impl FnMut(FeedResult),
+    ) {
+        let mut tasks = JoinSet::new();
+        let mut index_of = std::collections::HashMap::new();
+        for request in requests {
+            let index = request.index;
+            let shared = Arc::clone(&self.shared);
+            let handle = tasks.spawn(async move { run_feed(&shared, request).await });
+            index_of.insert(handle.id(), index);
+        }
 
-    while let Some(joined) = tasks.join_next_with_id().await {
-        let result = match joined {
-            Ok((_, result)) => result,
-            Err(err) => {
-                // A panic or cancellation inside a task must not lose the feed.
-                tracing::error!(error = %err, "fetch task ended abnormally");
-                FeedResult {
-                    index: index_of.get(&err.id()).copied().unwrap_or(usize::MAX),
-                    outcome: Outcome::Failed(FetchError::new(
-                        FailKind::Other,
-                        format!("internal error while fetching: {err}"),
-                    )),
-                    attempts: 1,
-                    elapsed: Duration::ZERO,
+        while let Some(joined) = tasks.join_next_with_id().await {
+            let result = match joined {
+                Ok((_, result)) => result,
+                Err(err) => {
+                    // A panic or cancellation inside a task must not lose the feed.
+                    tracing::error!(error = %err, "fetch task ended abnormally");
+                    FeedResult {
+                        index: index_of.get(&err.id()).copied().unwrap_or(usize::MAX),
+                        outcome: Outcome::Failed(FetchError::new(
+                            FailKind::Other,
+                            format!("internal error while fetching: {err}"),
+                        )),
+                        attempts: 1,
+                        elapsed: Duration::ZERO,
+                    }
                 }
-            }
-        };
-        on_result(result);
+            };
+            on_result(result);
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
-pub use feeds::{FeedHealth, FeedRow, FetchRecord, RecordOutcome};
+pub use feeds::{DiscoveredRow, FeedHealth, FeedRow, FetchRecord, RecordOutcome};
 pub use posts::{effective_time, NewEntries, StoredPost, TagContext};
 
 /// A store failure: the database cannot be used.

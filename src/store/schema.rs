@@ -4,8 +4,9 @@ use rusqlite_migration::{Migrations, M};
 
 /// All migrations, in order.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -83,7 +84,26 @@ CREATE TABLE fetch_log (
 );
 CREATE INDEX fetch_log_by_feed ON fetch_log(feed_id, at);
 "#,
-    )])
+        ),
+        // Feed health (SPEC §6): the 301/308 target being counted, 410 gone; discovery cache.
+        M::up(
+            r#"
+ALTER TABLE feeds ADD COLUMN redirect_target TEXT;
+ALTER TABLE feeds ADD COLUMN gone_since INTEGER;
+
+CREATE TABLE discovered (
+    member_id    TEXT PRIMARY KEY,
+    blog         TEXT NOT NULL,
+    feed_url     TEXT,
+    rule         TEXT,
+    platform     TEXT,
+    error        TEXT,
+    attempted_at INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 1
+);
+"#,
+        ),
+    ])
 }
 
 #[cfg(test)]
