@@ -1,6 +1,6 @@
 //! The main job, stage by stage: config → fetch → parse → normalise → store → render.
 //!
-//! [`fetch`] polls every configured feed concurrently and stores each feed's outcome in its own
+//! [`fetch()`] polls every configured feed concurrently and stores each feed's outcome in its own
 //! transaction as soon as it arrives, so a run killed half-way keeps what it finished. A feed's
 //! failure is a value in the [`RunSummary`], never an error of the run. [`build`] writes the
 //! outputs from the store alone. [`inspect`] shows what the tool sees in one feed.
