@@ -233,7 +233,7 @@ impl Store {
                 let history_mode = first_run_completed;
                 outcome = upsert_entries(&tx, feed, posts, *rank, now, history_mode, tag)
                     .map_err(wrap)?;
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE feeds SET title = ?2, feed_uid = ?3, site_link = ?4, feed_updated = ?5,
                         etag = ?6, last_modified = ?7, body_hash = ?8, final_url = ?9,
                         last_attempt = ?10, last_success = ?10, first_success = COALESCE(first_success, ?10),
@@ -244,7 +244,8 @@ impl Store {
                         items = (SELECT COUNT(*) FROM entries WHERE feed_id = ?1),
                         last_post = (SELECT MAX(p.effective) FROM entries e JOIN posts p ON p.id = e.post_id WHERE e.feed_id = ?1)
                      WHERE id = ?1",
-                    params![
+                )
+                .and_then(|mut statement| statement.execute(params![
                         feed.id,
                         meta.title,
                         meta.id,
@@ -257,13 +258,12 @@ impl Store {
                         now,
                         http_status,
                         permanent_redirect,
-                    ],
-                )
+                    ]))
                 .map_err(wrap)?;
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO fetch_log(feed_id, at, outcome, http_status, new_entries) VALUES (?1, ?2, 'fetched', ?3, ?4)",
-                    params![feed.id, now, http_status, outcome.entries as i64],
                 )
+                .and_then(|mut statement| statement.execute(params![feed.id, now, http_status, outcome.entries as i64]))
                 .map_err(wrap)?;
             }
             FetchRecord::NotModified {
@@ -272,18 +272,18 @@ impl Store {
                 etag,
                 last_modified,
             } => {
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE feeds SET etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
                         final_url = ?4, last_attempt = ?5, last_success = ?5, http_status = ?6,
                         consecutive_failures = 0, last_error = NULL
                      WHERE id = ?1",
-                    params![feed.id, etag, last_modified, final_url, now, http_status],
                 )
+                .and_then(|mut statement| statement.execute(params![feed.id, etag, last_modified, final_url, now, http_status]))
                 .map_err(wrap)?;
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO fetch_log(feed_id, at, outcome, http_status) VALUES (?1, ?2, 'not_modified', ?3)",
-                    params![feed.id, now, http_status],
                 )
+                .and_then(|mut statement| statement.execute(params![feed.id, now, http_status]))
                 .map_err(wrap)?;
             }
             FetchRecord::Paused {
@@ -291,29 +291,31 @@ impl Store {
                 message,
                 until,
             } => {
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE feeds SET last_attempt = ?2, http_status = ?3, last_error = ?4, paused_until = ?5 WHERE id = ?1",
-                    params![feed.id, now, http_status, message, until],
                 )
+                .and_then(|mut statement| statement.execute(params![feed.id, now, http_status, message, until]))
                 .map_err(wrap)?;
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO fetch_log(feed_id, at, outcome, http_status, error) VALUES (?1, ?2, 'paused', ?3, ?4)",
-                    params![feed.id, now, http_status, message],
                 )
+                .and_then(|mut statement| statement.execute(params![feed.id, now, http_status, message]))
                 .map_err(wrap)?;
             }
             FetchRecord::Failed { http_status, error } => {
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE feeds SET last_attempt = ?2, http_status = ?3,
                         consecutive_failures = consecutive_failures + 1, last_error = ?4
                      WHERE id = ?1",
-                    params![feed.id, now, http_status, error],
                 )
+                .and_then(|mut statement| {
+                    statement.execute(params![feed.id, now, http_status, error])
+                })
                 .map_err(wrap)?;
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO fetch_log(feed_id, at, outcome, http_status, error) VALUES (?1, ?2, 'failed', ?3, ?4)",
-                    params![feed.id, now, http_status, error],
                 )
+                .and_then(|mut statement| statement.execute(params![feed.id, now, http_status, error]))
                 .map_err(wrap)?;
             }
         }
