@@ -34,6 +34,7 @@ struct Args {
     concurrency: usize,
     newsboat_max: usize,
     per_host_row: Option<usize>,
+    serve: bool,
     bin: PathBuf,
     work: PathBuf,
 }
@@ -53,6 +54,7 @@ fn parse_args() -> Result<Args> {
         concurrency: 32,
         newsboat_max: 1000,
         per_host_row: Some(1000),
+        serve: false,
         bin: default_bin,
         work: std::env::temp_dir().join("geultto-bench"),
     };
@@ -76,12 +78,15 @@ fn parse_args() -> Result<Args> {
                 args.per_host_row = (v > 0).then_some(v);
             }
             "--bin" => args.bin = PathBuf::from(value()?),
+            "--serve" => args.serve = true,
             "--work" => args.work = PathBuf::from(value()?),
             "-h" | "--help" => {
                 println!(
                     "bench [--sizes 100,1000,10000] [--hosts 10] [--latency-ms 100] [--concurrency 32]\n\
                      \x20     [--newsboat-max 1000 | --no-newsboat] [--per-host-row 1000 (0 = none)]\n\
-                     \x20     [--bin target/release/geultto-agg] [--work /tmp/geultto-bench]"
+                     \x20     [--bin target/release/geultto-agg] [--work /tmp/geultto-bench]\n\
+                     --serve: only serve the largest size and write its feeds.toml (per_host = 0)\n\
+                     \x20        under --work, for profiling `geultto-agg fetch` by hand"
                 );
                 std::process::exit(0);
             }
@@ -795,6 +800,9 @@ fn timed(cmd: &[&str], dir: &Path, env: &[(&str, &Path)]) -> Result<(f64, f64, f
     if v.len() != 4 {
         bail!("unexpected GNU time output {text:?}");
     }
+    if std::env::var_os("BENCH_DEBUG").is_some() {
+        eprintln!("  (GNU time: {last}; measured wall {wall:.2})");
+    }
     Ok((wall, v[1] + v[2], v[3] / 1024.0, status.success()))
 }
 
@@ -1068,6 +1076,20 @@ fn main() -> Result<()> {
         gz as f64 / 1e6
     );
     let server = start_server(feeds, args.hosts, args.latency)?;
+    if args.serve {
+        let dir = args.work.join(format!("serve-n{max_n}"));
+        std::fs::create_dir_all(&dir)?;
+        let config = dir.join("feeds.toml");
+        std::fs::write(&config, ours_config(&server, max_n, args.concurrency, 0))?;
+        eprintln!(
+            "serving; try: cd {} && rm -rf store public && {} -c feeds.toml --now {NOW} fetch",
+            dir.display(),
+            args.bin.display()
+        );
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
     let mut bench = Bench {
         args: args.clone(),
         server,

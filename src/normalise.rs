@@ -175,8 +175,11 @@ fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> P
         .as_ref()
         .map(|s| s.content.clone())
         .filter(|s| !s.trim().is_empty());
-    let content_text = content.as_deref().map(html_text);
-    let description_text = description.as_deref().map(html_text);
+    // Only the summary's first characters of the text are kept (SUMMARY_CHARS + 1 tell
+    // `truncate_chars` whether it must cut).
+    let text = |html: &str| html_text_up_to(html, SUMMARY_CHARS + 1);
+    let content_text = content.as_deref().map(text);
+    let description_text = description.as_deref().map(text);
     let (content_html, chars) = match (&content, &content_text) {
         (Some(html), Some(t)) => (Some(html.clone()), Some(t.chars)),
         _ => match (&description, &description_text) {
@@ -302,20 +305,25 @@ const BLOCKS: [&str; 18] = [
 /// does for the markup feeds carry (attribute values may hold `>`, a `<` not starting a tag is
 /// text), without building a tree: a post's length is needed for every entry of every feed.
 pub fn html_text(html: &str) -> HtmlText {
-    let mut text = String::with_capacity(html.len() / 2);
-    let mut chars = 0;
+    html_text_up_to(html, usize::MAX)
+}
+
+/// [`html_text`] whose text stops after `max_text` characters (the length still counts all of
+/// it): a summary needs only its first few hundred characters of a post.
+pub fn html_text_up_to(html: &str, max_text: usize) -> HtmlText {
+    let mut out = TextSink::new(max_text);
     let mut code_depth = 0usize;
     let mut rest = html;
     while !rest.is_empty() {
         let Some(lt) = rest.find('<') else {
-            push_text(rest, code_depth > 0, &mut text, &mut chars);
+            out.push_raw(rest, code_depth > 0);
             break;
         };
-        push_text(&rest[..lt], code_depth > 0, &mut text, &mut chars);
+        out.push_raw(&rest[..lt], code_depth > 0);
         rest = &rest[lt..];
         match markup(rest) {
             Markup::Text => {
-                push_text("<", code_depth > 0, &mut text, &mut chars);
+                out.push_text("<", code_depth > 0);
                 rest = &rest[1..];
             }
             Markup::Skip(len) => rest = &rest[len..],
@@ -324,7 +332,7 @@ pub fn html_text(html: &str) -> HtmlText {
                 rest = &rest[len..];
                 let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(name));
                 if is(&BLOCKS) {
-                    text.push(' ');
+                    out.space();
                 }
                 if is(&["pre", "code"]) {
                     code_depth = if end {
@@ -336,10 +344,7 @@ pub fn html_text(html: &str) -> HtmlText {
                 if !end && (is(&HIDDEN) || is(&RAW_TEXT)) {
                     let (content, after) = until_end_tag(rest, name);
                     if is(&RAW_TEXT) {
-                        text.push_str(content);
-                        if code_depth == 0 {
-                            chars += count_visible(content);
-                        }
+                        out.push_text(content, code_depth > 0);
                     }
                     rest = after;
                 }
@@ -347,32 +352,102 @@ pub fn html_text(html: &str) -> HtmlText {
         }
     }
     HtmlText {
-        text: collapse_whitespace(&clean_text(&text)),
-        chars,
+        text: out.text,
+        chars: out.chars,
     }
 }
 
-/// Appends a run of text (entities decoded) and counts it unless it is code.
-fn push_text(raw: &str, in_code: bool, text: &mut String, chars: &mut usize) {
-    if raw.is_empty() {
-        return;
+/// Collects visible text as it is read: control characters dropped, whitespace collapsed to one
+/// space, no space at either end, at most `room` characters kept; counts the length as it goes.
+struct TextSink {
+    text: String,
+    chars: usize,
+    room: usize,
+    space: bool,
+    scratch: String,
+}
+
+impl TextSink {
+    fn new(max_text: usize) -> Self {
+        Self {
+            text: String::new(),
+            chars: 0,
+            room: max_text,
+            space: false,
+            scratch: String::new(),
+        }
     }
-    let from = text.len();
-    if raw.contains('&') {
-        html_escape::decode_html_entities_to_string(raw, text);
-    } else {
-        text.push_str(raw);
+
+    /// A word boundary (a block element's edge).
+    fn space(&mut self) {
+        self.space = true;
     }
-    if !in_code {
-        *chars += count_visible(&text[from..]);
+
+    /// Markup text: entities still to decode.
+    fn push_raw(&mut self, raw: &str, in_code: bool) {
+        if raw.contains('&') {
+            let mut decoded = std::mem::take(&mut self.scratch);
+            decoded.clear();
+            html_escape::decode_html_entities_to_string(raw, &mut decoded);
+            self.push_text(&decoded, in_code);
+            self.scratch = decoded;
+        } else {
+            self.push_text(raw, in_code);
+        }
+    }
+
+    /// Decoded text; code is kept in the text but not counted.
+    fn push_text(&mut self, t: &str, in_code: bool) {
+        if self.room == 0 {
+            if !in_code {
+                self.chars += count_visible(t);
+            }
+            return;
+        }
+        for c in t.chars() {
+            if c.is_whitespace() {
+                self.space = true;
+            } else if !is_control(c) {
+                if !in_code {
+                    self.chars += 1;
+                }
+                if self.room > 0 {
+                    if self.space && !self.text.is_empty() {
+                        self.text.push(' ');
+                        self.room = self.room.saturating_sub(1);
+                    }
+                    if self.room > 0 {
+                        self.text.push(c);
+                        self.room -= 1;
+                    }
+                }
+                self.space = false;
+            }
+        }
     }
 }
 
 /// Characters that are neither whitespace nor control characters.
 fn count_visible(s: &str) -> usize {
-    s.chars()
-        .filter(|c| !c.is_whitespace() && !is_control(*c))
-        .count()
+    // By bytes: an ASCII byte counts when graphic; a multi-byte character counts once, at its
+    // lead byte. Only leads 0xC2 (C1 controls, U+0085, U+00A0), 0xE1, 0xE2, 0xE3 (Unicode
+    // spaces) and 0xEF (U+FFFE, U+FFFF) can start an invisible character: those are decoded.
+    let bytes = s.as_bytes();
+    let mut n = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b < 0x80 {
+            n += usize::from(b.is_ascii_graphic());
+        } else if b >= 0xc0 {
+            n += usize::from(if matches!(b, 0xc2 | 0xe1 | 0xe2 | 0xe3 | 0xef) {
+                s.get(i..)
+                    .and_then(|rest| rest.chars().next())
+                    .is_some_and(|c| !c.is_whitespace() && !is_control(c))
+            } else {
+                true
+            });
+        }
+    }
+    n
 }
 
 /// What a `<` starts.
@@ -601,6 +676,22 @@ mod tests {
         let t = html_text("<p>가나 다라</p><pre><code>let x = 1;</code></pre><p>마&amp;<code>inline</code></p><script>evil()</script>");
         assert_eq!(t.chars, 6);
         assert_eq!(t.text, "가나 다라 let x = 1; 마&inline");
+    }
+
+    #[test]
+    fn visible_characters_are_counted_by_bytes_as_by_chars() {
+        let samples = [
+            "가나 다라\u{a0}마\u{3000}바\u{2003}사\u{85}아\u{9f}자\u{ffff}",
+            "é ñ © … — “인용” 😀 \t\n\r\u{1}\u{7f}",
+            "",
+        ];
+        for s in samples {
+            let by_chars = s
+                .chars()
+                .filter(|c| !c.is_whitespace() && !is_control(*c))
+                .count();
+            assert_eq!(count_visible(s), by_chars, "{s:?}");
+        }
     }
 
     #[test]

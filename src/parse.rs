@@ -339,6 +339,14 @@ pub fn is_control(c: char) -> bool {
 }
 
 fn strip_control_chars<'a>(doc: &'a str, repairs: &mut Vec<String>) -> Cow<'a, str> {
+    // In UTF-8 every control character starts with a byte below 0x20, 0x7f, 0xc2 (C1) or 0xef
+    // (U+FFFE/U+FFFF): a document without those bytes has none, and most have none.
+    let suspect = |b: &u8| {
+        (*b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || matches!(b, 0x7f | 0xc2 | 0xef)
+    };
+    if !doc.as_bytes().iter().any(suspect) {
+        return Cow::Borrowed(doc);
+    }
     let count = doc.chars().filter(|c| is_control(*c)).count();
     if count == 0 {
         return Cow::Borrowed(doc);

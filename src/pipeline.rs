@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -249,23 +250,54 @@ pub async fn fetch(
     }
     let tag = tag_context(config, now);
     let mut store_error = None;
-    fetch::fetch_all(&settings, requests, |result| {
-        if store_error.is_some() {
-            return;
-        }
+    // Parsing and normalising are CPU work: each feed's runs on the blocking pool as soon as its
+    // fetch ends, at most one per core at a time (more would only hold more documents in memory
+    // at once), while this task writes the store (one transaction per feed, in the order the
+    // feeds finish).
+    let (tz, min_chars) = (config.club.timezone, config.rounds.min_chars);
+    let (parsed_tx, mut parsed_rx) = tokio::sync::mpsc::unbounded_channel();
+    let sources: Vec<FeedSource> = planned.iter().map(|p| p.source.clone()).collect();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let parsers = Arc::new(tokio::sync::Semaphore::new(cores));
+    let fetching = fetch::fetch_all(&settings, requests, move |mut result| {
+        let source = sources.get(result.index).cloned();
         let index = result.index;
-        let Some(plan) = planned.get(index) else {
-            return;
-        };
-        match process(config, store, plan, result, now, &tag) {
-            Ok(report) => {
-                on_feed(&report, reports.len() + 1, total);
-                reports.insert(index, report);
+        let parsers = Arc::clone(&parsers);
+        let parsing = tokio::spawn(async move {
+            let _permit = parsers.acquire_owned().await;
+            tokio::task::spawn_blocking(move || {
+                let parsed = source.and_then(|s| parse_result(&mut result, &s, tz, min_chars));
+                (result, parsed)
+            })
+            .await
+        });
+        let _ = parsed_tx.send((index, parsing));
+    });
+    let storing = async {
+        while let Some((index, parsing)) = parsed_rx.recv().await {
+            let (result, parsed) = match parsing.await {
+                Ok(Ok(done)) => done,
+                Ok(Err(e)) | Err(e) => (
+                    failed_result(index, &format!("internal error while parsing: {e}")),
+                    None,
+                ),
+            };
+            if store_error.is_some() {
+                continue;
             }
-            Err(e) => store_error = Some(e),
+            let Some(plan) = planned.get(result.index) else {
+                continue;
+            };
+            match process(config, store, plan, result, parsed, now, &tag) {
+                Ok(report) => {
+                    on_feed(&report, reports.len() + 1, total);
+                    reports.insert(index, report);
+                }
+                Err(e) => store_error = Some(e),
+            }
         }
-    })
-    .await;
+    };
+    tokio::join!(fetching, storing);
     if let Some(e) = store_error {
         return Err(e.into());
     }
@@ -401,12 +433,59 @@ async fn discover_feeds(
     Ok(found)
 }
 
-/// Parses, normalises and stores one feed's result.
+/// A fetched feed, parsed and normalised: (meta, posts, repairs), or the parse error in words.
+type Parsed = Result<(FeedMeta, Vec<Post>, Vec<String>), String>;
+
+/// Parses and normalises the body of a fetched feed (taking the body, which is not needed after);
+/// `None` when nothing was fetched.
+fn parse_result(
+    result: &mut FeedResult,
+    source: &FeedSource,
+    tz: chrono_tz::Tz,
+    min_chars: usize,
+) -> Option<Parsed> {
+    let Outcome::Fetched {
+        final_url,
+        content_type,
+        body,
+        ..
+    } = &mut result.outcome
+    else {
+        return None;
+    };
+    let body = std::mem::take(body);
+    let base = web_base(final_url, source);
+    let charset = content_type
+        .as_deref()
+        .and_then(parse::charset_of_content_type);
+    Some(
+        parse::parse(&body, charset, base.as_deref(), tz)
+            .map(|parsed| {
+                let (meta, posts, _warnings) =
+                    normalise::normalise(&parsed, &source.key(), min_chars);
+                (meta, posts, parsed.repairs)
+            })
+            .map_err(|e| e.to_string()),
+    )
+}
+
+/// The result of a feed whose processing failed inside the tool.
+fn failed_result(index: usize, message: &str) -> FeedResult {
+    FeedResult {
+        index,
+        outcome: Outcome::Failed(fetch::FetchError::new(fetch::FailKind::Other, message)),
+        attempts: 1,
+        elapsed: Duration::ZERO,
+    }
+}
+
+/// Stores one feed's result (its body already parsed and normalised into `parsed`).
 fn process(
     config: &Config,
     store: &mut Store,
     plan: &Planned,
     result: FeedResult,
+    parsed: Option<Parsed>,
     now: DateTime<Utc>,
     tag: &TagContext,
 ) -> Result<FeedReport, StoreError> {
@@ -425,22 +504,16 @@ fn process(
         Outcome::Fetched {
             final_url,
             http_status,
-            content_type,
             etag,
             last_modified,
-            body,
             body_hash,
             permanent_redirect,
+            ..
         } => {
-            let base = web_base(&final_url, &plan.source);
-            let charset = content_type
-                .as_deref()
-                .and_then(parse::charset_of_content_type);
-            match parse::parse(&body, charset, base.as_deref(), config.club.timezone) {
-                Ok(parsed) => {
-                    let (meta, posts, _warnings) =
-                        normalise::normalise(&parsed, &plan.source.key(), config.rounds.min_chars);
-                    report.repairs = parsed.repairs.clone();
+            let parsed = parsed.unwrap_or_else(|| Err("internal error: body not parsed".into()));
+            match parsed {
+                Ok((meta, posts, repairs)) => {
+                    report.repairs = repairs;
                     let record = FetchRecord::Fetched {
                         final_url: &final_url,
                         http_status,
@@ -458,8 +531,7 @@ fn process(
                     report.new_posts = added.posts - added.history;
                     report.history = added.history;
                 }
-                Err(e) => {
-                    let error = format!("{e}");
+                Err(error) => {
                     store.record(
                         &plan.row,
                         &FetchRecord::Failed {
