@@ -286,9 +286,9 @@ fn block(rng: &mut Rng, out: &mut String) {
         }
         3 => {
             let n = rng.below(1000);
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<figure><img src=\"https://img.example.com/{n}.png\" alt=\"그림 {n}\"><figcaption>그림 {n}</figcaption></figure>\n"
+                "<figure><img src=\"https://img.example.com/{n}.png\" alt=\"그림 {n}\"><figcaption>그림 {n}</figcaption></figure>"
             );
         }
         4 => {
@@ -413,7 +413,7 @@ fn generate(i: usize, hosts: usize) -> Result<Feed> {
                     when.to_rfc2822()
                 );
                 if style == Style::Platform {
-                    let _ = write!(x, "<description><![CDATA[{html}]]></description>\n");
+                    let _ = writeln!(x, "<description><![CDATA[{html}]]></description>");
                 } else {
                     let mut first = String::new();
                     sentence(&mut rng, &mut first);
@@ -743,6 +743,7 @@ struct Measured {
     cpu: f64,
     rss_mb: f64,
     bench_cpu: f64,
+    /// Whether the client exited successfully (shown in the row when not).
     exit_ok: bool,
     counts: ServerCounts,
     store_mb: Option<f64>,
@@ -999,7 +1000,12 @@ fn row_text(m: &Measured) -> String {
         "| {} | {} | {} | {:.2} | {:.1} | {:.2} | {:.2} | {:.1} | {big} / {others} | {} / {} | {:.0} | {} | {:.2} |",
         m.n,
         client_name(m),
-        if m.warm { "warm" } else { "cold" },
+        match (m.warm, m.exit_ok) {
+            (true, true) => "warm",
+            (false, true) => "cold",
+            (true, false) => "warm (exit≠0)",
+            (false, false) => "cold (exit≠0)",
+        },
         m.wall,
         m.bound,
         m.wall / m.bound,

@@ -470,9 +470,8 @@ fn markup(s: &str) -> Markup<'_> {
     let b = s.as_bytes();
     match b.get(1) {
         Some(b'!') => {
-            if s.starts_with("<!--") {
+            if let Some(body) = s.strip_prefix("<!--") {
                 // `<!-->` and `<!--->` are empty comments.
-                let body = &s[4..];
                 if body.starts_with('>') {
                     return Markup::Skip(5);
                 }

@@ -111,6 +111,10 @@ pub fn parse(
             )));
         }
         doc = Cow::Owned(rewrite_prolog(&doc));
+        if let Some(stripped) = strip_misplaced_declarations(&doc) {
+            repairs.push("removed an XML declaration in the middle of the document".to_string());
+            doc = Cow::Owned(stripped);
+        }
         if let Some(stripped) = strip_internal_dtd(&doc) {
             repairs
                 .push("removed an internal DTD subset (entities are never expanded)".to_string());
@@ -525,6 +529,43 @@ fn max_depth(doc: &str) -> usize {
 
 fn memchr_lt(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|b| *b == b'<')
+}
+
+/// Removes `<?xml …?>` declarations that are not at the start (outside CDATA and comments):
+/// concatenated documents carry them, and the XML reader panics on a second `encoding`.
+fn strip_misplaced_declarations(doc: &str) -> Option<String> {
+    let mut out = String::with_capacity(doc.len());
+    let mut removed = false;
+    let mut i = 0;
+    while let Some(p) = doc[i..].find('<') {
+        let at = i + p;
+        let rest = &doc[at..];
+        let skip = [("<![CDATA[", "]]>"), ("<!--", "-->")]
+            .iter()
+            .find(|(open, _)| rest.starts_with(open));
+        if let Some((open, close)) = skip {
+            let end = rest[open.len()..]
+                .find(close)
+                .map(|e| open.len() + e + close.len())
+                .unwrap_or(rest.len());
+            out.push_str(&doc[i..at + end]);
+            i = at + end;
+            continue;
+        }
+        let is_decl = at > 0
+            && rest.starts_with("<?xml")
+            && rest[5..].starts_with(|c: char| c.is_whitespace() || c == '?');
+        if is_decl {
+            out.push_str(&doc[i..at]);
+            i = at + rest.find("?>").map(|e| e + 2).unwrap_or(rest.len());
+            removed = true;
+            continue;
+        }
+        out.push_str(&doc[i..at + 1]);
+        i = at + 1;
+    }
+    out.push_str(&doc[i..]);
+    removed.then_some(out)
 }
 
 /// Removes `<!DOCTYPE name [ … ]>`'s internal subset, where entity bombs live.
@@ -1170,6 +1211,19 @@ mod tests {
             "{:?}",
             parsed.repairs
         );
+    }
+
+    /// Found by cargo fuzz: a second XML declaration with an encoding after the first content
+    /// made quick-xml panic ("set_encoding() called after prefix buffer was drained").
+    #[test]
+    fn regression_a_second_xml_declaration_mid_document() {
+        let doc = "<!-- c --><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title><entry><title>a</title><id>urn:a</id><content type=\"html\">x</content><?xml version=\"1.0\" encoding=\"euc-kr\"?></entry></feed>";
+        let parsed = parse(doc.as_bytes(), None, None, Seoul).unwrap();
+        assert_eq!(parsed.feed.entries.len(), 1);
+        assert!(parsed
+            .repairs
+            .iter()
+            .any(|r| r.contains("XML declaration in the middle")));
     }
 
     #[test]
