@@ -4,8 +4,9 @@ use rusqlite_migration::{Migrations, M};
 
 /// All migrations, in order.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -83,7 +84,31 @@ CREATE TABLE fetch_log (
 );
 CREATE INDEX fetch_log_by_feed ON fetch_log(feed_id, at);
 "#,
-    )])
+        ),
+        // The weekly digest (SPEC §7): which week went to which audience, and which posts it
+        // carried (a post first seen late is announced once, in the next digest not yet sent).
+        M::up(
+            r#"
+CREATE TABLE digests_sent (
+    week       TEXT NOT NULL,
+    audience   TEXT NOT NULL,
+    sent_at    INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    recipients INTEGER NOT NULL,
+    sends      INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (week, audience)
+) WITHOUT ROWID;
+
+CREATE TABLE digest_posts (
+    week     TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    post_id  INTEGER NOT NULL REFERENCES posts(id),
+    PRIMARY KEY (week, audience, post_id)
+) WITHOUT ROWID;
+CREATE INDEX digest_posts_by_post ON digest_posts(post_id);
+"#,
+        ),
+    ])
 }
 
 #[cfg(test)]
