@@ -138,7 +138,7 @@ fn xml_text(s: &str) -> String {
 }
 
 /// A link in canonical ASCII form (non-ASCII percent-encoded, escapes upper-case).
-fn ascii_link(s: &str) -> Option<String> {
+pub(crate) fn ascii_link(s: &str) -> Option<String> {
     web_url(s).map(|u| {
         let mut out = String::with_capacity(u.len());
         let mut chars = u.chars().peekable();
