@@ -947,3 +947,42 @@ fn members_opml_imports_into_newsboat_when_it_is_installed() {
         assert!(list.contains(url), "{url} in newsboat's urls:\n{list}");
     }
 }
+
+#[test]
+fn output_templates_override_the_built_in_ones_and_a_broken_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("tpl");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("digest.txt"),
+        "{{ week }}: {{ post_count }}\n{% for t in teams %}{% for p in t.posts %}- {{ p.title }}\n{% endfor %}{% endfor %}",
+    )
+    .unwrap();
+    std::fs::write(
+        templates.join("digest.html"),
+        "<p>{{ teams[0].posts[0].title }}</p>\n",
+    )
+    .unwrap();
+    let config = demo_copy(dir.path(), "");
+    let toml = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("templates = \"\"", "templates = \"tpl\"");
+    std::fs::write(&config, toml).unwrap();
+    ok(&run(&config, NOW, &["fetch"]));
+    let txt = stdout(&run(&config, NOW, &["digest", "--format", "text"]));
+    assert!(
+        txt.starts_with("2024-W46: 4\n- 데이터 카탈로그 도입 후 3개월\n"),
+        "{txt}"
+    );
+    // Overrides escape like the built-ins; the md template is still the built-in one.
+    let html = stdout(&run(&config, NOW, &["digest", "--format", "html"]));
+    assert_eq!(html, "<p>데이터 카탈로그 도입 후 3개월</p>\n");
+    let md = stdout(&run(&config, NOW, &["digest", "--format", "md"]));
+    assert!(md.starts_with("## 글또 10기 (데모)"), "{md}");
+
+    std::fs::write(templates.join("digest.txt"), "{% for %}").unwrap();
+    let out = run(&config, NOW, &["digest"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("digest.txt") && err.contains("tpl"), "{err}");
+}
