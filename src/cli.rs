@@ -48,6 +48,68 @@ pub enum Command {
     Report(ReportArgs),
     /// Validate the config offline: unknown keys, duplicates, bad rounds, passes that break the rules.
     Check,
+    /// The weekly digest (SPEC §7): write it, print one format, or send it by mail.
+    Digest(DigestArgs),
+    /// The roster as OPML 2.0, and back.
+    #[command(subcommand)]
+    Opml(OpmlCommand),
+}
+
+/// Formats `digest --format` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DigestFormat {
+    /// HTML email.
+    Html,
+    /// Plain text.
+    Text,
+    /// Markdown (Slack, Notion).
+    Md,
+    /// The complete message (RFC 5322).
+    Eml,
+}
+
+/// Who a printed digest is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DigestAudience {
+    /// The group (`[email] to`).
+    Members,
+    /// The operators (`[email] operators`): who missed, feeds in trouble.
+    Operators,
+}
+
+/// `digest` options.
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The ISO week, e.g. 2024-W46 (default: the last complete week in the club's zone).
+    #[arg(long, value_name = "YYYY-Www")]
+    pub week: Option<String>,
+    /// Print this one format to stdout instead of writing files.
+    #[arg(long, value_enum, conflicts_with = "send")]
+    pub format: Option<DigestFormat>,
+    /// Which audience `--format` prints.
+    #[arg(long, value_enum, default_value = "members", requires = "format")]
+    pub audience: DigestAudience,
+    /// Folder for the .html .txt .md .eml files (default: `[output] digest_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Send by SMTP as `[email]` says (once per week and audience).
+    #[arg(long)]
+    pub send: bool,
+    /// With --send: send again even if this week was already sent.
+    #[arg(long, requires = "send")]
+    pub force: bool,
+}
+
+/// `opml` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OpmlCommand {
+    /// Print the roster as OPML 2.0 (the same as public/members.opml).
+    Export,
+    /// Add the feeds of an OPML file to the roster file (-c), keeping its comments and order.
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+    },
 }
 
 /// Output formats of `report`.

@@ -5,7 +5,8 @@
 //! turns bytes into a feed model (encoding, repairs, dates); [`discover`] finds a blog's feed from its address; [`normalise`] turns entries into
 //! posts with identity keys and plain text; [`store`] keeps everything in SQLite, one
 //! transaction per feed; [`rounds`] judges who posted in which deadline round; [`render`] writes
-//! the merged Atom feed. [`pipeline`] strings the stages together for the commands, and
+//! the merged Atom feed, the page, the OPML roster and the weekly digest, which [`mail`] sends
+//! over SMTP. [`pipeline`] strings the stages together for the commands, and
 //! [`clock`] is the one place that reads the time.
 
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod discover;
 pub mod fetch;
 pub mod health;
+pub mod mail;
 pub mod normalise;
 pub mod parse;
 pub mod pipeline;

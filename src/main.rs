@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use geultto_agg::cli::{
-    Cli, Command, DiscoverArgs, FeedsArgs, FetchArgs, InspectArgs, ReportArgs, ReportFormat,
-    TableOrJson, TextOrJson,
+    Cli, Command, DigestArgs, DigestAudience, DigestFormat, DiscoverArgs, FeedsArgs, FetchArgs,
+    InspectArgs, OpmlCommand, ReportArgs, ReportFormat, TableOrJson, TextOrJson,
 };
 use geultto_agg::config::Config;
-use geultto_agg::pipeline::{self, FeedStatus, Inspection, RunSummary};
+use geultto_agg::pipeline::{self, FeedStatus, Inspection, RunSummary, SendOutcome};
+use geultto_agg::render::digest::{Audience, Week};
 use geultto_agg::render::report::{self as report_render, Selection};
 use geultto_agg::store::{RunLock, Store, StoreError};
 use geultto_agg::{clock, rounds};
@@ -113,6 +114,24 @@ fn run(cli: &Cli) -> Result<u8, Fatal> {
             warn_roster(cli, &config);
             report(&config, args, now)
         }
+        Command::Digest(args) => digest(cli, &config, args, now, runtime),
+        Command::Opml(OpmlCommand::Export) => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&geultto_agg::render::opml::export(&config))
+                .context("cannot write to stdout")?;
+            Ok(0)
+        }
+        Command::Opml(OpmlCommand::Import { file }) => {
+            let report = geultto_agg::render::opml::import(&cli.config, file)?;
+            if report.is_empty() {
+                eprintln!("{}: nothing new to add", cli.config.display());
+            }
+            for line in report {
+                eprintln!("{line}");
+            }
+            Ok(0)
+        }
         Command::Check => {
             let problems = rounds::roster_problems(&config);
             if !problems.is_empty() {
@@ -139,6 +158,109 @@ fn run(cli: &Cli) -> Result<u8, Fatal> {
             Ok(0)
         }
     }
+}
+
+/// `digest`: print one format, or write every file and optionally send.
+fn digest(
+    cli: &Cli,
+    config: &Config,
+    args: &DigestArgs,
+    now: chrono::DateTime<chrono::Utc>,
+    runtime: impl FnOnce() -> anyhow::Result<tokio::runtime::Runtime>,
+) -> Result<u8, Fatal> {
+    let week = match &args.week {
+        Some(w) => w.parse::<Week>()?,
+        None => Week::last_complete(now, config.club.timezone),
+    };
+    // Sending takes the run lock: two cron jobs must not both send the same week.
+    let _lock = if args.send { Some(lock(config)?) } else { None };
+    let mut store = Store::open(&config.storage_path)?;
+    if args.send && config.email.is_none() {
+        return Err(pipeline::RunError::NoEmail.into());
+    }
+    let prepared = pipeline::prepare_digests(config, &store, week, now)?;
+    if let Some(format) = args.format {
+        let audience = match args.audience {
+            DigestAudience::Members => Audience::Members,
+            DigestAudience::Operators => Audience::Operators,
+        };
+        let Some(p) = prepared.iter().find(|p| p.audience == audience) else {
+            return Ok(0);
+        };
+        let bytes: &[u8] = match format {
+            DigestFormat::Html => p.html.as_bytes(),
+            DigestFormat::Text => p.text.as_bytes(),
+            DigestFormat::Md => p.markdown.as_bytes(),
+            DigestFormat::Eml => &p.eml,
+        };
+        use std::io::Write;
+        std::io::stdout()
+            .write_all(bytes)
+            .context("cannot write to stdout")?;
+        return Ok(0);
+    }
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| config.output.digest_dir.clone());
+    let written = pipeline::write_digests(&dir, &prepared)?;
+    if !cli.quiet {
+        for p in &prepared {
+            eprintln!(
+                "{week} {}: {} new post(s), {} round(s) due",
+                p.audience.as_str(),
+                p.digest.post_count,
+                p.digest.rounds.len()
+            );
+        }
+        for path in &written {
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    if !args.send {
+        return Ok(0);
+    }
+    let outcomes = runtime()?.block_on(pipeline::send_digests(
+        config, &mut store, prepared, args.force, now,
+    ))?;
+    let tz = config.club.timezone;
+    let mut failed = 0;
+    for o in outcomes {
+        match o {
+            SendOutcome::Sent {
+                audience,
+                recipients,
+            } => eprintln!(
+                "{week} {}: sent to {recipients} recipient(s)",
+                audience.as_str()
+            ),
+            SendOutcome::AlreadySent { audience, sent_at } => {
+                let at = chrono::DateTime::from_timestamp(sent_at, 0)
+                    .map(|t| t.with_timezone(&tz).to_rfc3339())
+                    .unwrap_or_default();
+                eprintln!(
+                    "{week} {}: already sent at {at}; not sent again (use --force to resend)",
+                    audience.as_str()
+                )
+            }
+            SendOutcome::NoRecipients(audience) => {
+                if audience == Audience::Members {
+                    eprintln!("{week} members: [email] to is empty; nothing sent");
+                }
+            }
+            SendOutcome::Failed { audience, error } => {
+                failed += 1;
+                eprintln!("{week} {}: NOT sent: {error}", audience.as_str());
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(anyhow::anyhow!(
+            "{failed} digest message(s) not sent; they are not recorded, so the next run will try again"
+        )
+        .into());
+    }
+    Ok(0)
 }
 
 /// Roster-rule problems are warnings outside `check` (SPEC §2).

@@ -3,10 +3,11 @@
 //! [`fetch()`] polls every configured feed concurrently and stores each feed's outcome in its own
 //! transaction as soon as it arrives, so a run killed half-way keeps what it finished. A feed's
 //! failure is a value in the [`RunSummary`], never an error of the run. [`build`] writes the
-//! outputs from the store alone. [`inspect`] shows what the tool sees in one feed.
+//! public outputs from the store alone. [`prepare_digests`], [`write_digests`] and
+//! [`send_digests`] make, write and mail the weekly digest. [`inspect`] shows what the tool sees in one feed.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,10 +17,15 @@ use crate::config::{Config, FeedSource, Member};
 use crate::discover::{self, Discovery};
 use crate::fetch::{self, FeedRequest, FeedResult, FetchSettings, Outcome, Session, Source};
 use crate::health;
+use crate::mail;
 use crate::normalise::{self, FeedMeta, Post};
 use crate::parse::{self, ParsedFeed};
+use crate::render::digest::{self, Audience, Digest, Format as DigestFormat, Week};
+use crate::render::templates::Templates;
 use crate::render::{self, RenderError};
-use crate::store::{DiscoveredRow, FeedRow, FetchRecord, Store, StoreError, TagContext};
+use crate::store::{
+    DiscoveredRow, FeedRow, FetchRecord, SentDigest, Store, StoreError, TagContext,
+};
 
 /// The longest a host's Retry-After is honoured (SPEC §6).
 const MAX_PAUSE: i64 = 24 * 3600;
@@ -33,6 +39,12 @@ pub enum RunError {
     /// The outputs could not be written.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// Mail could not be built or the password is missing.
+    #[error(transparent)]
+    Mail(#[from] mail::MailError),
+    /// `--send` without an `[email]` section.
+    #[error("--send needs an [email] section in the config (smtp_host, from, to); see the README")]
+    NoEmail,
     /// `--member` named nobody on the roster.
     #[error("no member `{0}` in the roster; check the id in feeds.toml")]
     UnknownMember(String),
@@ -626,14 +638,253 @@ fn web_base(final_url: &str, source: &FeedSource) -> Option<String> {
     }
 }
 
-/// Writes every output from the store; returns the files written.
+/// Writes every public output from the store — `atom.xml`, `index.html`, `members.opml` — and
+/// returns the files written.
 pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<PathBuf>, RunError> {
+    let templates = Templates::load(config.output.templates.as_deref())?;
     let ids: Vec<&str> = config.members.iter().map(|m| m.id.as_str()).collect();
     let posts = store.recent_posts(config.output.entries, &ids)?;
     let atom = render::atom::render(config, &posts, now)?;
-    let path = config.output.dir.join("atom.xml");
-    render::write_atomic(&path, &atom)?;
-    Ok(vec![path])
+    let judgement = judgement(config, store, now)?;
+    let health = store.feed_health()?;
+    let page = render::page::model(config, &posts, &judgement, &health, now);
+    let index = render::page::render(&templates, &page)?;
+    let opml = render::opml::export(config);
+    let mut written = Vec::new();
+    for (name, bytes) in [
+        ("atom.xml", atom),
+        ("index.html", index),
+        ("members.opml", opml),
+    ] {
+        let path = config.output.dir.join(name);
+        render::write_atomic(&path, &bytes)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// One audience's digest, rendered in every format and assembled as mail.
+#[derive(Debug)]
+pub struct PreparedDigest {
+    /// Who it is for.
+    pub audience: Audience,
+    /// What it says.
+    pub digest: Digest,
+    /// HTML email.
+    pub html: String,
+    /// Plain text.
+    pub text: String,
+    /// Markdown.
+    pub markdown: String,
+    /// The complete message (`.eml`).
+    pub eml: Vec<u8>,
+    /// The message, ready to send.
+    pub message: lettre::Message,
+    /// Its Message-ID.
+    pub message_id: String,
+    /// Real recipients from `[email]` (empty: nobody to send to).
+    pub recipients: Vec<String>,
+}
+
+impl PreparedDigest {
+    /// The file name stem, e.g. `2024-W46-members`.
+    pub fn stem(&self) -> String {
+        format!("{}-{}", self.digest.week, self.audience.as_str())
+    }
+}
+
+/// The digest of `week` for both audiences, rendered and assembled (nothing written or sent).
+pub fn prepare_digests(
+    config: &Config,
+    store: &Store,
+    week: Week,
+    now: DateTime<Utc>,
+) -> Result<Vec<PreparedDigest>, RunError> {
+    let templates = Templates::load(config.output.templates.as_deref())?;
+    let posts = store.all_posts()?;
+    let already_sent = store.posts_in_sent_digests(&week.to_string())?;
+    let judgement = judgement(config, store, now)?;
+    let health = store.feed_health()?;
+    let inputs = digest::Inputs {
+        config,
+        posts: &posts,
+        already_sent: &already_sent,
+        judgement: &judgement,
+        health: &health,
+        now,
+    };
+    let host = config
+        .club
+        .url
+        .host_str()
+        .unwrap_or("geultto.github.io")
+        .to_string();
+    let club = crate::render::view::plain(&config.club.name);
+    let placeholder = format!("\"{}\" <noreply@{host}>", club.replace(['"', '\\'], ""));
+    let list_name: String = club
+        .chars()
+        .filter(|c| !matches!(c, '(' | ')' | '<' | '>' | '"' | '\\'))
+        .collect();
+    let mut out = Vec::new();
+    for audience in Audience::ALL {
+        let d = digest::model(&inputs, week, audience);
+        let html = digest::render(&templates, &d, DigestFormat::Html)?;
+        let text = digest::render(&templates, &d, DigestFormat::Text)?;
+        let markdown = digest::render(&templates, &d, DigestFormat::Markdown)?;
+        let recipients = match (&config.email, audience) {
+            (Some(e), Audience::Members) => e.to.clone(),
+            (Some(e), Audience::Operators) => e.operators.clone(),
+            (None, _) => Vec::new(),
+        };
+        let from = config
+            .email
+            .as_ref()
+            .map(|e| e.from.clone())
+            .unwrap_or_else(|| placeholder.clone());
+        let message_id = format!(
+            "<{}.{}.{}.{}@{host}>",
+            d.week,
+            audience.as_str(),
+            now.timestamp(),
+            crate::fetch::stable_hash(text.as_bytes())
+                .chars()
+                .take(12)
+                .collect::<String>()
+        );
+        let outgoing = mail::Outgoing {
+            from: from.clone(),
+            to: if recipients.is_empty() {
+                vec![from]
+            } else {
+                recipients.clone()
+            },
+            subject: d.subject.clone(),
+            text: text.clone(),
+            html: html.clone(),
+            date: now,
+            message_id: message_id.clone(),
+            list_id: format!(
+                "{} {} <{}.digest.{host}>",
+                list_name.trim(),
+                audience.as_str(),
+                audience.as_str()
+            ),
+        };
+        let message = mail::build(&outgoing)?;
+        out.push(PreparedDigest {
+            audience,
+            eml: mail::eml(&message),
+            message,
+            message_id,
+            recipients,
+            digest: d,
+            html,
+            text,
+            markdown,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes each audience's `.html .txt .md .eml` into `dir`; returns the files written.
+pub fn write_digests(dir: &Path, prepared: &[PreparedDigest]) -> Result<Vec<PathBuf>, RunError> {
+    let mut written = Vec::new();
+    for p in prepared {
+        let stem = p.stem();
+        for (ext, bytes) in [
+            ("html", p.html.as_bytes()),
+            ("txt", p.text.as_bytes()),
+            ("md", p.markdown.as_bytes()),
+            ("eml", p.eml.as_slice()),
+        ] {
+            let path = dir.join(format!("{stem}.{ext}"));
+            render::write_atomic(&path, bytes)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// How sending one audience's digest ended.
+#[derive(Debug)]
+pub enum SendOutcome {
+    /// Accepted by the server and recorded.
+    Sent {
+        /// Who.
+        audience: Audience,
+        /// How many recipients.
+        recipients: usize,
+    },
+    /// Already sent for this week (and no `--force`): not sent again.
+    AlreadySent {
+        /// Who.
+        audience: Audience,
+        /// When it was sent (Unix seconds).
+        sent_at: i64,
+    },
+    /// No recipients configured for this audience.
+    NoRecipients(Audience),
+    /// The server refused or could not be reached; nothing recorded.
+    Failed {
+        /// Who.
+        audience: Audience,
+        /// Why.
+        error: mail::MailError,
+    },
+}
+
+/// Sends each prepared digest that has recipients and was not sent yet (or `force`), recording
+/// each accepted send in the store. A failed send is not recorded.
+pub async fn send_digests(
+    config: &Config,
+    store: &mut Store,
+    prepared: Vec<PreparedDigest>,
+    force: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<SendOutcome>, RunError> {
+    let email = config.email.as_ref().ok_or(RunError::NoEmail)?;
+    let mut outcomes = Vec::new();
+    for p in prepared {
+        if p.recipients.is_empty() {
+            outcomes.push(SendOutcome::NoRecipients(p.audience));
+            continue;
+        }
+        let week = p.digest.week.clone();
+        if let Some(sent) = store.digest_sent(&week, p.audience.as_str())? {
+            if !force {
+                outcomes.push(SendOutcome::AlreadySent {
+                    audience: p.audience,
+                    sent_at: sent.sent_at,
+                });
+                continue;
+            }
+        }
+        let credentials = mail::credentials(email)?;
+        match mail::send(email, credentials, p.message).await {
+            Ok(()) => {
+                store.record_digest_sent(
+                    &SentDigest {
+                        week,
+                        audience: p.audience.as_str().to_string(),
+                        sent_at: now.timestamp(),
+                        message_id: p.message_id.clone(),
+                        recipients: p.recipients.len() as u32,
+                        sends: 1,
+                    },
+                    &p.digest.post_ids,
+                )?;
+                outcomes.push(SendOutcome::Sent {
+                    audience: p.audience,
+                    recipients: p.recipients.len(),
+                });
+            }
+            Err(error) => outcomes.push(SendOutcome::Failed {
+                audience: p.audience,
+                error,
+            }),
+        }
+    }
+    Ok(outcomes)
 }
 
 /// Judges every member in every round from the store (SPEC §5).

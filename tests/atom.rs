@@ -79,6 +79,19 @@ fn merged_feed_meets_rfc_4287_in_summary_and_full_modes() {
         assert!(!xml.contains('\u{1b}') && !xml.contains('\u{8}'));
         if mode == "full" {
             assert!(xml.contains("<content type=\"html\">"), "{xml}");
+            // Regression: the plain-text guard must not break the HTML's closing tags.
+            let atom = atom_syndication::Feed::read_from(xml.as_bytes()).unwrap();
+            for e in &atom.entries {
+                let html = e
+                    .content
+                    .as_ref()
+                    .and_then(|c| c.value.clone())
+                    .unwrap_or_default();
+                assert!(
+                    !html.contains('\u{200b}'),
+                    "zero-width space inside HTML content: {html}"
+                );
+            }
             assert!(
                 xml.contains("https://minji.tistory.com/img/a.png"),
                 "relative URL made absolute: {xml}"

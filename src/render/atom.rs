@@ -138,7 +138,7 @@ fn xml_text(s: &str) -> String {
 }
 
 /// A link in canonical ASCII form (non-ASCII percent-encoded, escapes upper-case).
-fn ascii_link(s: &str) -> Option<String> {
+pub(crate) fn ascii_link(s: &str) -> Option<String> {
     web_url(s).map(|u| {
         let mut out = String::with_capacity(u.len());
         let mut chars = u.chars().peekable();
@@ -214,7 +214,8 @@ fn entry(config: &Config, post: &StoredPost, now: DateTime<Utc>) -> Option<Entry
         .unwrap_or_else(|| title.clone());
     let content = match (config.output.content, &post.content) {
         (ContentMode::Full, Some(html)) => Some(Content {
-            value: Some(xml_text(&sanitise_html(html, Some(&link)))),
+            // Markup stays markup: only control characters and U+FFFD are removed from HTML.
+            value: Some(clean_text(&sanitise_html(html, Some(&link))).replace('\u{fffd}', "")),
             content_type: Some("html".to_string()),
             ..Default::default()
         }),

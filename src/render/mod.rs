@@ -1,12 +1,19 @@
-//! Outputs written from the store: the merged Atom feed (and, later, the page, digest and OPML).
+//! Outputs written from the store: the merged Atom feed, the page, the weekly digest and the
+//! roster as OPML.
 //!
 //! Rendering is deterministic — the same store and `now` give byte-identical files — and every
 //! file is written to a temporary file in the same folder, flushed and renamed into place, so a
 //! reader never sees half a file and a failed run leaves the previous outputs as they were.
-//! Republished HTML passes through one sanitiser here.
+//! Republished HTML passes through one sanitiser here; the page and the digest are rendered by
+//! templates that escape every value (`templates.rs`).
 
 pub mod atom;
+pub mod digest;
+pub mod opml;
+pub mod page;
 pub mod report;
+pub mod templates;
+pub mod view;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,7 +22,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     /// Writing a file failed.
-    #[error("cannot write {path}: {source}. Check that [output] dir is writable")]
+    #[error("cannot write {path}: {source}. Check that the folder ([output] dir or digest_dir) is writable")]
     Write {
         /// The file.
         path: PathBuf,
@@ -26,6 +33,16 @@ pub enum RenderError {
     /// Serialising the Atom feed failed.
     #[error("cannot serialise atom.xml: {0}")]
     Atom(String),
+    /// A template failed to load or render.
+    #[error("template {name} ({origin}): {message}. Fix the template, or remove it from [output] templates to use the built-in one")]
+    Template {
+        /// The template's name, e.g. `digest.html`.
+        name: String,
+        /// `built-in` or the file it came from.
+        origin: String,
+        /// What minijinja said.
+        message: String,
+    },
     /// Reading the store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),

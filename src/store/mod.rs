@@ -1,11 +1,13 @@
 //! The embedded SQLite store: what the tool has seen, across runs.
 //!
-//! One file in WAL mode with numbered migrations (`schema.rs`). Tables fall in two families:
-//! feeds and their fetch history (`feeds.rs`), and posts with the per-feed entries that point at
-//! them (`posts.rs`). Every feed's update is one `BEGIN IMMEDIATE` transaction, so a run killed at
-//! any moment leaves a consistent store and the next run carries on. Times are Unix seconds (UTC).
+//! One file in WAL mode with numbered migrations (`schema.rs`). Tables fall in three families:
+//! feeds and their fetch history (`feeds.rs`), posts with the per-feed entries that point at
+//! them (`posts.rs`), and the digests that were sent (`digests.rs`). Every feed's update is one
+//! `BEGIN IMMEDIATE` transaction, so a run killed at any moment leaves a consistent store and the
+//! next run carries on. Times are Unix seconds (UTC).
 //! A lock file beside the database keeps two runs from overlapping.
 
+mod digests;
 mod feeds;
 mod posts;
 mod schema;
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
+pub use digests::SentDigest;
 pub use feeds::{DiscoveredRow, FeedHealth, FeedRow, FetchRecord, RecordOutcome};
 pub use posts::{effective_time, NewEntries, StoredPost, TagContext};
 

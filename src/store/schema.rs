@@ -103,6 +103,29 @@ CREATE TABLE discovered (
 );
 "#,
         ),
+        // The weekly digest (SPEC §7): which week went to which audience, and which posts it
+        // carried (a post first seen late is announced once, in the next digest not yet sent).
+        M::up(
+            r#"
+CREATE TABLE digests_sent (
+    week       TEXT NOT NULL,
+    audience   TEXT NOT NULL,
+    sent_at    INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    recipients INTEGER NOT NULL,
+    sends      INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (week, audience)
+) WITHOUT ROWID;
+
+CREATE TABLE digest_posts (
+    week     TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    post_id  INTEGER NOT NULL REFERENCES posts(id),
+    PRIMARY KEY (week, audience, post_id)
+) WITHOUT ROWID;
+CREATE INDEX digest_posts_by_post ON digest_posts(post_id);
+"#,
+        ),
     ])
 }
 

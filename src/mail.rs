@@ -1,0 +1,266 @@
+//! SMTP transport only: one `multipart/alternative` message (plain text + HTML, UTF-8) built with
+//! lettre and sent over SMTP with `starttls`, `tls` or `none`.
+//!
+//! The message carries an RFC 2047 encoded subject (lettre encodes non-ASCII words), `Date` from
+//! `--now`, a `Message-ID` (lettre adds none unless asked, and some servers reject mail without
+//! one), `List-Id` and `Auto-Submitted`. The MIME boundary is derived from the content, so the
+//! same digest and `--now` give a byte-identical `.eml`. The password is read from the
+//! environment variable named by `[email] password_env`, never from the config file.
+
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{Email, Security};
+
+/// How long one SMTP conversation may take.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Mail could not be built or sent. Nothing is recorded as sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// An address in `[email]` does not parse.
+    #[error("[email] {field}: `{address}` is not a mail address ({message}); write e.g. \"글또 <bot@example.org>\"")]
+    Address {
+        /// Which setting.
+        field: &'static str,
+        /// The text.
+        address: String,
+        /// What lettre said.
+        message: String,
+    },
+    /// The message could not be assembled.
+    #[error("cannot build the message: {0}")]
+    Build(String),
+    /// `password_env` names a variable that is not set.
+    #[error("[email] password_env names ${0}, which is not set; export the SMTP password in it (it never goes in feeds.toml)")]
+    NoPassword(String),
+    /// `username` is set without `password_env`.
+    #[error("[email] username is set but password_env is not; name the environment variable holding the SMTP password")]
+    NoPasswordEnv,
+    /// The SMTP server refused or could not be reached.
+    #[error("sending to {host}:{port} ({security}) failed: {message}. Check [email] smtp_host, smtp_port, security and the credentials")]
+    Send {
+        /// SMTP host.
+        host: String,
+        /// SMTP port.
+        port: u16,
+        /// `starttls`, `tls` or `none`.
+        security: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// A message to build.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// `From`.
+    pub from: String,
+    /// `To` (one or more).
+    pub to: Vec<String>,
+    /// Subject (UTF-8; encoded per RFC 2047 on the wire).
+    pub subject: String,
+    /// The plain-text alternative.
+    pub text: String,
+    /// The HTML alternative.
+    pub html: String,
+    /// `Date`.
+    pub date: DateTime<Utc>,
+    /// `Message-ID`, with angle brackets.
+    pub message_id: String,
+    /// `List-Id`, e.g. `글또 digest <digest.geultto.github.io>`.
+    pub list_id: String,
+}
+
+/// `List-Id` (RFC 2919).
+#[derive(Debug, Clone)]
+struct ListId(String);
+
+impl Header for ListId {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Id")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListId(s.to_string()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): autoresponders stay quiet.
+#[derive(Debug, Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_string())
+    }
+}
+
+fn mailbox(field: &'static str, address: &str) -> Result<Mailbox, MailError> {
+    address
+        .trim()
+        .parse()
+        .map_err(|e: lettre::address::AddressError| MailError::Address {
+            field,
+            address: address.to_string(),
+            message: e.to_string(),
+        })
+}
+
+/// Builds the message.
+pub fn build(o: &Outgoing) -> Result<Message, MailError> {
+    let mut builder = Message::builder()
+        .from(mailbox("from", &o.from)?)
+        .subject(o.subject.clone())
+        .date(SystemTime::from(o.date))
+        .message_id(Some(o.message_id.clone()))
+        .header(ListId(o.list_id.clone()))
+        .header(AutoSubmitted);
+    for to in &o.to {
+        builder = builder.to(mailbox("to", to)?);
+    }
+    let boundary = format!(
+        "geultto-{}",
+        crate::fetch::stable_hash(format!("{}\n{}\n{}", o.message_id, o.text, o.html).as_bytes())
+    );
+    let body = MultiPart::alternative()
+        .boundary(boundary)
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(o.text.clone()),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_HTML)
+                .body(o.html.clone()),
+        );
+    builder
+        .multipart(body)
+        .map_err(|e| MailError::Build(e.to_string()))
+}
+
+/// The message as an RFC 5322 file (`.eml`).
+pub fn eml(message: &Message) -> Vec<u8> {
+    message.formatted()
+}
+
+fn security_name(s: Security) -> &'static str {
+    match s {
+        Security::StartTls => "starttls",
+        Security::Tls => "tls",
+        Security::None => "none",
+    }
+}
+
+/// The SMTP password from the environment, when `[email]` asks for one.
+pub fn credentials(email: &Email) -> Result<Option<Credentials>, MailError> {
+    match (&email.username, &email.password_env) {
+        (Some(user), Some(var)) => {
+            let password = std::env::var(var).map_err(|_| MailError::NoPassword(var.clone()))?;
+            Ok(Some(Credentials::new(user.clone(), password)))
+        }
+        (Some(_), None) => Err(MailError::NoPasswordEnv),
+        (None, _) => Ok(None),
+    }
+}
+
+/// Sends the message over SMTP as `[email]` says.
+pub async fn send(
+    email: &Email,
+    credentials: Option<Credentials>,
+    message: Message,
+) -> Result<(), MailError> {
+    let fail = |message: String| MailError::Send {
+        host: email.smtp_host.clone(),
+        port: email.smtp_port,
+        security: security_name(email.security),
+        message,
+    };
+    let builder = match email.security {
+        Security::StartTls => {
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&email.smtp_host)
+                .map_err(|e| fail(e.to_string()))?
+        }
+        Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&email.smtp_host)
+            .map_err(|e| fail(e.to_string()))?,
+        Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&email.smtp_host),
+    };
+    let mut builder = builder.port(email.smtp_port).timeout(Some(SMTP_TIMEOUT));
+    if let Some(c) = credentials {
+        builder = builder.credentials(c);
+    }
+    let transport = builder.build();
+    transport
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| fail(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outgoing() -> Outgoing {
+        Outgoing {
+            from: "글또 <bot@example.org>".into(),
+            to: vec!["members@example.org".into()],
+            subject: "[글또 10기] 이번 주 새 글 3편 · 2024-W46".into(),
+            text: "텍스트".into(),
+            html: "<p>HTML</p>".into(),
+            date: DateTime::parse_from_rfc3339("2024-11-20T12:00:00+09:00")
+                .unwrap()
+                .with_timezone(&Utc),
+            message_id: "<2024-W46.members.x@geultto.github.io>".into(),
+            list_id: "글또 10기 digest <digest.geultto.github.io>".into(),
+        }
+    }
+
+    #[test]
+    fn the_message_is_multipart_alternative_with_an_encoded_subject_and_ids() {
+        let bytes = eml(&build(&outgoing()).unwrap());
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains("Content-Type: multipart/alternative;"),
+            "{text}"
+        );
+        assert!(text.contains("Subject: =?utf-8?"), "{text}");
+        assert!(
+            text.contains("Message-ID: <2024-W46.members.x@geultto.github.io>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Date: Wed, 20 Nov 2024 03:00:00 +0000"),
+            "{text}"
+        );
+        assert!(text.contains("Auto-Submitted: auto-generated"), "{text}");
+        assert!(text.is_ascii(), "headers and bodies are 7-bit on the wire");
+        // Deterministic: the same input gives the same bytes.
+        assert_eq!(bytes, eml(&build(&outgoing()).unwrap()));
+    }
+
+    #[test]
+    fn a_bad_address_names_the_setting() {
+        let mut o = outgoing();
+        o.to = vec!["not an address".into()];
+        let e = build(&o).unwrap_err().to_string();
+        assert!(
+            e.contains("[email] to") && e.contains("not an address"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! `index.html` (SPEC §7): the merged feed as a page anyone can open on a phone.
+//!
+//! The newest non-history posts grouped by team (newest first), the current round's progress as
+//! counts only (the page is public: never the names of who missed), and the feeds failing for
+//! more than three runs so their owners can fix them. No JavaScript; one small stylesheet with a
+//! dark variant. Every snippet is plain text escaped by the template. The page shows no "now":
+//! the same store and `--now` give the same bytes, and a quiet run rewrites nothing.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::templates::Templates;
+use super::view::{self, RoundView, TeamView, TroubleView};
+use super::RenderError;
+use crate::config::Config;
+use crate::rounds::{self, Judgement};
+use crate::store::{FeedHealth, StoredPost};
+
+/// What the page shows. Serialised into `index.html`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Page {
+    /// The club's name.
+    pub club: String,
+    /// The club's site.
+    pub club_url: String,
+    /// The merged feed.
+    pub feed_url: String,
+    /// Posts shown.
+    pub post_count: usize,
+    /// Members with posts shown.
+    pub author_count: usize,
+    /// The newest post's local date.
+    pub updated: Option<String>,
+    /// Posts by team, newest first.
+    pub teams: Vec<TeamView>,
+    /// The current round, counts only.
+    pub round: Option<RoundView>,
+    /// Feeds failing for more than three runs.
+    pub trouble: Vec<TroubleView>,
+}
+
+/// The page model from the newest posts (newest first), the judgement and feed health.
+pub fn model(
+    config: &Config,
+    posts: &[StoredPost],
+    judgement: &Judgement,
+    health: &[FeedHealth],
+    now: DateTime<Utc>,
+) -> Page {
+    let views: Vec<_> = posts
+        .iter()
+        .filter(|p| !p.history)
+        .filter_map(|p| view::post_view(config, p))
+        .collect();
+    let updated = views
+        .iter()
+        .map(|p| p.at)
+        .max()
+        .map(|t| view::korean_date(view::local_date(t, config.club.timezone)));
+    let mut authors: Vec<&str> = views.iter().map(|p| p.member.as_str()).collect();
+    authors.sort_unstable();
+    authors.dedup();
+    let author_count = authors.len();
+    let post_count = views.len();
+    let round = rounds::current_round(&judgement.rounds, now)
+        .and_then(|n| judgement.rounds.iter().find(|r| r.number == n))
+        .map(|r| view::round_view(judgement, r, now, false));
+    Page {
+        club: crate::render::view::plain(&config.club.name),
+        club_url: config.club.url.to_string(),
+        feed_url: config.output.feed_url.to_string(),
+        post_count,
+        author_count,
+        updated,
+        teams: view::by_team(config, views),
+        round,
+        trouble: view::feeds_in_trouble(config, health)
+            .into_iter()
+            .map(|mut t| {
+                // The page is public: a local file's error would show this machine's paths.
+                if t.local {
+                    t.error.clear();
+                }
+                t
+            })
+            .collect(),
+    }
+}
+
+/// Renders `index.html`.
+pub fn render(templates: &Templates, page: &Page) -> Result<Vec<u8>, RenderError> {
+    let mut out = templates.render("index.html", page)?;
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out.into_bytes())
+}

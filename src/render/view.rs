@@ -1,0 +1,370 @@
+//! What the page and the digest show of posts, rounds and feeds: plain values for the templates.
+//!
+//! Everything here is text the templates escape: titles and excerpts are plain text, links are
+//! absolute `http(s)` URLs or absent (a `javascript:` or relative link never becomes an `href`),
+//! and dates are written in Korean in the club's zone.
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::normalise::{clean_text, truncate_chars};
+use crate::rounds::{Judgement, Round, RoundState, Status};
+use crate::store::{FeedHealth, StoredPost};
+
+/// Characters of the excerpt shown under a title.
+pub const EXCERPT_CHARS: usize = 200;
+/// Reading speed for Korean prose, characters (without spaces) per minute.
+pub const CHARS_PER_MINUTE: i64 = 500;
+/// A feed failing on more runs than this is "in trouble" (SPEC §6).
+pub const TROUBLE_AFTER: u32 = 3;
+
+/// One post as shown.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PostView {
+    /// Store row id (absent for posts recorded by hand).
+    #[serde(skip)]
+    pub id: Option<i64>,
+    /// Effective time, for ordering.
+    #[serde(skip)]
+    pub at: i64,
+    /// Plain-text title.
+    pub title: String,
+    /// Member's display name.
+    pub author: String,
+    /// Member id.
+    pub member: String,
+    /// Team.
+    pub team: String,
+    /// The original post, when it is an absolute http(s) URL.
+    pub link: Option<String>,
+    /// About 200 characters of plain text.
+    pub excerpt: String,
+    /// Estimated minutes to read, when the length is known.
+    pub minutes: Option<i64>,
+    /// Local date, e.g. `11월 14일 (목)`.
+    pub date: String,
+    /// Local date, `YYYY-MM-DD`.
+    pub iso_date: String,
+    /// Recorded by hand in `extra_posts` (no feed).
+    pub extra: bool,
+}
+
+/// Posts of one team.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TeamView {
+    /// Team name (`팀 미지정` when empty).
+    pub team: String,
+    /// Its posts.
+    pub posts: Vec<PostView>,
+}
+
+/// A round's progress as counts (and names where the audience may see them).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RoundView {
+    /// Round number.
+    pub number: u32,
+    /// Local opening date, e.g. `11월 11일`.
+    pub opens: String,
+    /// Local due date, e.g. `11월 24일 (일)`.
+    pub due: String,
+    /// `open`, `closed` or `upcoming`.
+    pub state: String,
+    /// Members judged (not exempt).
+    pub members: usize,
+    /// Submitted, late included.
+    pub submitted: usize,
+    /// Passes.
+    pub pass: usize,
+    /// Missed, short included.
+    pub missed: usize,
+    /// Not decided yet (round open).
+    pub pending: usize,
+    /// Names of members who missed (empty unless shown to this audience).
+    pub missed_names: Vec<String>,
+    /// Names of members whose only posts were short.
+    pub short_names: Vec<String>,
+    /// Names of members whose post appeared late, dated back (an operator decides).
+    pub late_names: Vec<String>,
+    /// Names of members who passed.
+    pub pass_names: Vec<String>,
+    /// Percentage submitted of those judged, for a progress bar.
+    pub percent: usize,
+}
+
+/// A feed failing for more than [`TROUBLE_AFTER`] runs.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TroubleView {
+    /// Member id.
+    pub member: String,
+    /// Member's display name.
+    pub name: String,
+    /// The feed (URL or path).
+    pub feed: String,
+    /// Failures in a row.
+    pub failures: u32,
+    /// The last error, in words.
+    pub error: String,
+    /// Last success as a local date, or `없음`.
+    pub last_success: String,
+    /// The feed is a local file (its error names paths of this machine).
+    #[serde(skip)]
+    pub local: bool,
+}
+
+const WEEKDAYS: [&str; 7] = ["월", "화", "수", "목", "금", "토", "일"];
+
+/// `11월 14일 (목)`.
+pub fn korean_date(d: NaiveDate) -> String {
+    format!(
+        "{}월 {}일 ({})",
+        d.month(),
+        d.day(),
+        WEEKDAYS[d.weekday().num_days_from_monday() as usize]
+    )
+}
+
+/// `11월 14일`.
+pub fn korean_day(d: NaiveDate) -> String {
+    format!("{}월 {}일", d.month(), d.day())
+}
+
+/// The local date of a Unix time.
+pub fn local_date(t: i64, tz: Tz) -> NaiveDate {
+    Utc.timestamp_opt(t, 0)
+        .single()
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .date_naive()
+}
+
+/// Stored text (already plain: titles, summaries, names) on one line: control characters
+/// removed, whitespace collapsed. Never parsed as HTML again — a title that reads `<script>` is
+/// shown as exactly that, escaped by the template.
+pub fn plain(s: &str) -> String {
+    clean_text(s)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An absolute http(s) link in ASCII form, or nothing.
+pub fn web_link(s: Option<&str>) -> Option<String> {
+    s.and_then(super::atom::ascii_link)
+}
+
+/// A stored post as shown, or `None` when its member left the roster.
+pub fn post_view(config: &Config, p: &StoredPost) -> Option<PostView> {
+    let member = config.member(&p.member_id)?;
+    let tz = config.club.timezone;
+    let date = local_date(p.effective, tz);
+    let title = plain(&p.title);
+    let excerpt = truncate_chars(&plain(&p.summary), EXCERPT_CHARS);
+    let excerpt = if excerpt == title {
+        String::new()
+    } else {
+        excerpt
+    };
+    Some(PostView {
+        id: Some(p.id),
+        at: p.effective,
+        title: if title.is_empty() {
+            "(제목 없음)".to_string()
+        } else {
+            title
+        },
+        author: member.name.clone(),
+        member: member.id.clone(),
+        team: member.team.clone(),
+        link: web_link(p.link.as_deref()),
+        excerpt,
+        minutes: p
+            .chars
+            .filter(|c| *c > 0)
+            .map(|c| ((c + CHARS_PER_MINUTE - 1) / CHARS_PER_MINUTE).max(1)),
+        date: korean_date(date),
+        iso_date: date.to_string(),
+        extra: false,
+    })
+}
+
+/// Members' hand-recorded posts (`extra_posts`) dated in `[from, to)` local dates.
+pub fn extra_post_views(config: &Config, from: NaiveDate, to: NaiveDate) -> Vec<PostView> {
+    let tz = config.club.timezone;
+    let mut out = Vec::new();
+    for m in &config.members {
+        for e in &m.extra_posts {
+            if e.date < from || e.date >= to {
+                continue;
+            }
+            let at = tz
+                .from_local_datetime(&e.date.and_time(chrono::NaiveTime::MIN))
+                .earliest()
+                .map(|d| d.timestamp())
+                .unwrap_or_default();
+            out.push(PostView {
+                id: None,
+                at,
+                title: if e.title.trim().is_empty() {
+                    e.url.to_string()
+                } else {
+                    plain(&e.title)
+                },
+                author: m.name.clone(),
+                member: m.id.clone(),
+                team: m.team.clone(),
+                link: web_link(Some(e.url.as_str())),
+                excerpt: String::new(),
+                minutes: None,
+                date: korean_date(e.date),
+                iso_date: e.date.to_string(),
+                extra: true,
+            });
+        }
+    }
+    out
+}
+
+/// Groups posts by team, teams in roster order (first member of each team), keeping the order
+/// of posts given.
+pub fn by_team(config: &Config, posts: Vec<PostView>) -> Vec<TeamView> {
+    let mut order: Vec<String> = Vec::new();
+    for m in &config.members {
+        if !order.contains(&m.team) {
+            order.push(m.team.clone());
+        }
+    }
+    let mut teams: Vec<TeamView> = Vec::new();
+    for team in order {
+        let posts: Vec<PostView> = posts.iter().filter(|p| p.team == team).cloned().collect();
+        if !posts.is_empty() {
+            teams.push(TeamView {
+                team: if team.trim().is_empty() {
+                    "팀 미지정".to_string()
+                } else {
+                    team
+                },
+                posts,
+            });
+        }
+    }
+    teams
+}
+
+/// A round's counts; names are filled only when `names` is true.
+pub fn round_view(
+    judgement: &Judgement,
+    round: &Round,
+    now: DateTime<Utc>,
+    names: bool,
+) -> RoundView {
+    let mut v = RoundView {
+        number: round.number,
+        opens: korean_day(round.opens),
+        due: korean_date(round.due),
+        state: round.state(now).as_str().to_string(),
+        members: 0,
+        submitted: 0,
+        pass: 0,
+        missed: 0,
+        pending: 0,
+        missed_names: Vec::new(),
+        short_names: Vec::new(),
+        late_names: Vec::new(),
+        pass_names: Vec::new(),
+        percent: 0,
+    };
+    for m in &judgement.members {
+        let Some(verdict) = m.rounds.iter().find(|r| r.round == round.number) else {
+            continue;
+        };
+        let name = || m.name.clone();
+        match verdict.status {
+            Status::Exempt => continue,
+            Status::Submitted => v.submitted += 1,
+            Status::Late => {
+                v.submitted += 1;
+                if names {
+                    v.late_names.push(name());
+                }
+            }
+            Status::Pass => {
+                v.pass += 1;
+                if names {
+                    v.pass_names.push(name());
+                }
+            }
+            Status::Short => {
+                v.missed += 1;
+                if names {
+                    v.short_names.push(name());
+                }
+            }
+            Status::Missed => {
+                v.missed += 1;
+                if names {
+                    v.missed_names.push(name());
+                }
+            }
+            Status::Pending => v.pending += 1,
+        }
+        v.members += 1;
+    }
+    v.percent = (v.submitted * 100).checked_div(v.members).unwrap_or(0);
+    v
+}
+
+/// Whether a round is open at `now`.
+pub fn is_open(round: &Round, now: DateTime<Utc>) -> bool {
+    round.state(now) == RoundState::Open
+}
+
+/// Feeds of roster members failing on more than [`TROUBLE_AFTER`] runs, most failures first.
+pub fn feeds_in_trouble(config: &Config, health: &[FeedHealth]) -> Vec<TroubleView> {
+    let tz = config.club.timezone;
+    let mut out: Vec<TroubleView> = health
+        .iter()
+        .filter(|h| h.consecutive_failures > TROUBLE_AFTER)
+        .filter_map(|h| {
+            let member = config.member(&h.row.member_id)?;
+            let listed = member.feeds.iter().any(|f| f.key() == h.row.url);
+            listed.then(|| TroubleView {
+                member: member.id.clone(),
+                name: member.name.clone(),
+                feed: feed_label(&h.row.url),
+                local: !(h.row.url.starts_with("http://") || h.row.url.starts_with("https://")),
+                failures: h.consecutive_failures,
+                error: plain(h.last_error.as_deref().unwrap_or("")),
+                last_success: h
+                    .last_success
+                    .map(|t| local_date(t, tz).to_string())
+                    .unwrap_or_else(|| "없음".to_string()),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.failures
+            .cmp(&a.failures)
+            .then_with(|| a.member.cmp(&b.member))
+            .then_with(|| a.feed.cmp(&b.feed))
+    });
+    out
+}
+
+/// Monday of the ISO week holding `d`.
+pub fn monday_of(d: NaiveDate) -> NaiveDate {
+    d - chrono::Days::new(u64::from(d.weekday().num_days_from_monday()))
+}
+
+/// A feed as shown: its URL, or only the file name of a local path (the page is public).
+pub fn feed_label(key: &str) -> String {
+    if key.starts_with("http://") || key.starts_with("https://") {
+        key.to_string()
+    } else {
+        std::path::Path::new(key)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| key.to_string())
+    }
+}
