@@ -662,9 +662,14 @@ fn serve_connection(server: &Server, host: usize, stream: TcpStream) -> std::io:
                 _ => {}
             }
         }
+        // In flight: from the request read to the answer about to be written (the latency L).
+        // That window lies inside the client's own (request sent to answer read), so it never
+        // counts more requests at once than the client had; counting through the write would
+        // overlap the next request of a connection when this thread is descheduled.
         let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
         std::thread::sleep(server.latency);
+        stats.in_flight.fetch_sub(1, Ordering::SeqCst);
         let feed = request_line
             .split_whitespace()
             .nth(1)
@@ -716,7 +721,6 @@ fn serve_connection(server: &Server, host: usize, stream: TcpStream) -> std::io:
                     .and_then(|()| writer.write_all(body))
             }
         };
-        stats.in_flight.fetch_sub(1, Ordering::SeqCst);
         result?;
         if close {
             return Ok(());
@@ -980,9 +984,14 @@ fn tail(s: &str, lines: usize) -> String {
 }
 
 fn client_name(m: &Measured) -> String {
-    match m.client {
+    let name = match m.client {
         Client::Ours => format!("geultto-agg (per_host={})", m.per_host),
         Client::Newsboat => "newsboat".to_string(),
+    };
+    if m.exit_ok {
+        name
+    } else {
+        format!("{name} **exited with an error**")
     }
 }
 
@@ -1074,13 +1083,14 @@ fn main() -> Result<()> {
     let feeds = generate_all(max_n, args.hosts, args.newsboat_max)?;
     let xml: usize = feeds.iter().map(|f| f.raw.len()).sum();
     let gz: usize = feeds.iter().map(|f| f.gz.len()).sum();
-    eprintln!(
-        "generated {max_n} feeds in {:.1} s (first {}: {:.1} MB of XML; {:.1} MB gzipped in all)",
+    let generated = format!(
+        "Feeds: {max_n} generated in {:.1} s (the first {}: {:.1} MB of XML; {:.1} MB gzipped in all)",
         t.elapsed().as_secs_f64(),
         args.newsboat_max.min(max_n),
         xml as f64 / 1e6,
         gz as f64 / 1e6
     );
+    eprintln!("{generated}");
     let server = start_server(feeds, args.hosts, args.latency)?;
     if args.serve {
         let dir = args.work.join(format!("serve-n{max_n}"));
@@ -1115,8 +1125,9 @@ fn main() -> Result<()> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\nMachine: {}\ngeultto-agg: {} ({})\n{}\nH = {} hosts (127.0.0.2…, the first holds 40% of the feeds), L = {} ms, C = {}\n",
+        "\nMachine: {} (load average at the end: {})\ngeultto-agg: {} ({})\n{}\nH = {} hosts (127.0.0.2…, the first holds 40% of the feeds), L = {} ms, C = {}\n{generated}\n",
         machine(),
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" "),
         bench.args.bin.display(),
         git_head(),
         if newsboat_version.is_empty() { "newsboat: not run".to_string() } else { format!("{newsboat_version}, reload-threads = {}", args.concurrency) },
