@@ -272,11 +272,16 @@ pub struct HtmlText {
     pub chars: usize,
 }
 
+// The element lists [`tag_kind`] matches on, spelled out for the tests (which check the match
+// against them and use them in the html5ever reference walk).
 /// Elements whose content is never visible text (skipped up to their end tag).
+#[cfg(test)]
 const HIDDEN: [&str; 6] = ["script", "style", "template", "noscript", "head", "title"];
 /// Raw-text elements whose content is text as it stands (no tags, no entities inside).
+#[cfg(test)]
 const RAW_TEXT: [&str; 4] = ["iframe", "xmp", "noembed", "noframes"];
 /// Elements that separate words: a space goes before and after them.
+#[cfg(test)]
 const BLOCKS: [&str; 18] = [
     "p",
     "div",
@@ -330,20 +335,20 @@ pub fn html_text_up_to(html: &str, max_text: usize) -> HtmlText {
             Markup::Unterminated => break,
             Markup::Tag { name, end, len } => {
                 rest = &rest[len..];
-                let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(name));
-                if is(&BLOCKS) {
+                let kind = tag_kind(name);
+                if kind.block {
                     out.space();
                 }
-                if is(&["pre", "code"]) {
+                if kind.code {
                     code_depth = if end {
                         code_depth.saturating_sub(1)
                     } else {
                         code_depth + 1
                     };
                 }
-                if !end && (is(&HIDDEN) || is(&RAW_TEXT)) {
+                if !end && (kind.hidden || kind.raw) {
                     let (content, after) = until_end_tag(rest, name);
-                    if is(&RAW_TEXT) {
+                    if kind.raw {
                         out.push_text(content, code_depth > 0);
                     }
                     rest = after;
@@ -354,6 +359,48 @@ pub fn html_text_up_to(html: &str, max_text: usize) -> HtmlText {
     HtmlText {
         text: out.text,
         chars: out.chars,
+    }
+}
+
+/// What an element is to the text reader: a block (a word boundary before and after it), code
+/// (kept in the text, not counted), hidden (`script`, `style`, … : skipped to its end tag) or
+/// raw text (`iframe`, `xmp`, … : its content is text as it stands).
+#[derive(Debug, Default, PartialEq)]
+struct TagKind {
+    block: bool,
+    code: bool,
+    hidden: bool,
+    raw: bool,
+}
+
+/// The kind of the element `name` (any case), by one match on its lowercased name: tags come
+/// every few dozen bytes of a post, so comparing each with every list would cost.
+fn tag_kind(name: &str) -> TagKind {
+    let mut lower = [0u8; 10];
+    let Some(buf) = lower.get_mut(..name.len()) else {
+        return TagKind::default();
+    };
+    for (d, s) in buf.iter_mut().zip(name.bytes()) {
+        *d = s.to_ascii_lowercase();
+    }
+    let (block, code, hidden, raw) = match &*buf {
+        b"pre" => (true, true, false, false),
+        b"code" => (false, true, false, false),
+        b"p" | b"div" | b"br" | b"li" | b"h1" | b"h2" | b"h3" | b"h4" | b"h5" | b"h6" | b"tr"
+        | b"blockquote" | b"figure" | b"figcaption" | b"section" | b"article" | b"hr" => {
+            (true, false, false, false)
+        }
+        b"script" | b"style" | b"template" | b"noscript" | b"head" | b"title" => {
+            (false, false, true, false)
+        }
+        b"iframe" | b"xmp" | b"noembed" | b"noframes" => (false, false, false, true),
+        _ => (false, false, false, false),
+    };
+    TagKind {
+        block,
+        code,
+        hidden,
+        raw,
     }
 }
 
@@ -675,6 +722,28 @@ mod tests {
         let t = html_text("<p>가나 다라</p><pre><code>let x = 1;</code></pre><p>마&amp;<code>inline</code></p><script>evil()</script>");
         assert_eq!(t.chars, 6);
         assert_eq!(t.text, "가나 다라 let x = 1; 마&inline");
+    }
+
+    #[test]
+    fn tag_kinds_follow_the_lists_in_any_case() {
+        let names = BLOCKS.iter().chain(&HIDDEN).chain(&RAW_TEXT).chain(&[
+            "code",
+            "span",
+            "a",
+            "strong",
+            "figcaptions",
+            "x",
+        ]);
+        for name in names {
+            let want = TagKind {
+                block: BLOCKS.contains(name),
+                code: matches!(*name, "pre" | "code"),
+                hidden: HIDDEN.contains(name),
+                raw: RAW_TEXT.contains(name),
+            };
+            assert_eq!(tag_kind(name), want, "{name}");
+            assert_eq!(tag_kind(&name.to_ascii_uppercase()), want, "{name}");
+        }
     }
 
     #[test]
