@@ -466,7 +466,7 @@ fn repair_rss_version(doc: &str, repairs: &mut Vec<String>) -> String {
     let tag = &doc[start..end];
     let version = tag.find("version").and_then(|p| {
         let rest = tag[p + 7..].trim_start().strip_prefix('=')?.trim_start();
-        let q = rest.chars().next()?;
+        let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
         let rest = &rest[1..];
         Some((p, rest.find(q).map(|e| rest[..e].to_string())?))
     });
@@ -1224,6 +1224,16 @@ mod tests {
             .repairs
             .iter()
             .any(|r| r.contains("XML declaration in the middle")));
+    }
+
+    /// Found by cargo fuzz: a non-ASCII character where the quote of `version=` belongs made the
+    /// version repair slice inside a character.
+    #[test]
+    fn regression_a_multibyte_character_after_rss_version() {
+        let doc = "<rss version=\u{fffd}\"2.0\"><channel><title>t</title></channel></rss>";
+        let _ = parse(doc.as_bytes(), None, None, Seoul);
+        let doc = b"<rss version=\xb1\"2.0\"><channel><title>t</title></channel></rss>";
+        let _ = parse(doc, None, None, Seoul);
     }
 
     #[test]
