@@ -531,38 +531,25 @@ fn memchr_lt(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|b| *b == b'<')
 }
 
-/// Removes `<?xml …?>` declarations that are not at the start (outside CDATA and comments):
-/// concatenated documents carry them, and the XML reader panics on a second `encoding`.
+/// Removes every `<?xml …?>` declaration that is not at the start of the document. Concatenated
+/// documents carry them, and the XML reader panics on a second `encoding`. They are removed
+/// wherever they stand (even where a comment or CDATA might seem to hide them: a `<!--` inside an
+/// attribute value fooled a context-aware version, found by cargo fuzz).
 fn strip_misplaced_declarations(doc: &str) -> Option<String> {
     let mut out = String::with_capacity(doc.len());
     let mut removed = false;
     let mut i = 0;
-    while let Some(p) = doc[i..].find('<') {
-        let at = i + p;
-        let rest = &doc[at..];
-        let skip = [("<![CDATA[", "]]>"), ("<!--", "-->")]
-            .iter()
-            .find(|(open, _)| rest.starts_with(open));
-        if let Some((open, close)) = skip {
-            let end = rest[open.len()..]
-                .find(close)
-                .map(|e| open.len() + e + close.len())
-                .unwrap_or(rest.len());
-            out.push_str(&doc[i..at + end]);
-            i = at + end;
-            continue;
-        }
-        let is_decl = at > 0
-            && rest.starts_with("<?xml")
-            && rest[5..].starts_with(|c: char| c.is_whitespace() || c == '?');
-        if is_decl {
-            out.push_str(&doc[i..at]);
-            i = at + rest.find("?>").map(|e| e + 2).unwrap_or(rest.len());
+    while let Some(p) = doc.get(i + 1..).and_then(|rest| rest.find("<?xml")) {
+        let at = i + 1 + p;
+        let after = &doc[at + 5..];
+        out.push_str(&doc[i..at]);
+        if after.starts_with(|c: char| c.is_whitespace() || c == '?') {
+            i = at + 5 + after.find("?>").map(|e| e + 2).unwrap_or(after.len());
             removed = true;
-            continue;
+        } else {
+            out.push_str("<?xml");
+            i = at + 5;
         }
-        out.push_str(&doc[i..at + 1]);
-        i = at + 1;
     }
     out.push_str(&doc[i..]);
     removed.then_some(out)
