@@ -4,27 +4,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use common::atom_check::assert_conforms;
-use common::{count_rows, run, text};
+use common::{count_rows, demo_copy, repo, run, text};
 
 const NOW: &str = "2024-11-20T12:00:00+09:00";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The shipped config with its fixture paths made absolute, in a temp dir (store and outputs
-/// land there, not in the repository).
-fn demo_copy(dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(repo().join("feeds.toml")).unwrap();
-    let fixtures = repo().join("fixtures");
-    let text = text.replace("\"fixtures/", &format!("\"{}/", fixtures.display()));
-    let path = dir.join("feeds.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 #[test]
 fn the_shipped_feeds_toml_parses_and_mentions_every_option() {
@@ -106,7 +89,7 @@ fn the_shipped_feeds_toml_parses_and_mentions_every_option() {
 #[test]
 fn the_demo_runs_offline_and_its_atom_feed_is_stable() {
     let dir = tempfile::tempdir().unwrap();
-    let config = demo_copy(dir.path());
+    let config = demo_copy(dir.path(), "");
     let out = run(&config, NOW, &["fetch"]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");

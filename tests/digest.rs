@@ -8,32 +8,12 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use common::{count_rows, run, text};
+use common::{count_rows, demo_copy, run, text};
 use mailin_embedded::{response, Handler, Response, Server, SslConfig};
 
 const NOW: &str = "2024-11-20T12:00:00+09:00";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The shipped config with fixture paths made absolute, in `dir`, plus `extra` appended.
-fn demo_copy(dir: &Path, extra: &str) -> PathBuf {
-    let text = std::fs::read_to_string(repo().join("feeds.toml")).unwrap();
-    let fixtures = repo().join("fixtures");
-    let mut text = text.replace("\"fixtures/", &format!("\"{}/", fixtures.display()));
-    if !extra.is_empty() {
-        // [email] must come before the [[members]] tables.
-        let at = text.find("[[members]]").unwrap();
-        text.insert_str(at, &format!("{extra}\n\n"));
-    }
-    let path = dir.join("feeds.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 fn ok(out: &std::process::Output) {
     assert_eq!(out.status.code(), Some(0), "{}", text(out));

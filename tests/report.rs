@@ -5,23 +5,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{club_config, run, text, M};
+use common::{club_config, demo_copy, run, text, M};
 
 const NOW: &str = "2024-11-20T12:00:00+09:00";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn demo_copy(dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(repo().join("feeds.toml")).unwrap();
-    let text = text.replace("\"fixtures/", &format!("\"{}/fixtures/", repo().display()));
-    let path = dir.join("feeds.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 fn json(out: &std::process::Output) -> serde_json::Value {
     assert_eq!(out.status.code(), Some(0), "{}", text(out));
@@ -46,7 +32,7 @@ fn statuses(v: &serde_json::Value, member: &str) -> Vec<String> {
 #[test]
 fn the_demo_report_matches_the_hand_checked_verdicts() {
     let dir = tempfile::tempdir().unwrap();
-    let config = demo_copy(dir.path());
+    let config = demo_copy(dir.path(), "");
     assert_eq!(run(&config, NOW, &["fetch", "-q"]).status.code(), Some(0));
     let v = json(&run(&config, NOW, &["report", "--round", "all", "--json"]));
     // Checked by hand against the fixtures (see fixtures/demo and feeds.toml):

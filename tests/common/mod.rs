@@ -103,3 +103,24 @@ pub fn count_rows(db: &Path, table: &str) -> i64 {
     conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
         .unwrap()
 }
+
+/// The repository's root (where the shipped `feeds.toml` and `fixtures/` are).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shipped demo config with its fixture paths made absolute, written into `dir` (store and
+/// outputs land there, not in the repository), with `extra` inserted before the members.
+pub fn demo_copy(dir: &Path, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("feeds.toml")).unwrap();
+    let fixtures = repo().join("fixtures");
+    let mut text = text.replace("\"fixtures/", &format!("\"{}/", fixtures.display()));
+    if !extra.is_empty() {
+        // Tables such as [email] must come before the [[members]] tables.
+        let at = text.find("[[members]]").unwrap();
+        text.insert_str(at, &format!("{extra}\n\n"));
+    }
+    let path = dir.join("feeds.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
