@@ -610,6 +610,41 @@ async fn results_arrive_as_each_feed_finishes() {
     assert!(arrivals[1].1 >= Duration::from_millis(800), "{arrivals:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_holds_back_requests_until_the_caller_lets_go_of_results() {
+    // Two admissions, six feeds: the caller keeps each result's permit for 300 ms (a slow
+    // store), so no more than two feeds are ever in flight or in the caller's hands, although
+    // concurrency alone would allow all six at once.
+    let server = TestServer::start("127.0.0.1").await;
+    server.route("/feed", Reply::ok(FEED).delay(Duration::from_millis(50)));
+    let admission = std::sync::Arc::new(tokio::sync::Semaphore::new(2));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let settings = settings();
+    let fetching = geultto_agg::fetch::fetch_all_admitted(
+        &settings,
+        (0..6).map(|i| req(i, &server.url("/feed"))).collect(),
+        Some(std::sync::Arc::clone(&admission)),
+        move |result, permit| {
+            assert!(permit.is_some(), "each result carries its admission");
+            let _ = tx.send((result, permit));
+        },
+    );
+    let consuming = async {
+        let mut done = 0;
+        while let Some((result, permit)) = rx.recv().await {
+            assert!(matches!(result.outcome, Outcome::Fetched { .. }));
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            drop(permit);
+            done += 1;
+        }
+        done
+    };
+    let ((), done) = tokio::join!(fetching, consuming);
+    assert_eq!(done, 6);
+    assert!(server.max_in_flight() <= 2, "{}", server.max_in_flight());
+    assert_eq!(admission.available_permits(), 2);
+}
+
 // ---------------------------------------------------------------- private addresses
 
 fn guarded() -> FetchSettings {

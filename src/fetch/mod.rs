@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 pub use guard::{CidrError, IpCidr};
@@ -304,8 +304,9 @@ impl Session {
     /// Fetches one URL (no validators), with the same guard, caps and in-run retries as
     /// [`fetch_all`]. Never fails: a failure is [`Outcome::Failed`].
     pub async fn get(&self, url: &url::Url) -> FeedResult {
-        run_feed(
+        let (result, _) = run_feed(
             &self.shared,
+            None,
             FeedRequest {
                 index: 0,
                 source: Source::Url(url.clone()),
@@ -314,7 +315,8 @@ impl Session {
                 body_hash: None,
             },
         )
-        .await
+        .await;
+        result
     }
 }
 
@@ -331,7 +333,17 @@ impl Session {
 pub async fn fetch_all(
     settings: &FetchSettings,
     requests: Vec<FeedRequest>,
-    on_result: impl FnMut(FeedResult),
+    mut on_result: impl FnMut(FeedResult),
+) {
+    fetch_all_admitted(settings, requests, None, |result, _| on_result(result)).await;
+}
+
+/// [`fetch_all`] with backpressure: see [`Session::fetch_all_admitted`].
+pub async fn fetch_all_admitted(
+    settings: &FetchSettings,
+    requests: Vec<FeedRequest>,
+    admission: Option<Arc<Semaphore>>,
+    on_result: impl FnMut(FeedResult, Option<OwnedSemaphorePermit>),
 ) {
     let session = Session::with_hosts(
         settings,
@@ -344,7 +356,9 @@ pub async fn fetch_all(
             .map(registrable_domain)
             .collect::<Vec<_>>(),
     );
-    session.fetch_all(requests, on_result).await;
+    session
+        .fetch_all_admitted(requests, admission, on_result)
+        .await;
 }
 
 impl Session {
@@ -354,22 +368,39 @@ impl Session {
         requests: Vec<FeedRequest>,
         mut on_result: impl FnMut(FeedResult),
     ) {
+        self.fetch_all_admitted(requests, None, |result, _| on_result(result))
+            .await;
+    }
+
+    /// [`fetch_all`] with backpressure, for a caller that handles results more slowly than they
+    /// may arrive: a feed's first request starts only once it holds one of `admission`'s
+    /// permits (taken after its host's permit and before a global one, so a feed waiting for a
+    /// busy host holds none), and the permit is handed to `on_result` with the result. The
+    /// caller drops it when it is done with the result, so at most `admission`'s permits' worth
+    /// of results are in hand at once, however slow the caller.
+    pub async fn fetch_all_admitted(
+        &self,
+        requests: Vec<FeedRequest>,
+        admission: Option<Arc<Semaphore>>,
+        mut on_result: impl FnMut(FeedResult, Option<OwnedSemaphorePermit>),
+    ) {
         let mut tasks = JoinSet::new();
         let mut index_of = std::collections::HashMap::new();
         for request in requests {
             let index = request.index;
             let shared = Arc::clone(&self.shared);
-            let handle = tasks.spawn(async move { run_feed(&shared, request).await });
+            let admission = admission.clone();
+            let handle = tasks.spawn(async move { run_feed(&shared, admission, request).await });
             index_of.insert(handle.id(), index);
         }
 
         while let Some(joined) = tasks.join_next_with_id().await {
-            let result = match joined {
-                Ok((_, result)) => result,
+            let (result, admitted) = match joined {
+                Ok((_, done)) => done,
                 Err(err) => {
                     // A panic or cancellation inside a task must not lose the feed.
                     tracing::error!(error = %err, "fetch task ended abnormally");
-                    FeedResult {
+                    let result = FeedResult {
                         index: index_of.get(&err.id()).copied().unwrap_or(usize::MAX),
                         outcome: Outcome::Failed(FetchError::new(
                             FailKind::Other,
@@ -377,26 +408,41 @@ impl Session {
                         )),
                         attempts: 1,
                         elapsed: Duration::ZERO,
-                    }
+                    };
+                    (result, None)
                 }
             };
-            on_result(result);
+            on_result(result, admitted);
         }
     }
 }
 
-async fn run_feed(shared: &Shared, request: FeedRequest) -> FeedResult {
+/// Takes one of `admission`'s permits, if there is a limit.
+async fn admit(admission: Option<&Arc<Semaphore>>) -> Option<OwnedSemaphorePermit> {
+    match admission {
+        Some(sem) => Arc::clone(sem).acquire_owned().await.ok(),
+        None => None,
+    }
+}
+
+async fn run_feed(
+    shared: &Shared,
+    admission: Option<Arc<Semaphore>>,
+    request: FeedRequest,
+) -> (FeedResult, Option<OwnedSemaphorePermit>) {
     let url = match &request.source {
         Source::Path(path) => {
+            let admitted = admit(admission.as_ref()).await;
             let _permit = shared.global.acquire().await;
             let start = Instant::now();
             let outcome = local::read(path, &request, shared.settings.max_body).await;
-            return FeedResult {
+            let result = FeedResult {
                 index: request.index,
                 outcome,
                 attempts: 1,
                 elapsed: start.elapsed(),
             };
+            return (result, admitted);
         }
         Source::Url(url) => url,
     };
@@ -406,13 +452,18 @@ async fn run_feed(shared: &Shared, request: FeedRequest) -> FeedResult {
 
     let mut attempts = 0u32;
     let mut start = None;
+    let mut admitted = None;
     loop {
         let outcome = {
-            // Host first, then global: waiting for a busy host holds no global slot.
+            // Host first, then global: waiting for a busy host holds no global slot (nor an
+            // admission, taken once, between the two).
             let host_permit = match &host_limit {
                 Some(sem) => Some(sem.acquire().await),
                 None => None,
             };
+            if admitted.is_none() {
+                admitted = admit(admission.as_ref()).await;
+            }
             let global_permit = shared.global.acquire().await;
             if matches!(host_permit, Some(Err(_))) || global_permit.is_err() {
                 Outcome::Failed(FetchError::new(
@@ -422,7 +473,9 @@ async fn run_feed(shared: &Shared, request: FeedRequest) -> FeedResult {
             } else {
                 start.get_or_insert_with(Instant::now);
                 attempts += 1;
-                shared.fetcher.fetch(url, &request).await
+                // Boxed: a request's future is large, and a task still waiting for its permits
+                // should not hold that much memory (a run spawns one task per feed up front).
+                Box::pin(shared.fetcher.fetch(url, &request)).await
             }
         };
         let retry = match &outcome {
@@ -430,12 +483,13 @@ async fn run_feed(shared: &Shared, request: FeedRequest) -> FeedResult {
             _ => false,
         };
         if !retry {
-            return FeedResult {
+            let result = FeedResult {
                 index: request.index,
                 outcome,
                 attempts,
                 elapsed: start.map(|s| s.elapsed()).unwrap_or_default(),
             };
+            return (result, admitted);
         }
         let delay = backoff(shared.settings.retry_base, attempts - 1);
         if let Outcome::Failed(err) = &outcome {
