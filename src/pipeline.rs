@@ -262,51 +262,96 @@ pub async fn fetch(
     }
     let tag = tag_context(config, now);
     let mut store_error = None;
+    // A member's feeds are stored in the roster's order, whatever order they finish in: the
+    // first-listed feed's link and id win a cross-post (SPEC §4), and the ids minted on a first
+    // run do not depend on which server answered first. `due` holds, per member, the requested
+    // feeds not yet stored (in roster order); a feed that finishes before an earlier one of its
+    // member waits in `held` (without its admission permit, so waiting never stalls fetching).
+    let mut due: HashMap<&str, std::collections::VecDeque<usize>> = HashMap::new();
+    for r in &requests {
+        if let Some(p) = planned.get(r.index) {
+            due.entry(p.member.as_str()).or_default().push_back(r.index);
+        }
+    }
+    let mut held: HashMap<usize, (FeedResult, Option<Parsed>)> = HashMap::new();
     // Parsing and normalising are CPU work: each feed's runs on the blocking pool as soon as its
     // fetch ends, at most one per core at a time (more would only hold more documents in memory
-    // at once), while this task writes the store (one transaction per feed, in the order the
-    // feeds finish).
+    // at once), while this task writes the store (one transaction per feed).
     let (tz, min_chars) = (config.club.timezone, config.rounds.min_chars);
     let (parsed_tx, mut parsed_rx) = tokio::sync::mpsc::unbounded_channel();
     let sources: Vec<FeedSource> = planned.iter().map(|p| p.source.clone()).collect();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let parsers = Arc::new(tokio::sync::Semaphore::new(cores));
-    let fetching = fetch::fetch_all(&settings, requests, move |mut result| {
-        let source = sources.get(result.index).cloned();
-        let index = result.index;
-        let parsers = Arc::clone(&parsers);
-        let parsing = tokio::spawn(async move {
-            let _permit = parsers.acquire_owned().await;
-            tokio::task::spawn_blocking(move || {
-                let parsed = source.and_then(|s| parse_result(&mut result, &s, tz, min_chars));
-                (result, parsed)
-            })
-            .await
-        });
-        let _ = parsed_tx.send((index, parsing));
-    });
+    // Backpressure: a feed is fetched only while fewer than twice `concurrency` feeds are
+    // fetched but not yet stored, so a slow store (a busy machine, a big run) bounds memory.
+    let admission = Arc::new(tokio::sync::Semaphore::new(2 * settings.concurrency.max(1)));
+    let fetching = fetch::fetch_all_admitted(
+        &settings,
+        requests,
+        Some(admission),
+        move |mut result, admitted| {
+            let source = sources.get(result.index).cloned();
+            let index = result.index;
+            let parsers = Arc::clone(&parsers);
+            let parsing = tokio::spawn(async move {
+                let _permit = parsers.acquire_owned().await;
+                tokio::task::spawn_blocking(move || {
+                    let parsed = source.and_then(|s| parse_result(&mut result, &s, tz, min_chars));
+                    (result, parsed)
+                })
+                .await
+            });
+            let _ = parsed_tx.send((index, parsing, admitted));
+        },
+    );
     let storing = async {
-        while let Some((index, parsing)) = parsed_rx.recv().await {
-            let (result, parsed) = match parsing.await {
+        // Stores one feed, unless an earlier store error stopped the run's writing.
+        let mut store_one = |i: usize, result: FeedResult, parsed: Option<Parsed>| {
+            let Some(plan) = planned.get(i).filter(|_| store_error.is_none()) else {
+                return;
+            };
+            match process(config, store, plan, result, parsed, now, &tag) {
+                Ok(report) => {
+                    on_feed(&report, reports.len() + 1, total);
+                    reports.insert(i, report);
+                }
+                Err(e) => store_error = Some(e),
+            }
+        };
+        while let Some((index, parsing, admitted)) = parsed_rx.recv().await {
+            let done = match parsing.await {
                 Ok(Ok(done)) => done,
                 Ok(Err(e)) | Err(e) => (
                     failed_result(index, &format!("internal error while parsing: {e}")),
                     None,
                 ),
             };
-            if store_error.is_some() {
-                continue;
-            }
-            let Some(plan) = planned.get(result.index) else {
+            let Some(queue) = planned
+                .get(index)
+                .and_then(|p| due.get_mut(p.member.as_str()))
+            else {
                 continue;
             };
-            match process(config, store, plan, result, parsed, now, &tag) {
-                Ok(report) => {
-                    on_feed(&report, reports.len() + 1, total);
-                    reports.insert(index, report);
-                }
-                Err(e) => store_error = Some(e),
+            if queue.front() != Some(&index) {
+                drop(admitted);
+                held.insert(index, done);
+                continue;
             }
+            let mut next = Some(done);
+            while let Some((result, parsed)) = next.take() {
+                let Some(i) = queue.pop_front() else {
+                    break;
+                };
+                store_one(i, result, parsed);
+                next = queue.front().and_then(|i| held.remove(i));
+            }
+            drop(admitted);
+        }
+        // Only a feed whose task was lost (a bug) leaves others held: store them anyway.
+        let mut left: Vec<(usize, (FeedResult, Option<Parsed>))> = held.drain().collect();
+        left.sort_by_key(|(i, _)| *i);
+        for (i, (result, parsed)) in left {
+            store_one(i, result, parsed);
         }
     };
     tokio::join!(fetching, storing);

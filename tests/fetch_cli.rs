@@ -214,3 +214,63 @@ fn retry_after_pauses_the_feed_without_counting_a_failure() {
     assert_eq!(until, now + 120, "Retry-After is measured from --now");
     drop(rt);
 }
+
+#[test]
+fn a_cross_post_takes_the_first_listed_feeds_id_whichever_feed_answers_first() {
+    // One member, two feeds carrying the same post under different guids. Whether the first-listed
+    // feed answers first or last, the post is stored once with the id minted from the first
+    // feed's entry, so first runs on two machines publish the same ids.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (first, second) = rt.block_on(async {
+        (
+            TestServer::start("127.0.0.2").await,
+            TestServer::start("127.0.0.3").await,
+        )
+    });
+    let post = |guid: &str| {
+        common::rss(
+            guid,
+            "https://blog.example/",
+            &[(
+                guid,
+                "같은 글",
+                "https://blog.example/posts/1",
+                "2024-11-18T10:00:00+09:00",
+                "<p>본문</p>",
+            )],
+        )
+    };
+    let slow = Duration::from_millis(700);
+    first.route("/slow", Reply::ok(post("first-guid")).delay(slow));
+    first.route("/fast", Reply::ok(post("first-guid")));
+    second.route("/slow", Reply::ok(post("second-guid")).delay(slow));
+    second.route("/fast", Reply::ok(post("second-guid")));
+
+    let mut ids = Vec::new();
+    for (a, b) in [("/slow", "/fast"), ("/fast", "/slow")] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = club_config(
+            dir.path(),
+            &[M {
+                id: "m",
+                name: "엠",
+                team: "t",
+                feeds: vec![first.url(a), second.url(b)],
+            }],
+            "allow_private_addresses = true",
+            "",
+        );
+        let out = run(&config, NOW, &["fetch"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(count_rows(&dir.path().join("geultto-agg.db"), "posts"), 1);
+        let xml = std::fs::read_to_string(dir.path().join("public/atom.xml")).unwrap();
+        let entry = &xml[xml.find("<entry>").unwrap()..];
+        let id = entry[entry.find("<id>").unwrap() + 4..entry.find("</id>").unwrap()].to_owned();
+        assert!(
+            entry.contains(&first.url(a)),
+            "the source is the first-listed feed: {entry}"
+        );
+        ids.push(id);
+    }
+    assert_eq!(ids[0], ids[1]);
+}
