@@ -539,8 +539,11 @@ fn strip_misplaced_declarations(doc: &str) -> Option<String> {
     let mut out = String::with_capacity(doc.len());
     let mut removed = false;
     let mut i = 0;
-    while let Some(p) = doc.get(i + 1..).and_then(|rest| rest.find("<?xml")) {
-        let at = i + 1 + p;
+    // The search starts after the first character (a declaration there is in its place), which
+    // may be several bytes long.
+    let mut from = doc.chars().next().map_or(0, char::len_utf8);
+    while let Some(p) = doc.get(from..).and_then(|rest| rest.find("<?xml")) {
+        let at = from + p;
         let after = &doc[at + 5..];
         out.push_str(&doc[i..at]);
         if after.starts_with(|c: char| c.is_whitespace() || c == '?') {
@@ -550,6 +553,7 @@ fn strip_misplaced_declarations(doc: &str) -> Option<String> {
             out.push_str("<?xml");
             i = at + 5;
         }
+        from = i;
     }
     out.push_str(&doc[i..]);
     removed.then_some(out)
@@ -1211,6 +1215,18 @@ mod tests {
             .repairs
             .iter()
             .any(|r| r.contains("XML declaration in the middle")));
+    }
+
+    /// Found by cargo fuzz: when the document's first character was several bytes long, the
+    /// search for misplaced declarations never started, and quick-xml panicked on one.
+    #[test]
+    fn regression_a_misplaced_declaration_after_a_multibyte_first_character() {
+        let doc = "\u{cf}<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title><entry><title>a</title><id>urn:a</id><content type=\"html\">x</content><?xml version=\"1.0\" encoding=\"iso-8859-1\"?></entry></feed>";
+        let stripped = strip_misplaced_declarations(doc).unwrap();
+        assert!(!stripped.contains("<?xml"), "{stripped}");
+        assert!(stripped.starts_with("\u{cf}<feed"));
+        let parsed = parse(doc.as_bytes(), None, None, Seoul).unwrap();
+        assert_eq!(parsed.feed.entries.len(), 1);
     }
 
     /// Found by cargo fuzz: a non-ASCII character where the quote of `version=` belongs made the
