@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, FeedSource, Member};
+use crate::config::{Config, ContentMode, FeedSource, Member};
 use crate::discover::{self, Discovery};
 use crate::fetch::{self, FeedRequest, FeedResult, FetchSettings, Outcome, Session, Source};
 use crate::health;
@@ -278,6 +278,8 @@ pub async fn fetch(
     // fetch ends, at most one per core at a time (more would only hold more documents in memory
     // at once), while this task writes the store (one transaction per feed).
     let (tz, min_chars) = (config.club.timezone, config.rounds.min_chars);
+    // A post's full HTML is kept only when the feed republishes it (most of a store's bytes).
+    let keep_content = config.output.content == ContentMode::Full;
     let (parsed_tx, mut parsed_rx) = tokio::sync::mpsc::unbounded_channel();
     let sources: Vec<FeedSource> = planned.iter().map(|p| p.source.clone()).collect();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -296,7 +298,8 @@ pub async fn fetch(
             let parsing = tokio::spawn(async move {
                 let _permit = parsers.acquire_owned().await;
                 tokio::task::spawn_blocking(move || {
-                    let parsed = source.and_then(|s| parse_result(&mut result, &s, tz, min_chars));
+                    let parsed = source
+                        .and_then(|s| parse_result(&mut result, &s, tz, min_chars, keep_content));
                     (result, parsed)
                 })
                 .await
@@ -500,6 +503,7 @@ fn parse_result(
     source: &FeedSource,
     tz: chrono_tz::Tz,
     min_chars: usize,
+    keep_content: bool,
 ) -> Option<Parsed> {
     let Outcome::Fetched {
         final_url,
@@ -518,8 +522,13 @@ fn parse_result(
     Some(
         parse::parse(&body, charset, base.as_deref(), tz)
             .map(|parsed| {
-                let (meta, posts, _warnings) =
+                let (meta, mut posts, _warnings) =
                     normalise::normalise(&parsed, &source.key(), min_chars);
+                if !keep_content {
+                    for post in &mut posts {
+                        post.content_html = None;
+                    }
+                }
                 (meta, posts, parsed.repairs)
             })
             .map_err(|e| e.to_string()),

@@ -77,6 +77,9 @@ fn merged_feed_meets_rfc_4287_in_summary_and_full_modes() {
         );
         assert!(xml.contains("<category term=\"데이터\"/>"), "{xml}");
         assert!(!xml.contains('\u{1b}') && !xml.contains('\u{8}'));
+        // The full HTML is stored only when the feed republishes it.
+        let kept = common::count_rows(&dir.path().join("geultto-agg.db"), "post_content");
+        assert_eq!(kept > 0, mode == "full", "{mode}: {kept} rows of HTML");
         if mode == "full" {
             assert!(xml.contains("<content type=\"html\">"), "{xml}");
             // Regression: the plain-text guard must not break the HTML's closing tags.

@@ -146,8 +146,8 @@ pub(super) fn upsert_entries(
                         let atom_id = mint_atom_id(tx, tag, &feed.member_id, &post.key)?;
                         tx.prepare_cached(
                             "INSERT INTO posts(member_id, atom_id, title, link, normalised_link, norm_title, published,
-                                updated, first_seen, effective, summary, content, chars, history, primary_feed_id, primary_rank)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                updated, first_seen, effective, summary, chars, history, primary_feed_id, primary_rank)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                         )?
                         .execute(params![
                             feed.member_id,
@@ -161,7 +161,6 @@ pub(super) fn upsert_entries(
                             now,
                             effective,
                             post.summary,
-                            post.content_html,
                             post.chars.map(|c| c as i64),
                             history,
                             feed.id,
@@ -169,7 +168,14 @@ pub(super) fn upsert_entries(
                         ])?;
                         out.posts += 1;
                         out.history += usize::from(history);
-                        tx.last_insert_rowid()
+                        let post_id = tx.last_insert_rowid();
+                        if let Some(html) = &post.content_html {
+                            tx.prepare_cached(
+                                "INSERT INTO post_content(post_id, html) VALUES (?1, ?2)",
+                            )?
+                            .execute(params![post_id, html])?;
+                        }
+                        post_id
                     }
                 };
                 tx.prepare_cached(
@@ -258,33 +264,46 @@ fn update_post_if_primary(
 ) -> rusqlite::Result<()> {
     let published = post.published.map(|t| t.timestamp());
     let updated = post.updated.map(|t| t.timestamp());
-    tx.prepare_cached(
-        "UPDATE posts SET title = ?3, link = ?4, normalised_link = ?5, norm_title = ?6, published = ?7, updated = ?8,
-            effective = CASE WHEN COALESCE(?7, ?8) IS NOT NULL AND COALESCE(?7, ?8) <= first_seen + ?12
+    let changed = tx
+        .prepare_cached(
+            "UPDATE posts SET title = ?3, link = ?4, normalised_link = ?5, norm_title = ?6, published = ?7, updated = ?8,
+            effective = CASE WHEN COALESCE(?7, ?8) IS NOT NULL AND COALESCE(?7, ?8) <= first_seen + ?11
                              THEN COALESCE(?7, ?8) ELSE first_seen END,
-            summary = ?9, content = ?10, chars = ?11, primary_feed_id = ?1, primary_rank = ?2
-         WHERE id = ?13 AND (primary_rank > ?2 OR primary_feed_id = ?1)",
-    )?
-    .execute(params![
-        feed_id,
-        rank,
-        post.title,
-        post.link,
-        post.normalised_link,
-        norm_title,
-        published,
-        updated,
-        post.summary,
-        post.content_html,
-        post.chars.map(|c| c as i64),
-        FUTURE_TOLERANCE,
-        post_id,
-    ])?;
+            summary = ?9, chars = ?10, primary_feed_id = ?1, primary_rank = ?2
+         WHERE id = ?12 AND (primary_rank > ?2 OR primary_feed_id = ?1)",
+        )?
+        .execute(params![
+            feed_id,
+            rank,
+            post.title,
+            post.link,
+            post.normalised_link,
+            norm_title,
+            published,
+            updated,
+            post.summary,
+            post.chars.map(|c| c as i64),
+            FUTURE_TOLERANCE,
+            post_id,
+        ])?;
+    if changed > 0 {
+        match &post.content_html {
+            Some(html) => tx
+                .prepare_cached(
+                    "INSERT INTO post_content(post_id, html) VALUES (?1, ?2)
+                     ON CONFLICT(post_id) DO UPDATE SET html = excluded.html WHERE html <> excluded.html",
+                )?
+                .execute(params![post_id, html])?,
+            None => tx
+                .prepare_cached("DELETE FROM post_content WHERE post_id = ?1")?
+                .execute(params![post_id])?,
+        };
+    }
     Ok(())
 }
 
 const POST_COLUMNS: &str = "p.id, p.atom_id, p.member_id, p.title, p.link, p.published, p.updated, p.first_seen,
-    p.effective, p.summary, p.content, p.chars, p.history, f.url, f.title, f.feed_uid, f.site_link, f.feed_updated,
+    p.effective, p.summary, (SELECT c.html FROM post_content c WHERE c.post_id = p.id), p.chars, p.history, f.url, f.title, f.feed_uid, f.site_link, f.feed_updated,
     (SELECT COUNT(*) FROM entries e WHERE e.post_id = p.id)";
 
 fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
@@ -494,6 +513,77 @@ mod tests {
             ])
             .unwrap();
         (dir, store, rows)
+    }
+
+    #[test]
+    fn full_html_is_kept_beside_the_post_and_follows_the_primary_feed() {
+        let (_d, mut store, feeds) = setup();
+        let now = 1_730_000_000;
+        let with = |html: Option<&str>| {
+            let mut p = post("guid:1", "글", "https://sungmin.tistory.com/1", Some(now));
+            p.content_html = html.map(str::to_string);
+            [p]
+        };
+        record(&mut store, &feeds[0], &with(Some("<p>처음</p>")), 0, now);
+        let content = |store: &Store| store.all_posts().unwrap()[0].content.clone();
+        assert_eq!(content(&store).as_deref(), Some("<p>처음</p>"));
+        record(
+            &mut store,
+            &feeds[0],
+            &with(Some("<p>고침</p>")),
+            0,
+            now + 60,
+        );
+        assert_eq!(content(&store).as_deref(), Some("<p>고침</p>"));
+        // Another feed's view of the post does not replace the first-listed feed's HTML.
+        record(
+            &mut store,
+            &feeds[1],
+            &with(Some("<p>다른 곳</p>")),
+            1,
+            now + 120,
+        );
+        assert_eq!(content(&store).as_deref(), Some("<p>고침</p>"));
+        record(&mut store, &feeds[0], &with(None), 0, now + 180);
+        assert_eq!(content(&store), None);
+        let rows: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM post_content", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 0);
+    }
+
+    #[test]
+    fn migration_4_moves_stored_html_out_of_the_posts_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            crate::store::schema::migrations()
+                .to_version(&mut conn, 3)
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO feeds(id, url, member_id) VALUES (1, 'https://a.example/rss', 'a');
+                 INSERT INTO posts(member_id, atom_id, title, norm_title, first_seen, effective, summary,
+                                   content, primary_feed_id, primary_rank)
+                 VALUES ('a', 'tag:x,2024:a/1', '글', '글', 1, 1, '요약', '<p>본문</p>', 1, 0),
+                        ('a', 'tag:x,2024:a/2', '둘', '둘', 2, 2, '요약', NULL, 1, 0);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let posts = store.all_posts().unwrap();
+        let contents: Vec<Option<&str>> = posts.iter().map(|p| p.content.as_deref()).collect();
+        assert_eq!(contents, [Some("<p>본문</p>"), None]);
+        let has_column: bool = store
+            .conn
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM pragma_table_info('posts') WHERE name = 'content'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!has_column);
     }
 
     #[test]

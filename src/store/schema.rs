@@ -126,6 +126,18 @@ CREATE TABLE digest_posts (
 CREATE INDEX digest_posts_by_post ON digest_posts(post_id);
 "#,
         ),
+        // 4: a post's full HTML lives in its own table, so reading posts (rounds, outputs) does
+        // not walk every post's content through overflow pages.
+        M::up(
+            r#"
+CREATE TABLE post_content (
+    post_id INTEGER PRIMARY KEY REFERENCES posts(id),
+    html    TEXT NOT NULL
+);
+INSERT INTO post_content(post_id, html) SELECT id, content FROM posts WHERE content IS NOT NULL;
+ALTER TABLE posts DROP COLUMN content;
+"#,
+        ),
     ])
 }
 
