@@ -110,7 +110,14 @@ pub fn parse(
                 "elements nested {depth} deep (limit {MAX_DEPTH}): refused as hostile or broken"
             )));
         }
-        doc = Cow::Owned(rewrite_prolog(&doc));
+        let declaration = leading_declaration_len(&doc);
+        doc = match doc {
+            Cow::Borrowed(text) => Cow::Borrowed(&text[declaration..]),
+            Cow::Owned(mut text) => {
+                text.drain(..declaration);
+                Cow::Owned(text)
+            }
+        };
         if let Some(stripped) = strip_misplaced_declarations(&doc) {
             repairs.push("removed an XML declaration in the middle of the document".to_string());
             doc = Cow::Owned(stripped);
@@ -317,21 +324,23 @@ fn decode(
     (text.into_owned(), declared)
 }
 
-/// Rewrites (or removes) the prolog's encoding declaration: the text is UTF-8 now.
-fn rewrite_prolog(doc: &str) -> String {
-    if let Some(rest) = doc.strip_prefix("<?xml") {
-        if let Some(end) = rest.find("?>") {
-            let decl = &rest[..end];
-            if decl.contains("encoding") {
-                let version = if decl.contains("1.1") { "1.1" } else { "1.0" };
-                return format!(
-                    "<?xml version=\"{version}\" encoding=\"UTF-8\"?>{}",
-                    &rest[end + 2..]
-                );
-            }
-        }
+/// Length of the leading XML declaration, which is dropped: the text is UTF-8 now, which is what
+/// a document without a declaration is, and a declaration is where quick-xml's encoding switch
+/// (and its panics) live. A declaration cut short by markup (`<?xml version="1<rss …`) ends where
+/// that markup begins.
+fn leading_declaration_len(doc: &str) -> usize {
+    let Some(rest) = doc.strip_prefix("<?xml") else {
+        return 0;
+    };
+    if !rest.starts_with(|c: char| c.is_whitespace() || c == '?') {
+        return 0; // `<?xml-stylesheet …?>` and the like are processing instructions.
     }
-    doc.to_string()
+    match (rest.find("?>"), rest.find('<')) {
+        (Some(end), Some(lt)) if lt < end => 5 + lt,
+        (Some(end), _) => 5 + end + 2,
+        (None, Some(lt)) => 5 + lt,
+        (None, None) => doc.len(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -531,7 +540,7 @@ fn memchr_lt(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|b| *b == b'<')
 }
 
-/// Removes every `<?xml …?>` declaration that is not at the start of the document. Concatenated
+/// Removes every `<?xml …?>` declaration left once the leading one is dropped. Concatenated
 /// documents carry them, and the XML reader panics on a second `encoding`. They are removed
 /// wherever they stand (even where a comment or CDATA might seem to hide them: a `<!--` inside an
 /// attribute value fooled a context-aware version, found by cargo fuzz).
@@ -539,9 +548,7 @@ fn strip_misplaced_declarations(doc: &str) -> Option<String> {
     let mut out = String::with_capacity(doc.len());
     let mut removed = false;
     let mut i = 0;
-    // The search starts after the first character (a declaration there is in its place), which
-    // may be several bytes long.
-    let mut from = doc.chars().next().map_or(0, char::len_utf8);
+    let mut from = 0;
     while let Some(p) = doc.get(from..).and_then(|rest| rest.find("<?xml")) {
         let at = from + p;
         let after = &doc[at + 5..];
@@ -1227,6 +1234,25 @@ mod tests {
         assert!(stripped.starts_with("\u{cf}<feed"));
         let parsed = parse(doc.as_bytes(), None, None, Seoul).unwrap();
         assert_eq!(parsed.feed.entries.len(), 1);
+    }
+
+    /// Found by cargo fuzz: a leading declaration cut short by another (`<?xml version="1<?xml
+    /// …`) swallowed the markup up to a later `?>`, and quick-xml panicked switching encodings
+    /// after its prefix buffer was drained. The leading declaration is dropped now.
+    #[test]
+    fn regression_a_leading_declaration_cut_short_by_another() {
+        let padding = "x".repeat(9000);
+        let doc = format!(
+            "<?xml version=\"1<?xml version=\"1.0\" enco!ding=\"big5\"?>\n<!--\n{padding}\n<?xml version=\"1.0\" encoding=\"big5\"?>\n-->\n<rss version=\"2.0\"><channel><title>t</title><item><title>a</title><guid>g</guid></item></channel></rss>"
+        );
+        let parsed = parse(doc.as_bytes(), None, None, Seoul).unwrap();
+        assert_eq!(parsed.feed.entries.len(), 1);
+        assert_eq!(leading_declaration_len("<?xml version=\"1.0\"?><rss/>"), 21);
+        assert_eq!(leading_declaration_len("<?xml version=\"1<rss/>"), 16);
+        assert_eq!(
+            leading_declaration_len("<?xml-stylesheet href=\"a\"?><rss/>"),
+            0
+        );
     }
 
     /// Found by cargo fuzz: a non-ASCII character where the quote of `version=` belongs made the
