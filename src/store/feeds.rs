@@ -4,7 +4,7 @@
 //! posts, not modified, or failed — lands in one `BEGIN IMMEDIATE` transaction together with the
 //! log row that later serves as evidence for the `late` rule.
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::posts::{upsert_entries, NewEntries, TagContext};
 use super::{Result, Store};
@@ -292,7 +292,8 @@ impl Store {
                 let history_mode = first_run_completed;
                 outcome = upsert_entries(&tx, feed, posts, *rank, now, history_mode, tag)
                     .map_err(wrap)?;
-                tx.execute(
+                exec(
+                    &tx,
                     &format!("UPDATE feeds SET title = ?2, feed_uid = ?3, site_link = ?4, feed_updated = ?5,
                         etag = ?6, last_modified = ?7, body_hash = ?8, final_url = ?9,
                         last_attempt = ?10, last_success = ?10, first_success = COALESCE(first_success, ?10),
@@ -317,7 +318,8 @@ impl Store {
                     ],
                 )
                 .map_err(wrap)?;
-                tx.execute(
+                exec(
+                    &tx,
                     "INSERT INTO fetch_log(feed_id, at, outcome, http_status, new_entries) VALUES (?1, ?2, 'fetched', ?3, ?4)",
                     params![feed.id, now, http_status, outcome.entries as i64],
                 )
@@ -330,7 +332,8 @@ impl Store {
                 last_modified,
                 permanent_redirect,
             } => {
-                tx.execute(
+                exec(
+                    &tx,
                     &format!("UPDATE feeds SET etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
                         final_url = ?4, last_attempt = ?5, last_success = ?5, http_status = ?6,
                         consecutive_failures = 0, last_error = NULL, next_attempt = NULL,
@@ -339,7 +342,8 @@ impl Store {
                     params![feed.id, etag, last_modified, final_url, now, http_status, permanent_redirect],
                 )
                 .map_err(wrap)?;
-                tx.execute(
+                exec(
+                    &tx,
                     "INSERT INTO fetch_log(feed_id, at, outcome, http_status) VALUES (?1, ?2, 'not_modified', ?3)",
                     params![feed.id, now, http_status],
                 )
@@ -350,12 +354,14 @@ impl Store {
                 message,
                 until,
             } => {
-                tx.execute(
+                exec(
+                    &tx,
                     "UPDATE feeds SET last_attempt = ?2, http_status = ?3, last_error = ?4, paused_until = ?5 WHERE id = ?1",
                     params![feed.id, now, http_status, message, until],
                 )
                 .map_err(wrap)?;
-                tx.execute(
+                exec(
+                    &tx,
                     "INSERT INTO fetch_log(feed_id, at, outcome, http_status, error) VALUES (?1, ?2, 'paused', ?3, ?4)",
                     params![feed.id, now, http_status, message],
                 )
@@ -366,7 +372,8 @@ impl Store {
                 error,
                 next_attempt,
             } => {
-                tx.execute(
+                exec(
+                    &tx,
                     "UPDATE feeds SET last_attempt = ?2, http_status = ?3,
                         consecutive_failures = consecutive_failures + 1, last_error = ?4,
                         next_attempt = ?5,
@@ -375,7 +382,8 @@ impl Store {
                     params![feed.id, now, http_status, error, next_attempt],
                 )
                 .map_err(wrap)?;
-                tx.execute(
+                exec(
+                    &tx,
                     "INSERT INTO fetch_log(feed_id, at, outcome, http_status, error) VALUES (?1, ?2, 'failed', ?3, ?4)",
                     params![feed.id, now, http_status, error],
                 )
@@ -434,4 +442,10 @@ impl Store {
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
+}
+
+/// Runs one statement inside `tx`, prepared once per connection: a run stores every feed with the
+/// same few statements.
+fn exec(tx: &Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
 }

@@ -95,6 +95,8 @@ impl Store {
             .map_err(wrap)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(wrap)?;
+        // Room for every statement a feed's transaction runs, so none is prepared twice.
+        conn.set_prepared_statement_cache_capacity(64);
         schema::migrations()
             .to_latest(&mut conn)
             .map_err(|e| StoreError::Migration {
