@@ -88,6 +88,25 @@ pub fn parse(
     base_url: Option<&str>,
     tz: Tz,
 ) -> Result<ParsedFeed, ParseError> {
+    parse_cow(Cow::Borrowed(bytes), http_charset, base_url, tz)
+}
+
+/// [`parse`] of a body the caller no longer needs: a UTF-8 body becomes the text without a copy.
+pub fn parse_vec(
+    bytes: Vec<u8>,
+    http_charset: Option<&str>,
+    base_url: Option<&str>,
+    tz: Tz,
+) -> Result<ParsedFeed, ParseError> {
+    parse_cow(Cow::Owned(bytes), http_charset, base_url, tz)
+}
+
+fn parse_cow(
+    bytes: Cow<'_, [u8]>,
+    http_charset: Option<&str>,
+    base_url: Option<&str>,
+    tz: Tz,
+) -> Result<ParsedFeed, ParseError> {
     let mut repairs = Vec::new();
     let (text, encoding) = decode(bytes, http_charset, &mut repairs);
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
@@ -127,15 +146,21 @@ pub fn parse(
                 .push("removed an internal DTD subset (entities are never expanded)".to_string());
             doc = Cow::Owned(stripped);
         }
-        doc = Cow::Owned(repair_ampersands(&doc, &mut repairs));
-        doc = Cow::Owned(repair_rss_version(&doc, &mut repairs));
+        if let Some(repaired) = repair_ampersands(&doc, &mut repairs) {
+            doc = Cow::Owned(repaired);
+        }
+        if let Some(repaired) = repair_rss_version(&doc, &mut repairs) {
+            doc = Cow::Owned(repaired);
+        }
         if let Some(converted) = convert_atom03(&doc) {
             repairs.push("read Atom 0.3 as Atom 1.0".to_string());
             format_hint = Some(Format::Atom03);
             doc = Cow::Owned(converted);
         }
         if find_root(&doc, "feed").is_some() {
-            doc = Cow::Owned(repair_text_types(&doc, &mut repairs));
+            if let Some(repaired) = repair_text_types(&doc, &mut repairs) {
+                doc = Cow::Owned(repaired);
+            }
         }
     }
     // A feed-rs parser keeps state after a failure, so every attempt gets a fresh one.
@@ -257,10 +282,11 @@ fn prolog_encoding(bytes: &[u8]) -> Option<&str> {
 /// Decodes once: BOM, then HTTP charset, then the prolog, then UTF-8; falls back to the other
 /// candidate when the chosen one produces malformed sequences and the other does not.
 fn decode(
-    bytes: &[u8],
+    owned: Cow<'_, [u8]>,
     http_charset: Option<&str>,
     repairs: &mut Vec<String>,
 ) -> (String, &'static Encoding) {
+    let bytes = owned.as_ref();
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return (text.into_owned(), enc);
@@ -278,6 +304,15 @@ fn decode(
             }
         })
         .unwrap_or(encoding_rs::UTF_8);
+    // The common case, a UTF-8 body the caller gave away: it becomes the text as it is.
+    if declared == encoding_rs::UTF_8 {
+        if let Cow::Owned(vec) = owned {
+            return match String::from_utf8(vec) {
+                Ok(text) => (text, declared),
+                Err(e) => decode(Cow::Borrowed(e.as_bytes()), http_charset, repairs),
+            };
+        }
+    }
     // A single-byte charset decodes any bytes without error; when the bytes are valid UTF-8 with
     // non-ASCII text in them, the declaration is the usual server default, not the truth.
     let single_byte = declared.is_single_byte() && declared != encoding_rs::UTF_8;
@@ -374,9 +409,26 @@ fn looks_like_html(doc: &str) -> bool {
 
 const XML_ENTITIES: [&str; 5] = ["amp", "lt", "gt", "quot", "apos"];
 
+/// The reference an `&` at the start of `rest` opens: the text up to a `;` within 32 bytes.
+fn reference_after_ampersand(rest: &str) -> Option<&str> {
+    let bytes = rest.as_bytes().get(1..)?;
+    memchr::memchr(b';', &bytes[..bytes.len().min(33)]).map(|e| &rest[1..1 + e])
+}
+
+/// Is `r` (between `&` and `;`) a reference XML itself defines?
+fn is_xml_reference(r: &str) -> bool {
+    XML_ENTITIES.contains(&r) || r.strip_prefix('#').is_some_and(is_char_ref)
+}
+
 /// Escapes bare `&` and turns HTML named entities into numeric references, outside CDATA,
-/// comments and processing instructions.
-fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> String {
+/// comments and processing instructions. `None` when every `&` already opens an XML reference
+/// (most documents): then there is nothing to repair, whatever section it stands in.
+fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<String> {
+    let all_xml = memchr::memchr_iter(b'&', doc.as_bytes())
+        .all(|at| reference_after_ampersand(&doc[at..]).is_some_and(is_xml_reference));
+    if all_xml {
+        return None;
+    }
     let mut out = String::with_capacity(doc.len() + 64);
     let mut bare = 0usize;
     let mut named = 0usize;
@@ -394,8 +446,7 @@ fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> String {
         .iter()
         .find(|(open, _)| rest.starts_with(open));
         if let Some((open, close)) = skip {
-            let end = rest[open.len()..]
-                .find(close)
+            let end = find(&rest[open.len()..], close)
                 .map(|e| open.len() + e + close.len())
                 .unwrap_or(rest.len());
             out.push_str(&rest[..end]);
@@ -408,16 +459,8 @@ fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> String {
             continue;
         }
         // At '&': is it a well-formed reference?
-        let reference = rest[1..]
-            .find(';')
-            .filter(|&e| e <= 32)
-            .map(|e| &rest[1..1 + e]);
-        match reference {
-            Some(r) if r.starts_with('#') && is_char_ref(&r[1..]) => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-            Some(r) if XML_ENTITIES.contains(&r) => {
+        match reference_after_ampersand(rest) {
+            Some(r) if is_xml_reference(r) => {
                 out.push('&');
                 rest = &rest[1..];
             }
@@ -453,7 +496,12 @@ fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> String {
             if named == 1 { "y" } else { "ies" }
         ));
     }
-    out
+    Some(out)
+}
+
+/// Byte offset of `needle` in `hay` (SIMD search: documents are scanned whole several times).
+fn find(hay: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::find(hay.as_bytes(), needle.as_bytes())
 }
 
 fn is_char_ref(r: &str) -> bool {
@@ -465,13 +513,9 @@ fn is_char_ref(r: &str) -> bool {
 }
 
 /// `<rss>` without a version, or with one feed-rs does not know (`2.00`, `0.93`), is read as 2.0.
-fn repair_rss_version(doc: &str, repairs: &mut Vec<String>) -> String {
-    let Some(start) = find_root(doc, "rss") else {
-        return doc.to_string();
-    };
-    let Some(end) = doc[start..].find('>').map(|e| start + e) else {
-        return doc.to_string();
-    };
+fn repair_rss_version(doc: &str, repairs: &mut Vec<String>) -> Option<String> {
+    let start = find_root(doc, "rss")?;
+    let end = doc[start..].find('>').map(|e| start + e)?;
     let tag = &doc[start..end];
     let version = tag.find("version").and_then(|p| {
         let rest = tag[p + 7..].trim_start().strip_prefix('=')?.trim_start();
@@ -480,7 +524,7 @@ fn repair_rss_version(doc: &str, repairs: &mut Vec<String>) -> String {
         Some((p, rest.find(q).map(|e| rest[..e].to_string())?))
     });
     match version {
-        Some((_, v)) if matches!(v.as_str(), "2.0" | "0.91" | "0.92") => doc.to_string(),
+        Some((_, v)) if matches!(v.as_str(), "2.0" | "0.91" | "0.92") => None,
         Some((_, v)) => {
             repairs.push(format!("read rss version=\"{v}\" as 2.0"));
             let new_tag = tag.replacen(&format!("\"{v}\""), "\"2.0\"", 1).replacen(
@@ -488,11 +532,15 @@ fn repair_rss_version(doc: &str, repairs: &mut Vec<String>) -> String {
                 "'2.0'",
                 1,
             );
-            format!("{}{}{}", &doc[..start], new_tag, &doc[end..])
+            Some(format!("{}{}{}", &doc[..start], new_tag, &doc[end..]))
         }
         None => {
             repairs.push("added the missing rss version=\"2.0\"".to_string());
-            format!("{}<rss version=\"2.0\"{}", &doc[..start], &doc[start + 4..])
+            Some(format!(
+                "{}<rss version=\"2.0\"{}",
+                &doc[..start],
+                &doc[start + 4..]
+            ))
         }
     }
 }
@@ -518,8 +566,7 @@ fn max_depth(doc: &str) -> usize {
         .find(|(open, _)| rest.starts_with(open));
         if let Some((open, close)) = skip {
             i = at
-                + rest[open.len()..]
-                    .find(close)
+                + find(&rest[open.len()..], close)
                     .map(|e| open.len() + e + close.len())
                     .unwrap_or(rest.len());
             continue;
@@ -537,7 +584,7 @@ fn max_depth(doc: &str) -> usize {
 }
 
 fn memchr_lt(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|b| *b == b'<')
+    memchr::memchr(b'<', bytes)
 }
 
 /// Removes every `<?xml …?>` declaration left once the leading one is dropped. Concatenated
@@ -549,7 +596,7 @@ fn strip_misplaced_declarations(doc: &str) -> Option<String> {
     let mut removed = false;
     let mut i = 0;
     let mut from = 0;
-    while let Some(p) = doc.get(from..).and_then(|rest| rest.find("<?xml")) {
+    while let Some(p) = doc.get(from..).and_then(|rest| find(rest, "<?xml")) {
         let at = from + p;
         let after = &doc[at + 5..];
         out.push_str(&doc[i..at]);
@@ -647,14 +694,16 @@ fn convert_atom03(doc: &str) -> Option<String> {
 /// Atom text constructs take `type="text|html|xhtml"`; Atom 0.3 and careless 1.0 feeds write MIME
 /// types there (`text/plain`, `application/xhtml+xml`, …), which feed-rs refuses for the whole
 /// feed. Map them, on title/subtitle/summary/content/rights only (links keep their MIME types).
-fn repair_text_types(doc: &str, repairs: &mut Vec<String>) -> String {
+fn repair_text_types(doc: &str, repairs: &mut Vec<String>) -> Option<String> {
     const ELEMENTS: [&str; 5] = ["title", "subtitle", "summary", "content", "rights"];
-    let mut out = String::with_capacity(doc.len());
+    // Built only once a tag needs fixing: `copied` is how much of `doc` is in `out`.
+    let mut out: Option<String> = None;
+    let mut copied = 0;
     let mut fixed = 0usize;
-    let mut rest = doc;
-    while let Some(p) = rest.find('<') {
-        out.push_str(&rest[..p]);
-        rest = &rest[p..];
+    let mut at = 0;
+    while let Some(p) = memchr_lt(&doc.as_bytes()[at..]) {
+        let start = at + p;
+        let rest = &doc[start..];
         let name_end = rest[1..]
             .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
             .map(|e| e + 1)
@@ -662,41 +711,46 @@ fn repair_text_types(doc: &str, repairs: &mut Vec<String>) -> String {
         let name = &rest[1..name_end];
         let tag_end = rest.find('>').map(|e| e + 1).unwrap_or(rest.len());
         let tag = &rest[..tag_end];
-        if ELEMENTS.contains(&name) && tag.contains("type=") {
-            let mut new_tag = tag.to_string();
-            for q in ['"', '\''] {
-                let key = format!("type={q}");
-                if let Some(v0) = new_tag.find(&key).map(|i| i + key.len()) {
-                    if let Some(len) = new_tag[v0..].find(q) {
-                        let value = new_tag[v0..v0 + len].to_ascii_lowercase();
-                        let mapped = match value.as_str() {
-                            "text" | "html" | "xhtml" => None,
-                            "text/html" => Some("html"),
-                            "application/xhtml+xml" => Some("xhtml"),
-                            // Other MIME types are legal on <content> only when it has a src.
-                            _ if name == "content" && new_tag.contains("src=") => None,
-                            _ => Some("text"),
-                        };
-                        if let Some(m) = mapped {
-                            new_tag.replace_range(v0..v0 + len, m);
-                            fixed += 1;
-                        }
+        at = start + tag_end.max(1);
+        if !(ELEMENTS.contains(&name) && tag.contains("type=")) {
+            continue;
+        }
+        let mut new_tag = tag.to_string();
+        let mut changed = false;
+        for q in ['"', '\''] {
+            let key = format!("type={q}");
+            if let Some(v0) = new_tag.find(&key).map(|i| i + key.len()) {
+                if let Some(len) = new_tag[v0..].find(q) {
+                    let value = new_tag[v0..v0 + len].to_ascii_lowercase();
+                    let mapped = match value.as_str() {
+                        "text" | "html" | "xhtml" => None,
+                        "text/html" => Some("html"),
+                        "application/xhtml+xml" => Some("xhtml"),
+                        // Other MIME types are legal on <content> only when it has a src.
+                        _ if name == "content" && new_tag.contains("src=") => None,
+                        _ => Some("text"),
+                    };
+                    if let Some(m) = mapped {
+                        new_tag.replace_range(v0..v0 + len, m);
+                        fixed += 1;
+                        changed = true;
                     }
                 }
             }
-            out.push_str(&new_tag);
-        } else {
-            out.push_str(tag);
         }
-        rest = &rest[tag_end..];
+        if changed {
+            let out = out.get_or_insert_with(|| String::with_capacity(doc.len()));
+            out.push_str(&doc[copied..start]);
+            out.push_str(&new_tag);
+            copied = start + tag_end;
+        }
     }
-    out.push_str(rest);
-    if fixed > 0 {
-        repairs.push(format!(
-            "mapped {fixed} MIME type(s) on Atom text elements to text/html/xhtml"
-        ));
-    }
-    out
+    let mut out = out?;
+    out.push_str(&doc[copied..]);
+    repairs.push(format!(
+        "mapped {fixed} MIME type(s) on Atom text elements to text/html/xhtml"
+    ));
+    Some(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1253,6 +1307,39 @@ mod tests {
             leading_declaration_len("<?xml-stylesheet href=\"a\"?><rss/>"),
             0
         );
+    }
+
+    #[test]
+    fn repairs_copy_the_document_only_when_they_change_it() {
+        let mut repairs = Vec::new();
+        let clean = "<rss version=\"2.0\"><channel><title>a &amp; b &#12; &#x1F; &lt;</title></channel></rss>";
+        assert_eq!(repair_ampersands(clean, &mut repairs), None);
+        assert_eq!(repair_rss_version(clean, &mut repairs), None);
+        let atom =
+            "<feed><title type=\"html\">t</title><link type=\"text/html\" href=\"x\"/></feed>";
+        assert_eq!(repair_text_types(atom, &mut repairs), None);
+        assert!(repairs.is_empty(), "{repairs:?}");
+        let fixed = repair_ampersands("<t>a &nbsp; & b <![CDATA[&x]]></t>", &mut repairs);
+        assert_eq!(
+            fixed.as_deref(),
+            Some("<t>a &#160; &amp; b <![CDATA[&x]]></t>")
+        );
+        let fixed = repair_text_types(
+            "<feed><title type='text/plain'>t</title></feed>",
+            &mut repairs,
+        );
+        assert_eq!(
+            fixed.as_deref(),
+            Some("<feed><title type='text'>t</title></feed>")
+        );
+        // A UTF-8 body handed over is the text, byte for byte.
+        let body = "<rss version=\"2.0\"><channel><title>한글</title></channel></rss>";
+        let parsed = parse_vec(body.as_bytes().to_vec(), None, None, Seoul).unwrap();
+        assert_eq!(parsed.encoding, "UTF-8");
+        let broken =
+            b"<rss version=\"2.0\"><channel><title>\xb0\xa1</title></channel></rss>".to_vec();
+        let parsed = parse_vec(broken, None, None, Seoul).unwrap();
+        assert_eq!(parsed.encoding, "EUC-KR");
     }
 
     /// Found by cargo fuzz: a non-ASCII character where the quote of `version=` belongs made the

@@ -520,7 +520,7 @@ fn parse_result(
         .as_deref()
         .and_then(parse::charset_of_content_type);
     Some(
-        parse::parse(&body, charset, base.as_deref(), tz)
+        parse::parse_vec(body, charset, base.as_deref(), tz)
             .map(|parsed| {
                 let (meta, mut posts, _warnings) =
                     normalise::normalise(&parsed, &source.key(), min_chars);
