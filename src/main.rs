@@ -77,8 +77,12 @@ fn run(cli: &Cli) -> Result<u8, Fatal> {
     }
     let config = Config::load(&cli.config)?;
     let runtime = || {
+        // A few blocking threads: they parse feeds (one per core at a time) and read local
+        // files; every extra thread would get its own malloc arena and hold its memory.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
+            .max_blocking_threads(cores + 2)
             .build()
             .context("cannot start the async runtime")
     };
