@@ -18,7 +18,7 @@ use url::{Host, Url};
 
 use super::guard::{AddressPolicy, GuardedResolver, ResolveError};
 use super::{
-    human_bytes, human_duration, stable_hash, FailKind, FeedRequest, FetchError, FetchSettings,
+    body_hash, human_bytes, human_duration, FailKind, FeedRequest, FetchError, FetchSettings,
     Outcome, RetryAfter, MAX_REDIRECTS,
 };
 
@@ -200,7 +200,7 @@ impl Fetcher {
 
             let content_type = header_text(headers, &CONTENT_TYPE);
             let body = read_body(response, self.max_body, progress).await?;
-            let body_hash = stable_hash(&body);
+            let body_hash = body_hash(&body);
             if request.body_hash.as_deref() == Some(body_hash.as_str()) {
                 return Ok(Outcome::NotModified {
                     final_url,

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use super::{human_bytes, stable_hash, FailKind, FeedRequest, FetchError, Outcome};
+use super::{body_hash, human_bytes, FailKind, FeedRequest, FetchError, Outcome};
 
 enum ReadError {
     TooLarge,
@@ -44,7 +44,7 @@ pub(crate) async fn read(path: &Path, request: &FeedRequest, max_body: u64) -> O
             ))
         }
     };
-    let body_hash = stable_hash(&body);
+    let body_hash = body_hash(&body);
     if request.body_hash.as_deref() == Some(body_hash.as_str()) {
         return Outcome::NotModified {
             final_url: shown,

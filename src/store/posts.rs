@@ -104,17 +104,16 @@ pub(super) fn upsert_entries(
     first_run_completed: bool,
     tag: &TagContext,
 ) -> rusqlite::Result<NewEntries> {
-    let mut existing =
-        tx.prepare_cached("SELECT post_id FROM entries WHERE feed_id = ?1 AND key = ?2")?;
-    let mut known = Vec::with_capacity(posts.len());
-    for post in posts {
-        known.push(
-            existing
-                .query_row(params![feed.id, post.key], |r| r.get::<_, i64>(0))
-                .optional()?,
-        );
+    // The feed's known entries in one query (a point lookup per entry costs more).
+    let mut seen = std::collections::HashMap::new();
+    let mut existing = tx.prepare_cached("SELECT key, post_id FROM entries WHERE feed_id = ?1")?;
+    let mut rows = existing.query(params![feed.id])?;
+    while let Some(row) = rows.next()? {
+        seen.insert(row.get::<_, String>(0)?, row.get::<_, i64>(1)?);
     }
+    drop(rows);
     drop(existing);
+    let known: Vec<Option<i64>> = posts.iter().map(|p| seen.get(&p.key).copied()).collect();
     let new_count = known.iter().filter(|k| k.is_none()).count();
     // SPEC §4: after the store's first run, a feed's first successful fetch or a bulk import
     // brings old posts in as history.
