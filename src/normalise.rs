@@ -179,12 +179,16 @@ fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> P
     // `truncate_chars` whether it must cut).
     let text = |html: &str| html_text_up_to(html, SUMMARY_CHARS + 1);
     let content_text = content.as_deref().map(text);
-    let description_text = description.as_deref().map(text);
-    let (content_html, chars) = match (&content, &content_text) {
-        (Some(html), Some(t)) => (Some(html.clone()), Some(t.chars)),
-        _ => match (&description, &description_text) {
+    // Beside full content, a description gives only the summary: its length is not needed.
+    let description_text = description.as_deref().map(|html| match content_text {
+        Some(_) => html_text_prefix(html, SUMMARY_CHARS + 1),
+        None => text(html),
+    });
+    let (content_html, chars) = match (content, &content_text) {
+        (Some(html), Some(t)) => (Some(html), Some(t.chars)),
+        _ => match (description, &description_text) {
             (Some(html), Some(t)) if full_description || t.chars >= min_chars => {
-                (Some(html.clone()), Some(t.chars))
+                (Some(html), Some(t.chars))
             }
             _ => (None, None),
         },
@@ -316,10 +320,20 @@ pub fn html_text(html: &str) -> HtmlText {
 /// [`html_text`] whose text stops after `max_text` characters (the length still counts all of
 /// it): a summary needs only its first few hundred characters of a post.
 pub fn html_text_up_to(html: &str, max_text: usize) -> HtmlText {
+    read_text(html, max_text, true)
+}
+
+/// The first `max_text` characters of an HTML fragment's text, and no more reading: its
+/// `chars` counts only what was read.
+fn html_text_prefix(html: &str, max_text: usize) -> HtmlText {
+    read_text(html, max_text, false)
+}
+
+fn read_text(html: &str, max_text: usize, count_all: bool) -> HtmlText {
     let mut out = TextSink::new(max_text);
     let mut code_depth = 0usize;
     let mut rest = html;
-    while !rest.is_empty() {
+    while !rest.is_empty() && (count_all || out.room > 0) {
         let Some(lt) = rest.find('<') else {
             out.push_raw(rest, code_depth > 0);
             break;
@@ -935,6 +949,19 @@ mod tests {
                 prop_assert_eq!(count_visible(&s), by_chars, "{:?}", s);
             }
         }
+    }
+
+    #[test]
+    fn a_prefix_reads_only_as_far_as_its_text() {
+        let html = format!(
+            "<p>첫 문단 &amp; 코드 <code>x</code></p>{}",
+            "<p>긴 글</p>".repeat(500)
+        );
+        let whole = html_text_up_to(&html, 10);
+        let prefix = html_text_prefix(&html, 10);
+        assert_eq!(prefix.text, whole.text);
+        assert_eq!(whole.chars, 6 + 2 * 500);
+        assert!(prefix.chars < 20, "{}", prefix.chars);
     }
 
     #[test]
