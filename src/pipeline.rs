@@ -947,7 +947,17 @@ pub fn judgement(
     store: &Store,
     now: DateTime<Utc>,
 ) -> Result<crate::rounds::Judgement, RunError> {
-    let (posts, fetches) = store.round_inputs()?;
+    // Only posts that can fall in a round matter (a member's older posts would only take memory):
+    // from two days before the start to two days past the last round's close, in UTC seconds.
+    let day = 86_400;
+    let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
+    let rounds = &config.rounds;
+    let from = midnight(rounds.start) - 2 * day;
+    let until = rounds.due.last().copied().map_or(i64::MAX, |last| {
+        let grace = i64::try_from(rounds.grace.as_secs()).unwrap_or(i64::MAX / 2);
+        midnight(last).saturating_add(3 * day).saturating_add(grace)
+    });
+    let (posts, fetches) = store.round_inputs(from, until)?;
     Ok(crate::rounds::judge(config, &posts, &fetches, now))
 }
 

@@ -360,8 +360,13 @@ impl Store {
 
     /// Everything the round judge needs: every post (history included) with the feeds that carry
     /// it, and every successful fetch (fetched or not modified).
+    ///
+    /// Only posts whose effective time lies in `from..=until` (seconds) are read: the caller
+    /// passes a window that holds every round.
     pub fn round_inputs(
         &self,
+        from: i64,
+        until: i64,
     ) -> Result<(Vec<crate::rounds::PostFacts>, Vec<crate::rounds::GoodFetch>)> {
         use crate::rounds::{GoodFetch, PostFacts};
         use chrono::{TimeZone, Utc};
@@ -370,10 +375,15 @@ impl Store {
             std::collections::HashMap::new();
         let mut stmt = self
             .conn
-            .prepare("SELECT post_id, feed_id FROM entries ORDER BY feed_id")
+            .prepare(
+                "SELECT e.post_id, e.feed_id FROM entries e JOIN posts p ON p.id = e.post_id
+                 WHERE p.effective BETWEEN ?1 AND ?2 ORDER BY e.feed_id",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .query_map([from, until], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })
             .map_err(|e| self.err(e))?;
         for row in rows {
             let (post, feed) = row.map_err(|e| self.err(e))?;
@@ -383,11 +393,11 @@ impl Store {
             .conn
             .prepare(
                 "SELECT id, member_id, title, link, published, updated, first_seen, effective, chars, history
-                 FROM posts ORDER BY effective, atom_id",
+                 FROM posts WHERE effective BETWEEN ?1 AND ?2 ORDER BY effective, atom_id",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([from, until], |r| {
                 let published: Option<i64> = r.get(4)?;
                 let updated: Option<i64> = r.get(5)?;
                 let first_seen: i64 = r.get(6)?;
@@ -419,10 +429,10 @@ impl Store {
         }
         let mut stmt = self
             .conn
-            .prepare("SELECT feed_id, at FROM fetch_log WHERE outcome IN ('fetched', 'not_modified') ORDER BY at")
+            .prepare("SELECT feed_id, at FROM fetch_log WHERE outcome IN ('fetched', 'not_modified') AND at >= ?1 ORDER BY at")
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([from], |r| {
                 Ok(GoodFetch {
                     feed_id: r.get(0)?,
                     at: ts(r.get(1)?),
@@ -512,6 +522,33 @@ mod tests {
             ])
             .unwrap();
         (dir, store, rows)
+    }
+
+    #[test]
+    fn round_inputs_read_only_the_posts_in_the_window() {
+        let (_d, mut store, feeds) = setup();
+        let now = 1_730_000_000;
+        let posts: Vec<Post> = (0..5)
+            .map(|i| {
+                let link = format!("https://sungmin.tistory.com/{i}");
+                post(
+                    &format!("guid:{i}"),
+                    &format!("글 {i}"),
+                    &link,
+                    Some(now - i * 10 * DAY),
+                )
+            })
+            .collect();
+        record(&mut store, &feeds[0], &posts, 0, now);
+        let (all, fetches) = store.round_inputs(0, i64::MAX).unwrap();
+        assert_eq!(all.len(), 5);
+        assert_eq!(fetches.len(), 1);
+        let (window, _) = store.round_inputs(now - 25 * DAY, now - 5 * DAY).unwrap();
+        let titles: Vec<&str> = window.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles, ["글 2", "글 1"]);
+        assert!(window.iter().all(|p| p.feeds == [feeds[0].id]));
+        let (_, later) = store.round_inputs(now + 1, i64::MAX).unwrap();
+        assert!(later.is_empty(), "fetches before the window are not read");
     }
 
     #[test]
