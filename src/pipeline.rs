@@ -958,7 +958,7 @@ pub fn judgement(
         midnight(last).saturating_add(3 * day).saturating_add(grace)
     });
     let (posts, fetches) = store.round_inputs(from, until)?;
-    Ok(crate::rounds::judge(config, &posts, &fetches, now))
+    Ok(crate::rounds::judge(config, posts, &fetches, now))
 }
 
 /// What `inspect` reports about one feed.

@@ -10,6 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -224,8 +225,8 @@ pub struct Verdict {
     pub round: u32,
     /// The status.
     pub status: Status,
-    /// Posts in the round (all of them, counted or not).
-    pub posts: Vec<PostFacts>,
+    /// Posts in the round (all of them, counted or not), shared with the judge's input.
+    pub posts: Vec<Arc<PostFacts>>,
     /// Flags: backdated, length-unknown, future-date, cross-posted, history, override.
     pub flags: BTreeSet<&'static str>,
 }
@@ -273,14 +274,16 @@ pub struct Judgement {
 /// posts from the roster are added here.
 pub fn judge(
     config: &Config,
-    posts: &[PostFacts],
+    posts: Vec<PostFacts>,
     fetches: &[GoodFetch],
     now: DateTime<Utc>,
 ) -> Judgement {
     let tz = config.club.timezone;
     let rounds = rounds(&config.rounds, tz);
-    let mut by_member: HashMap<&str, Vec<&PostFacts>> = HashMap::new();
-    for p in posts {
+    // Shared, not copied, into the verdicts: a big club's posts are held once.
+    let posts: Vec<Arc<PostFacts>> = posts.into_iter().map(Arc::new).collect();
+    let mut by_member: HashMap<&str, Vec<&Arc<PostFacts>>> = HashMap::new();
+    for p in &posts {
         by_member.entry(p.member_id.as_str()).or_default().push(p);
     }
     let mut fetches_by_feed: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
@@ -292,8 +295,9 @@ pub fn judge(
         .members
         .iter()
         .map(|member| {
-            let extra = extra_posts(member, tz);
-            let mut own: Vec<&PostFacts> = by_member
+            let extra: Vec<Arc<PostFacts>> =
+                extra_posts(member, tz).into_iter().map(Arc::new).collect();
+            let mut own: Vec<&Arc<PostFacts>> = by_member
                 .get(member.id.as_str())
                 .cloned()
                 .unwrap_or_default();
@@ -301,7 +305,7 @@ pub fn judge(
             let verdicts: Vec<Verdict> = rounds
                 .iter()
                 .map(|round| {
-                    let in_round: Vec<&PostFacts> = own
+                    let in_round: Vec<&Arc<PostFacts>> = own
                         .iter()
                         .copied()
                         .filter(|p| round.contains(p.effective))
@@ -373,7 +377,7 @@ fn verdict(
     member: &Member,
     round: &Round,
     now: DateTime<Utc>,
-    posts: &[&PostFacts],
+    posts: &[&Arc<PostFacts>],
     backdated: &dyn Fn(&PostFacts) -> bool,
 ) -> Verdict {
     let min_chars = config.rounds.min_chars as u64;
@@ -390,7 +394,11 @@ fn verdict(
             flags.insert("history");
         }
     }
-    let counted: Vec<&PostFacts> = posts.iter().copied().filter(|p| long_enough(p)).collect();
+    let counted: Vec<&PostFacts> = posts
+        .iter()
+        .map(|p| &***p)
+        .filter(|p| long_enough(p))
+        .collect();
     let on_time: Vec<&PostFacts> = counted.iter().copied().filter(|p| !backdated(p)).collect();
     let exempt = member.joined_round.is_some_and(|j| round.number < j)
         || member.left_round.is_some_and(|l| round.number > l);
@@ -419,7 +427,7 @@ fn verdict(
     } else {
         Status::Missed
     };
-    let mut posts: Vec<PostFacts> = posts.iter().map(|p| (*p).clone()).collect();
+    let mut posts: Vec<Arc<PostFacts>> = posts.iter().map(|p| Arc::clone(p)).collect();
     posts.sort_by(|a, b| {
         a.effective
             .cmp(&b.effective)
@@ -625,7 +633,7 @@ feeds = ["https://m.example/rss"]
         now: &str,
         round: u32,
     ) -> (Status, Vec<&'static str>) {
-        let j = judge(c, posts, fetches, at(now));
+        let j = judge(c, posts.to_vec(), fetches, at(now));
         let v = &j.members[0].rounds[round as usize - 1];
         (v.status, v.flags.iter().copied().collect())
     }
@@ -713,7 +721,7 @@ feeds = ["https://m.example/rss"]
         let c = config("penalty = 5000", "extra_posts = [{ url = \"https://x.oopy.io/p\", date = \"2024-10-27\", title = \"노션 글\" }]");
         let j = judge(
             &c,
-            &[post("2024-10-05T10:00:00+09:00", Some(1500))],
+            vec![post("2024-10-05T10:00:00+09:00", Some(1500))],
             &[],
             at("2024-11-20T12:00:00+09:00"),
         );
@@ -800,7 +808,7 @@ feeds = ["https://m.example/rss"]
                     p
                 }).collect();
                 let now = start + chrono::Duration::seconds(now_offset);
-                let j = judge(&c2, &posts, &[], now);
+                let j = judge(&c2, posts.clone(), &[], now);
                 let m = &j.members[0];
                 prop_assert_eq!(m.rounds.len(), gaps.len());
                 for (i, v) in m.rounds.iter().enumerate() {

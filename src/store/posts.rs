@@ -421,7 +421,15 @@ impl Store {
                 ))
             })
             .map_err(|e| self.err(e))?;
-        let mut posts = Vec::new();
+        let count: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM posts WHERE effective BETWEEN ?1 AND ?2",
+                [from, until],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        let mut posts = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
         for row in rows {
             let (id, mut post) = row.map_err(|e| self.err(e))?;
             post.feeds = feeds_of.remove(&id).unwrap_or_default();
