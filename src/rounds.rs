@@ -274,14 +274,12 @@ pub struct Judgement {
 /// posts from the roster are added here.
 pub fn judge(
     config: &Config,
-    posts: Vec<PostFacts>,
+    posts: Vec<Arc<PostFacts>>,
     fetches: &[GoodFetch],
     now: DateTime<Utc>,
 ) -> Judgement {
     let tz = config.club.timezone;
     let rounds = rounds(&config.rounds, tz);
-    // Shared, not copied, into the verdicts: a big club's posts are held once.
-    let posts: Vec<Arc<PostFacts>> = posts.into_iter().map(Arc::new).collect();
     let mut by_member: HashMap<&str, Vec<&Arc<PostFacts>>> = HashMap::new();
     for p in &posts {
         by_member.entry(p.member_id.as_str()).or_default().push(p);
@@ -633,7 +631,12 @@ feeds = ["https://m.example/rss"]
         now: &str,
         round: u32,
     ) -> (Status, Vec<&'static str>) {
-        let j = judge(c, posts.to_vec(), fetches, at(now));
+        let j = judge(
+            c,
+            posts.iter().cloned().map(Arc::new).collect(),
+            fetches,
+            at(now),
+        );
         let v = &j.members[0].rounds[round as usize - 1];
         (v.status, v.flags.iter().copied().collect())
     }
@@ -721,7 +724,7 @@ feeds = ["https://m.example/rss"]
         let c = config("penalty = 5000", "extra_posts = [{ url = \"https://x.oopy.io/p\", date = \"2024-10-27\", title = \"노션 글\" }]");
         let j = judge(
             &c,
-            vec![post("2024-10-05T10:00:00+09:00", Some(1500))],
+            vec![Arc::new(post("2024-10-05T10:00:00+09:00", Some(1500)))],
             &[],
             at("2024-11-20T12:00:00+09:00"),
         );
@@ -808,7 +811,7 @@ feeds = ["https://m.example/rss"]
                     p
                 }).collect();
                 let now = start + chrono::Duration::seconds(now_offset);
-                let j = judge(&c2, posts.clone(), &[], now);
+                let j = judge(&c2, posts.iter().cloned().map(Arc::new).collect(), &[], now);
                 let m = &j.members[0];
                 prop_assert_eq!(m.rounds.len(), gaps.len());
                 for (i, v) in m.rounds.iter().enumerate() {

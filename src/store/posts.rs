@@ -367,7 +367,10 @@ impl Store {
         &self,
         from: i64,
         until: i64,
-    ) -> Result<(Vec<crate::rounds::PostFacts>, Vec<crate::rounds::GoodFetch>)> {
+    ) -> Result<(
+        Vec<std::sync::Arc<crate::rounds::PostFacts>>,
+        Vec<crate::rounds::GoodFetch>,
+    )> {
         use crate::rounds::{GoodFetch, PostFacts};
         use chrono::{TimeZone, Utc};
         let ts = |t: i64| Utc.timestamp_opt(t, 0).single().unwrap_or_default();
@@ -433,7 +436,8 @@ impl Store {
         for row in rows {
             let (id, mut post) = row.map_err(|e| self.err(e))?;
             post.feeds = feeds_of.remove(&id).unwrap_or_default();
-            posts.push(post);
+            // Shared (not copied) into the judge's verdicts: a big club's posts are held once.
+            posts.push(std::sync::Arc::new(post));
         }
         let mut stmt = self
             .conn
