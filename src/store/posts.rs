@@ -374,28 +374,11 @@ impl Store {
         use crate::rounds::{GoodFetch, PostFacts};
         use chrono::{TimeZone, Utc};
         let ts = |t: i64| Utc.timestamp_opt(t, 0).single().unwrap_or_default();
-        let mut feeds_of: std::collections::HashMap<i64, Vec<i64>> =
-            std::collections::HashMap::new();
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT e.post_id, e.feed_id FROM entries e JOIN posts p ON p.id = e.post_id
-                 WHERE p.effective BETWEEN ?1 AND ?2 ORDER BY e.feed_id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([from, until], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-            })
-            .map_err(|e| self.err(e))?;
-        for row in rows {
-            let (post, feed) = row.map_err(|e| self.err(e))?;
-            feeds_of.entry(post).or_default().push(feed);
-        }
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, member_id, title, link, published, updated, first_seen, effective, chars, history
+                "SELECT id, member_id, title, link, published, updated, first_seen, effective, chars, history,
+                        (SELECT group_concat(feed_id) FROM entries WHERE entries.post_id = posts.id)
                  FROM posts WHERE effective BETWEEN ?1 AND ?2 ORDER BY effective, atom_id",
             )
             .map_err(|e| self.err(e))?;
@@ -404,24 +387,29 @@ impl Store {
                 let published: Option<i64> = r.get(4)?;
                 let updated: Option<i64> = r.get(5)?;
                 let first_seen: i64 = r.get(6)?;
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    PostFacts {
-                        member_id: r.get(1)?,
-                        title: r.get(2)?,
-                        url: r.get(3)?,
-                        published: published.map(ts),
-                        first_seen: ts(first_seen),
-                        effective: ts(r.get(7)?),
-                        chars: r.get::<_, Option<i64>>(8)?.map(|c| c.max(0) as u64),
-                        history: r.get(9)?,
-                        feeds: Vec::new(),
-                        future_date: published
-                            .or(updated)
-                            .is_some_and(|t| t > first_seen + FUTURE_TOLERANCE),
-                        extra: false,
-                    },
-                ))
+                // The feeds carrying it, read with the post (most posts have one).
+                let mut feeds: Vec<i64> = r
+                    .get::<_, Option<String>>(10)?
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|f| f.parse().ok())
+                    .collect();
+                feeds.sort_unstable();
+                Ok(PostFacts {
+                    member_id: r.get(1)?,
+                    title: r.get(2)?,
+                    url: r.get(3)?,
+                    published: published.map(ts),
+                    first_seen: ts(first_seen),
+                    effective: ts(r.get(7)?),
+                    chars: r.get::<_, Option<i64>>(8)?.map(|c| c.max(0) as u64),
+                    history: r.get(9)?,
+                    feeds,
+                    future_date: published
+                        .or(updated)
+                        .is_some_and(|t| t > first_seen + FUTURE_TOLERANCE),
+                    extra: false,
+                })
             })
             .map_err(|e| self.err(e))?;
         let count: i64 = self
@@ -434,8 +422,7 @@ impl Store {
             .map_err(|e| self.err(e))?;
         let mut posts = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
         for row in rows {
-            let (id, mut post) = row.map_err(|e| self.err(e))?;
-            post.feeds = feeds_of.remove(&id).unwrap_or_default();
+            let post = row.map_err(|e| self.err(e))?;
             // Shared (not copied) into the judge's verdicts: a big club's posts are held once.
             posts.push(std::sync::Arc::new(post));
         }
