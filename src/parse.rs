@@ -592,12 +592,12 @@ fn memchr_lt(bytes: &[u8]) -> Option<usize> {
 /// wherever they stand (even where a comment or CDATA might seem to hide them: a `<!--` inside an
 /// attribute value fooled a context-aware version, found by cargo fuzz).
 fn strip_misplaced_declarations(doc: &str) -> Option<String> {
+    find(doc, "<?xml")?; // most documents have none left: no copy
     let mut out = String::with_capacity(doc.len());
     let mut removed = false;
     let mut i = 0;
-    let mut from = 0;
-    while let Some(p) = doc.get(from..).and_then(|rest| find(rest, "<?xml")) {
-        let at = from + p;
+    while let Some(p) = doc.get(i..).and_then(|rest| find(rest, "<?xml")) {
+        let at = i + p;
         let after = &doc[at + 5..];
         out.push_str(&doc[i..at]);
         if after.starts_with(|c: char| c.is_whitespace() || c == '?') {
@@ -607,7 +607,6 @@ fn strip_misplaced_declarations(doc: &str) -> Option<String> {
             out.push_str("<?xml");
             i = at + 5;
         }
-        from = i;
     }
     out.push_str(&doc[i..]);
     removed.then_some(out)

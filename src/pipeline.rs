@@ -340,13 +340,14 @@ pub async fn fetch(
                 held.insert(index, done);
                 continue;
             }
-            let mut next = Some(done);
-            while let Some((result, parsed)) = next.take() {
-                let Some(i) = queue.pop_front() else {
-                    break;
-                };
+            // This feed, then those of the member's later feeds that finished before it.
+            let mut next = Some((index, done));
+            while let Some((i, (result, parsed))) = next {
+                queue.pop_front();
                 store_one(i, result, parsed);
-                next = queue.front().and_then(|i| held.remove(i));
+                next = queue
+                    .front()
+                    .and_then(|&i| held.remove(&i).map(|done| (i, done)));
             }
             drop(admitted);
         }
@@ -948,15 +949,10 @@ pub fn judgement(
     now: DateTime<Utc>,
 ) -> Result<crate::rounds::Judgement, RunError> {
     // Only posts that can fall in a round matter (a member's older posts would only take memory):
-    // from two days before the start to two days past the last round's close, in UTC seconds.
-    let day = 86_400;
-    let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
-    let rounds = &config.rounds;
-    let from = midnight(rounds.start) - 2 * day;
-    let until = rounds.due.last().copied().map_or(i64::MAX, |last| {
-        let grace = i64::try_from(rounds.grace.as_secs()).unwrap_or(i64::MAX / 2);
-        midnight(last).saturating_add(3 * day).saturating_add(grace)
-    });
+    // from the first round's opening to the last one's close.
+    let rounds = crate::rounds::rounds(&config.rounds, config.club.timezone);
+    let from = rounds.first().map_or(i64::MIN, |r| r.opens_at.timestamp());
+    let until = rounds.last().map_or(i64::MAX, |r| r.closes_at.timestamp());
     let (posts, fetches) = store.round_inputs(from, until)?;
     Ok(crate::rounds::judge(config, posts, &fetches, now))
 }

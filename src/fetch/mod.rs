@@ -375,16 +375,6 @@ pub async fn fetch_all_admitted(
 }
 
 impl Session {
-    /// [`fetch_all`] on this session's client and caps.
-    pub async fn fetch_all(
-        &self,
-        requests: Vec<FeedRequest>,
-        mut on_result: impl FnMut(FeedResult),
-    ) {
-        self.fetch_all_admitted(requests, None, |result, _| on_result(result))
-            .await;
-    }
-
     /// [`fetch_all`] with backpressure, for a caller that handles results more slowly than they
     /// may arrive: a feed's first request starts only once it holds one of `admission`'s
     /// permits (taken after its host's permit and before a global one, so a feed waiting for a

@@ -412,15 +412,7 @@ impl Store {
                 })
             })
             .map_err(|e| self.err(e))?;
-        let count: i64 = self
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM posts WHERE effective BETWEEN ?1 AND ?2",
-                [from, until],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))?;
-        let mut posts = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        let mut posts = Vec::new();
         for row in rows {
             let post = row.map_err(|e| self.err(e))?;
             // Shared (not copied) into the judge's verdicts: a big club's posts are held once.
