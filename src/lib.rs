@@ -2,23 +2,35 @@
 //!
 //! Data flows one way, one module per stage: [`config`] reads `feeds.toml` into a validated
 //! roster; [`fetch`] polls every feed concurrently under global and per-host caps; [`parse`]
-//! turns bytes into a feed model (encoding, repairs, dates); [`discover`] finds a blog's feed from its address; [`normalise`] turns entries into
+//! turns bytes into a feed model (encoding, repairs, dates); [`normalise`] turns entries into
 //! posts with identity keys and plain text; [`store`] keeps everything in SQLite, one
 //! transaction per feed; [`rounds`] judges who posted in which deadline round; [`render`] writes
-//! the merged Atom feed, the page, the OPML roster and the weekly digest, which [`mail`] sends
-//! over SMTP. [`pipeline`] strings the stages together for the commands, and
-//! [`clock`] is the one place that reads the time.
+//! the merged Atom feed, the page, the OPML roster, the weekly digest and the terminal tables,
+//! and [`mail`] sends the digest over SMTP. [`discover`] finds a blog's feed from its address,
+//! and [`health`] holds every rule about polling a feed and what to tell an operator.
+//! [`pipeline`] strings the stages together for the commands, and [`edit`] changes the roster
+//! file. Shared vocabulary lives in small rooms of its own: [`source`] (where a feed lives),
+//! [`status`] (a round status), [`time`] (local dates and the effective-time rule), [`ids`]
+//! (hashes and minted ids), and [`clock`], the one place that reads the time. [`reader`] and
+//! [`chat`] are the rooms of the next stages. `ARCHITECTURE.md` draws the house.
 
+pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod discover;
+pub mod edit;
 pub mod fetch;
 pub mod health;
+pub mod ids;
 pub mod mail;
 pub mod normalise;
 pub mod parse;
 pub mod pipeline;
+pub mod reader;
 pub mod render;
 pub mod rounds;
+pub mod source;
+pub mod status;
 pub mod store;
+pub mod time;

@@ -1,11 +1,13 @@
-//! SMTP transport only: one `multipart/alternative` message (plain text + HTML, UTF-8) built with
-//! lettre and sent over SMTP with `starttls`, `tls` or `none`.
+//! Mail: the digest's headers, one `multipart/alternative` message (plain text + HTML, UTF-8)
+//! built with lettre, and its sending over SMTP with `starttls`, `tls` or `none`.
 //!
-//! The message carries an RFC 2047 encoded subject (lettre encodes non-ASCII words), `Date` from
-//! `--now`, a `Message-ID` (lettre adds none unless asked, and some servers reject mail without
-//! one), `List-Id` and `Auto-Submitted`. The MIME boundary is derived from the content, so the
-//! same digest and `--now` give a byte-identical `.eml`. The password is read from the
-//! environment variable named by `[email] password_env`, never from the config file.
+//! [`digest_outgoing`] names a digest the same way every time: its sender (the configured one,
+//! or a placeholder at the club's host), a `Message-ID` made of week, audience, time and a hash
+//! of the text (lettre adds none unless asked, and some servers reject mail without one), and a
+//! `List-Id` per audience. The message carries an RFC 2047 encoded subject (lettre encodes
+//! non-ASCII words), `Date` from `--now` and `Auto-Submitted`. The MIME boundary is derived from
+//! the content, so the same digest and `--now` give a byte-identical `.eml`. The password is read
+//! from the environment variable named by `[email] password_env`, never from the config file.
 
 use std::time::{Duration, SystemTime};
 
@@ -16,6 +18,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{Email, Security};
+use crate::ids::{short_hash, stable_hash};
 
 /// How long one SMTP conversation may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -26,9 +29,9 @@ pub enum MailError {
     /// An address in `[email]` does not parse.
     #[error("[email] {field}: `{address}` is not a mail address ({message}); write e.g. \"글또 <bot@example.org>\"")]
     Address {
-        /// Which setting.
+        /// Which setting holds it (`from`, `to`).
         field: &'static str,
-        /// The text.
+        /// The address as written.
         address: String,
         /// What lettre said.
         message: String,
@@ -45,9 +48,9 @@ pub enum MailError {
     /// The SMTP server refused or could not be reached.
     #[error("sending to {host}:{port} ({security}) failed: {message}. Check [email] smtp_host, smtp_port, security and the credentials")]
     Send {
-        /// SMTP host.
+        /// `[email] smtp_host`.
         host: String,
-        /// SMTP port.
+        /// `[email] smtp_port`.
         port: u16,
         /// `starttls`, `tls` or `none`.
         security: &'static str,
@@ -59,7 +62,7 @@ pub enum MailError {
 /// A message to build.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
-    /// `From`.
+    /// `From`: a mailbox, e.g. `글또 <bot@example.org>`.
     pub from: String,
     /// `To` (one or more).
     pub to: Vec<String>,
@@ -69,12 +72,80 @@ pub struct Outgoing {
     pub text: String,
     /// The HTML alternative.
     pub html: String,
-    /// `Date`.
+    /// `Date` (the run's `now`).
     pub date: DateTime<Utc>,
     /// `Message-ID`, with angle brackets.
     pub message_id: String,
     /// `List-Id`, e.g. `글또 digest <digest.geultto.github.io>`.
     pub list_id: String,
+}
+
+/// One audience's digest of one week, to be named and addressed by [`digest_outgoing`].
+#[derive(Debug, Clone, Copy)]
+pub struct DigestMail<'a> {
+    /// The club's name (plain text).
+    pub club: &'a str,
+    /// The club site's host: the right-hand side of Message-IDs and List-Ids.
+    pub host: &'a str,
+    /// `[email] from`, when there is an `[email]` section.
+    pub from: Option<&'a str>,
+    /// The real recipients (empty: the message is addressed to its sender, as a dry run).
+    pub recipients: &'a [String],
+    /// The ISO week, e.g. `2024-W46`.
+    pub week: &'a str,
+    /// `members` or `operators`.
+    pub audience: &'a str,
+    /// The mail subject.
+    pub subject: &'a str,
+    /// The plain-text body.
+    pub text: &'a str,
+    /// The HTML body.
+    pub html: &'a str,
+}
+
+/// The message of a digest, with its sender, Message-ID (`<week.audience.time.hash@host>`)
+/// and List-Id (`club audience <audience.digest.host>`). Without `[email]` the sender is a
+/// placeholder `noreply@` the club's host.
+pub fn digest_outgoing(d: &DigestMail<'_>, now: DateTime<Utc>) -> Outgoing {
+    let from = d.from.map(str::to_string).unwrap_or_else(|| {
+        format!(
+            "\"{}\" <noreply@{}>",
+            d.club.replace(['"', '\\'], ""),
+            d.host
+        )
+    });
+    let list_name: String = d
+        .club
+        .chars()
+        .filter(|c| !matches!(c, '(' | ')' | '<' | '>' | '"' | '\\'))
+        .collect();
+    Outgoing {
+        to: if d.recipients.is_empty() {
+            vec![from.clone()]
+        } else {
+            d.recipients.to_vec()
+        },
+        from,
+        subject: d.subject.to_string(),
+        text: d.text.to_string(),
+        html: d.html.to_string(),
+        date: now,
+        message_id: format!(
+            "<{}.{}.{}.{}@{}>",
+            d.week,
+            d.audience,
+            now.timestamp(),
+            short_hash(d.text),
+            d.host
+        ),
+        list_id: format!(
+            "{} {} <{}.digest.{}>",
+            list_name.trim(),
+            d.audience,
+            d.audience,
+            d.host
+        ),
+    }
 }
 
 /// `List-Id` (RFC 2919).
@@ -134,7 +205,7 @@ pub fn build(o: &Outgoing) -> Result<Message, MailError> {
     }
     let boundary = format!(
         "geultto-{}",
-        crate::fetch::stable_hash(format!("{}\n{}\n{}", o.message_id, o.text, o.html).as_bytes())
+        stable_hash(format!("{}\n{}\n{}", o.message_id, o.text, o.html).as_bytes())
     );
     let body = MultiPart::alternative()
         .boundary(boundary)
@@ -251,6 +322,47 @@ mod tests {
         assert!(text.is_ascii(), "headers and bodies are 7-bit on the wire");
         // Deterministic: the same input gives the same bytes.
         assert_eq!(bytes, eml(&build(&outgoing()).unwrap()));
+    }
+
+    #[test]
+    fn a_digest_is_named_by_week_audience_time_and_text() {
+        let now = DateTime::parse_from_rfc3339("2024-11-20T12:00:00+09:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mail = DigestMail {
+            club: "글또 \"10기\" (테스트)",
+            host: "geultto.github.io",
+            from: None,
+            recipients: &[],
+            week: "2024-W46",
+            audience: "operators",
+            subject: "제목",
+            text: "본문",
+            html: "<p>본문</p>",
+        };
+        let o = digest_outgoing(&mail, now);
+        assert_eq!(o.from, "\"글또 10기 (테스트)\" <noreply@geultto.github.io>");
+        assert_eq!(o.to, [o.from.clone()], "no recipients: addressed to itself");
+        assert_eq!(
+            o.message_id,
+            format!(
+                "<2024-W46.operators.{}.{}@geultto.github.io>",
+                now.timestamp(),
+                short_hash("본문")
+            )
+        );
+        assert_eq!(
+            o.list_id,
+            "글또 10기 테스트 operators <operators.digest.geultto.github.io>"
+        );
+        let other = digest_outgoing(
+            &DigestMail {
+                text: "다른 본문",
+                ..mail
+            },
+            now,
+        );
+        assert_ne!(other.message_id, o.message_id);
     }
 
     #[test]

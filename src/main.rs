@@ -1,21 +1,25 @@
 //! The `geultto-agg` binary: parse arguments, set up logging, run a command, map the result to
 //! an exit code (0 done, 1 fatal, 2 feed failures with `--fail-on-feed-errors`, 3 locked).
+//!
+//! Each command is a call into the library and a print of what it returns; the text a person
+//! reads is rendered by the library's render stage, machine output is its values as JSON.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 use geultto_agg::cli::{
-    Cli, Command, DigestArgs, DigestAudience, DigestFormat, DiscoverArgs, FeedsArgs, FetchArgs,
-    InspectArgs, OpmlCommand, ReportArgs, ReportFormat, TableOrJson, TextOrJson,
+    Cli, Command, DigestArgs, DigestAudience, DigestFormat, DiscoverArgs, FetchArgs, OpmlCommand,
+    ReportArgs, ReportFormat, TableOrJson, TextOrJson,
 };
-use geultto_agg::config::Config;
-use geultto_agg::pipeline::{self, FeedStatus, Inspection, RunSummary, SendOutcome};
+use geultto_agg::config::{self, Config};
+use geultto_agg::fetch::Session;
 use geultto_agg::render::digest::{Audience, Week};
-use geultto_agg::render::report::{self as report_render, Selection};
+use geultto_agg::render::report::{self, Selection};
+use geultto_agg::render::terminal::{self, FeedStatus};
 use geultto_agg::store::{RunLock, Store, StoreError};
-use geultto_agg::{clock, rounds};
+use geultto_agg::{clock, discover, edit, pipeline, render};
 
 /// A fatal error and the exit code it maps to.
 struct Fatal {
@@ -34,12 +38,10 @@ impl<E: Into<anyhow::Error>> From<E> for Fatal {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let level = if cli.quiet {
-        "error"
-    } else if cli.verbose {
-        "info"
-    } else {
-        "warn"
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (_, true) => "info",
+        _ => "warn",
     };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -53,6 +55,8 @@ fn main() -> ExitCode {
         .init();
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
+        // A reader that closed the pipe (`… | head`) wanted no more: end quietly.
+        Err(Fatal { error, .. }) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(Fatal { code, error }) => {
             eprintln!("error: {error:#}");
             ExitCode::from(code)
@@ -66,68 +70,69 @@ fn run(cli: &Cli) -> Result<u8, Fatal> {
         None => None,
     };
     let now = clock::now(now);
-    if let Command::Discover(args) = &cli.command {
-        // Discovery needs no roster: without a config file it runs with the default settings.
-        let config = if cli.config.exists() {
-            Some(Config::load(&cli.config)?)
-        } else {
-            None
-        };
-        return discover(config.as_ref(), args);
-    }
-    let config = Config::load(&cli.config)?;
+    // Discovery needs no roster: without a config file it runs with the default settings.
+    let config = match &cli.command {
+        Command::Discover(_) if !cli.config.exists() => None,
+        _ => Some(Config::load(&cli.config)?),
+    };
+    let cores = config
+        .as_ref()
+        .map_or_else(config::available_cores, |c| c.cores);
+    // The one runtime, built only by the commands that need it: a few blocking threads (feeds are
+    // parsed on at most one per core, local files read), as every extra thread's malloc arena
+    // would hold memory.
     let runtime = || {
-        // A few blocking threads: they parse feeds (one per core at a time) and read local
-        // files; every extra thread would get its own malloc arena and hold its memory.
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .max_blocking_threads(cores + 2)
             .build()
             .context("cannot start the async runtime")
     };
-    match &cli.command {
-        Command::Fetch(args) => {
-            warn_roster(cli, &config);
-            let _lock = lock(&config)?;
-            let mut store = Store::open(&config.storage_path)?;
-            let summary = runtime()?.block_on(fetch(cli, &config, &mut store, now, args))?;
-            print_summary(cli, &summary);
-            let failed = summary.count(&FeedStatus::Failed);
-            Ok(if args.fail_on_feed_errors && failed > 0 {
-                2
-            } else {
-                0
-            })
+    let Some(config) = config else {
+        if let Command::Discover(args) = &cli.command {
+            return discover(None, args, runtime()?);
         }
+        return Ok(0);
+    };
+    let config = &config;
+    match &cli.command {
+        Command::Fetch(args) => fetch(cli, config, args, now, runtime()?),
         Command::Build => {
-            let _lock = lock(&config)?;
+            let _lock = lock(config)?;
             let store = Store::open(&config.storage_path)?;
-            let written = pipeline::build(&config, &store, now)?;
-            if !cli.quiet {
-                for path in written {
-                    eprintln!("wrote {}", path.display());
-                }
+            for path in pipeline::build(config, &store, now)? {
+                say(cli, &format!("wrote {}\n", path.display()));
             }
             Ok(0)
         }
-        Command::Inspect(args) => inspect(&config, args, runtime()?),
-        Command::Discover(_) => Ok(0), // handled above
-        Command::Feeds(args) => feeds(&config, args, now),
-        Command::Report(args) => {
-            warn_roster(cli, &config);
-            report(&config, args, now)
+        Command::Inspect(args) => {
+            let report = runtime()?.block_on(pipeline::inspect(config, &args.target))?;
+            if args.json || args.format == TextOrJson::Json {
+                print_json(&report)
+            } else {
+                print(&terminal::inspection(&report))
+            }
         }
-        Command::Digest(args) => digest(cli, &config, args, now, runtime),
-        Command::Opml(OpmlCommand::Export) => {
-            use std::io::Write;
-            std::io::stdout()
-                .write_all(&geultto_agg::render::opml::export(&config))
-                .context("cannot write to stdout")?;
+        Command::Discover(args) => discover(Some(config), args, runtime()?),
+        Command::Feeds(args) => {
+            let store = Store::open(&config.storage_path)?;
+            let lines = pipeline::feed_lines(config, &store, now)?;
+            if args.json || args.format == TableOrJson::Json {
+                return print_json(&lines);
+            }
+            let (table, count) = render::feeds::table(&lines);
+            print(&table)?;
+            eprintln!("{count}");
             Ok(0)
         }
+        Command::Report(args) => {
+            warn_roster(cli, config);
+            report(config, args, now)
+        }
+        Command::Digest(args) => digest(cli, config, args, now, runtime),
+        Command::Opml(OpmlCommand::Export) => print_bytes(&render::opml::export(config)),
         Command::Opml(OpmlCommand::Import { file }) => {
-            let report = geultto_agg::render::opml::import(&cli.config, file)?;
+            let report = edit::opml::import(&cli.config, file)?;
             if report.is_empty() {
                 eprintln!("{}: nothing new to add", cli.config.display());
             }
@@ -136,31 +141,104 @@ fn run(cli: &Cli) -> Result<u8, Fatal> {
             }
             Ok(0)
         }
-        Command::Check => {
-            let problems = rounds::roster_problems(&config);
-            if !problems.is_empty() {
-                for p in &problems {
-                    eprintln!("{}: {p}", cli.config.display());
-                }
-                return Err(Fatal {
-                    code: 1,
-                    error: anyhow::anyhow!(
-                        "{} roster problem(s) in {}",
-                        problems.len(),
-                        cli.config.display()
-                    ),
-                });
-            }
-            let feeds: usize = config.members.iter().map(|m| m.feeds.len()).sum();
-            println!(
-                "{}: ok — {} members, {} feeds, {} rounds",
-                cli.config.display(),
-                config.members.len(),
-                feeds,
-                config.rounds.due.len()
-            );
-            Ok(0)
+        Command::Check => check(cli, config),
+    }
+}
+
+/// `fetch`: poll, store, build; a progress bar on a terminal, a line per feed with `-v`.
+fn fetch(
+    cli: &Cli,
+    config: &Config,
+    args: &FetchArgs,
+    now: chrono::DateTime<chrono::Utc>,
+    runtime: tokio::runtime::Runtime,
+) -> Result<u8, Fatal> {
+    warn_roster(cli, config);
+    let _lock = lock(config)?;
+    let mut store = Store::open(&config.storage_path)?;
+    let bar = (!cli.quiet && std::io::stderr().is_terminal()).then(|| {
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} {pos}/{len} feeds {wide_bar} {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        indicatif::ProgressBar::new(0).with_style(style)
+    });
+    let progress = |report: &terminal::FeedReport, done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
         }
+        if cli.verbose {
+            match &bar {
+                Some(bar) => bar.println(terminal::feed_line(report)),
+                None => eprintln!("{}", terminal::feed_line(report)),
+            }
+        }
+    };
+    let fetching = pipeline::fetch(
+        config,
+        &mut store,
+        now,
+        &args.members,
+        args.no_output,
+        progress,
+    );
+    let summary = runtime.block_on(fetching)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    say(cli, &terminal::summary(&summary, cli.verbose));
+    let failed = summary.count(&FeedStatus::Failed);
+    Ok(if args.fail_on_feed_errors && failed > 0 {
+        2
+    } else {
+        0
+    })
+}
+
+/// `discover`: every input concurrently through one client (or the address rules alone).
+fn discover(
+    config: Option<&Config>,
+    args: &DiscoverArgs,
+    runtime: tokio::runtime::Runtime,
+) -> Result<u8, Fatal> {
+    let results: Vec<discover::Discovery> = if args.offline {
+        args.urls.iter().map(|u| discover::offline(u)).collect()
+    } else {
+        let settings = config.map(|c| c.fetch.settings.clone()).unwrap_or_default();
+        let tz = config.map_or(chrono_tz::Asia::Seoul, |c| c.club.timezone);
+        let session = Session::new(&settings);
+        let all = args
+            .urls
+            .iter()
+            .map(|u| discover::discover(&session, tz, u));
+        runtime.block_on(futures::future::join_all(all))
+    };
+    if args.json || args.format == TextOrJson::Json {
+        return print_json(&results);
+    }
+    print(&terminal::discoveries(&results))
+}
+
+/// `report`: the judgement of the chosen round(s) as a table, JSON or CSV.
+fn report(
+    config: &Config,
+    args: &ReportArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u8, Fatal> {
+    let store = Store::open(&config.storage_path)?;
+    let judgement = pipeline::judgement(config, &store, now)?;
+    let selection =
+        Selection::from_arg(&args.round, &judgement.rounds, now).map_err(anyhow::Error::msg)?;
+    let (club, tz) = (&config.club.name, config.club.timezone);
+    match if args.json {
+        ReportFormat::Json
+    } else {
+        args.format
+    } {
+        ReportFormat::Json => print_json(&report::json(club, tz, &judgement, now, selection)),
+        ReportFormat::Table => print(&report::table(club, &judgement, now, selection)),
+        ReportFormat::Csv => print(&report::csv(&judgement, selection)),
     }
 }
 
@@ -191,73 +269,33 @@ fn digest(
         let Some(p) = prepared.iter().find(|p| p.audience == audience) else {
             return Ok(0);
         };
-        let bytes: &[u8] = match format {
+        return print_bytes(match format {
             DigestFormat::Html => p.html.as_bytes(),
             DigestFormat::Text => p.text.as_bytes(),
             DigestFormat::Md => p.markdown.as_bytes(),
             DigestFormat::Eml => &p.eml,
-        };
-        use std::io::Write;
-        std::io::stdout()
-            .write_all(bytes)
-            .context("cannot write to stdout")?;
-        return Ok(0);
+        });
     }
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| config.output.digest_dir.clone());
-    let written = pipeline::write_digests(&dir, &prepared)?;
-    if !cli.quiet {
-        for p in &prepared {
-            eprintln!(
-                "{week} {}: {} new post(s), {} round(s) due",
-                p.audience.as_str(),
-                p.digest.post_count,
-                p.digest.rounds.len()
-            );
-        }
-        for path in &written {
-            eprintln!("wrote {}", path.display());
-        }
+    let dir = args.out.as_ref().unwrap_or(&config.output.digest_dir);
+    let written = pipeline::write_digests(dir, &prepared)?;
+    for p in &prepared {
+        let (posts, rounds) = (p.digest.post_count, p.digest.rounds.len());
+        let audience = p.audience.as_str();
+        say(
+            cli,
+            &format!("{week} {audience}: {posts} new post(s), {rounds} round(s) due\n"),
+        );
+    }
+    for path in &written {
+        say(cli, &format!("wrote {}\n", path.display()));
     }
     if !args.send {
         return Ok(0);
     }
-    let outcomes = runtime()?.block_on(pipeline::send_digests(
-        config, &mut store, prepared, args.force, now,
-    ))?;
-    let tz = config.club.timezone;
-    let mut failed = 0;
-    for o in outcomes {
-        match o {
-            SendOutcome::Sent {
-                audience,
-                recipients,
-            } => eprintln!(
-                "{week} {}: sent to {recipients} recipient(s)",
-                audience.as_str()
-            ),
-            SendOutcome::AlreadySent { audience, sent_at } => {
-                let at = chrono::DateTime::from_timestamp(sent_at, 0)
-                    .map(|t| t.with_timezone(&tz).to_rfc3339())
-                    .unwrap_or_default();
-                eprintln!(
-                    "{week} {}: already sent at {at}; not sent again (use --force to resend)",
-                    audience.as_str()
-                )
-            }
-            SendOutcome::NoRecipients(audience) => {
-                if audience == Audience::Members {
-                    eprintln!("{week} members: [email] to is empty; nothing sent");
-                }
-            }
-            SendOutcome::Failed { audience, error } => {
-                failed += 1;
-                eprintln!("{week} {}: NOT sent: {error}", audience.as_str());
-            }
-        }
-    }
+    let sending = pipeline::send_digests(config, &mut store, prepared, args.force, now);
+    let outcomes = runtime()?.block_on(sending)?;
+    let (lines, failed) = terminal::send_outcomes(week, &outcomes, config.club.timezone);
+    eprint!("{lines}");
     if failed > 0 {
         return Err(anyhow::anyhow!(
             "{failed} digest message(s) not sent; they are not recorded, so the next run will try again"
@@ -267,64 +305,29 @@ fn digest(
     Ok(0)
 }
 
-/// Roster-rule problems are warnings outside `check` (SPEC §2).
-fn warn_roster(cli: &Cli, config: &Config) {
-    if cli.quiet {
-        return;
+/// `check`: the roster rules are errors here.
+fn check(cli: &Cli, config: &Config) -> Result<u8, Fatal> {
+    let problems = config::roster_problems(config);
+    let path = cli.config.display();
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{path}: {p}");
+        }
+        let error = anyhow::anyhow!("{} roster problem(s) in {path}", problems.len());
+        return Err(Fatal { code: 1, error });
     }
-    for p in rounds::roster_problems(config) {
-        eprintln!("warning: {p}");
-    }
+    let feeds: usize = config.members.iter().map(|m| m.feeds.len()).sum();
+    let (members, rounds) = (config.members.len(), config.rounds.due.len());
+    print(&format!(
+        "{path}: ok — {members} members, {feeds} feeds, {rounds} rounds\n"
+    ))
 }
 
-fn report(
-    config: &Config,
-    args: &ReportArgs,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<u8, Fatal> {
-    let store = Store::open(&config.storage_path)?;
-    let judgement = pipeline::judgement(config, &store, now)?;
-    let selection = match args.round.as_str() {
-        "all" => Selection::All,
-        "current" => match rounds::current_round(&judgement.rounds, now) {
-            Some(n) => Selection::One(n),
-            None => Selection::All,
-        },
-        n => match n.parse::<u32>() {
-            Ok(n) if n >= 1 && n as usize <= judgement.rounds.len() => Selection::One(n),
-            _ => {
-                return Err(anyhow::anyhow!(
-                    "--round {n:?}: write a round number 1..={}, `current` or `all`",
-                    judgement.rounds.len()
-                )
-                .into())
-            }
-        },
-    };
-    let format = if args.json {
-        ReportFormat::Json
-    } else {
-        args.format
-    };
-    let tz = config.club.timezone;
-    match format {
-        ReportFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report_render::json(
-                &config.club.name,
-                tz,
-                &judgement,
-                now,
-                selection
-            ))?
-        ),
-        ReportFormat::Table => print!(
-            "{}",
-            report_render::table(&config.club.name, &judgement, now, selection)
-        ),
-        ReportFormat::Csv => print!("{}", report_render::csv(&judgement, selection)),
+/// Roster-rule problems are warnings outside `check`.
+fn warn_roster(cli: &Cli, config: &Config) {
+    for p in config::roster_problems(config) {
+        say(cli, &format!("warning: {p}\n"));
     }
-    Ok(0)
 }
 
 fn lock(config: &Config) -> Result<RunLock, Fatal> {
@@ -338,303 +341,34 @@ fn lock(config: &Config) -> Result<RunLock, Fatal> {
     })
 }
 
-async fn fetch(
-    cli: &Cli,
-    config: &Config,
-    store: &mut Store,
-    now: chrono::DateTime<chrono::Utc>,
-    args: &FetchArgs,
-) -> Result<RunSummary, Fatal> {
-    let bar = (!cli.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {pos}/{len} feeds {wide_bar} {elapsed}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let verbose = cli.verbose;
-    let summary = pipeline::fetch(
-        config,
-        store,
-        now,
-        &args.members,
-        args.no_output,
-        |report, done, total| {
-            if let Some(bar) = &bar {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            }
-            if verbose {
-                let line = feed_line(report);
-                match &bar {
-                    Some(bar) => bar.println(line),
-                    None => eprintln!("{line}"),
-                }
-            }
-        },
-    )
-    .await?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    Ok(summary)
-}
-
-fn feed_line(r: &pipeline::FeedReport) -> String {
-    let what = match r.status {
-        FeedStatus::Fetched => format!("ok, {} new, {} history", r.new_posts, r.history),
-        FeedStatus::NotModified => "not modified".to_string(),
-        FeedStatus::Failed => format!("FAILED: {}", r.error.as_deref().unwrap_or("")),
-        FeedStatus::Paused => format!("paused: {}", r.error.as_deref().unwrap_or("")),
-        FeedStatus::Skipped => format!("skipped: {}", r.error.as_deref().unwrap_or("")),
-    };
-    let repairs = if r.repairs.is_empty() {
-        String::new()
-    } else {
-        format!(" (repaired: {})", r.repairs.join("; "))
-    };
-    format!(
-        "  {:<12} {} — {what}{repairs} [{} ms]",
-        r.member,
-        r.url,
-        r.elapsed.as_millis()
-    )
-}
-
-fn print_summary(cli: &Cli, s: &RunSummary) {
-    if cli.quiet {
-        return;
-    }
-    for (member, url, rule) in &s.discovered {
-        eprintln!("  {member}: discovered feed {url} (rule {rule})");
-    }
-    let skipped = s.count(&FeedStatus::Skipped);
-    let skipped_words = if skipped > 0 {
-        format!(", {skipped} skipped")
-    } else {
-        String::new()
-    };
-    eprintln!(
-        "{} feeds: {} ok, {} not modified, {} failed, {} paused{skipped_words}; {} new posts",
-        s.feeds.len(),
-        s.count(&FeedStatus::Fetched),
-        s.count(&FeedStatus::NotModified),
-        s.count(&FeedStatus::Failed),
-        s.count(&FeedStatus::Paused),
-        s.new_posts()
-    );
-    let history: usize = s.feeds.iter().map(|f| f.history).sum();
-    if history > 0 {
-        eprintln!(
-            "{history} older posts recorded as history (judged for rounds, not announced as new)"
-        );
-    }
-    if !cli.verbose {
-        let failed: Vec<_> = s
-            .feeds
-            .iter()
-            .filter(|f| f.status == FeedStatus::Failed)
-            .collect();
-        for f in failed.iter().take(15) {
-            eprintln!("{}", feed_line(f));
-        }
-        if failed.len() > 15 {
-            eprintln!(
-                "  … and {} more failed feeds (-v lists all)",
-                failed.len() - 15
-            );
-        }
-    }
-    if !cli.verbose && skipped > 0 {
-        let listed: Vec<_> = s
-            .feeds
-            .iter()
-            .filter(|f| f.status == FeedStatus::Skipped)
-            .collect();
-        for f in listed.iter().take(15) {
-            eprintln!("{}", feed_line(f));
-        }
-        if listed.len() > 15 {
-            eprintln!(
-                "  … and {} more skipped feeds (-v lists all)",
-                listed.len() - 15
-            );
-        }
-    }
-    for (m, why) in &s.skipped_members {
-        eprintln!("  {m}: no feed to poll: {why}");
-    }
-    for path in &s.outputs {
-        eprintln!("wrote {}", path.display());
+/// Text for a person on stderr, unless `-q`.
+fn say(cli: &Cli, text: &str) {
+    if !cli.quiet {
+        eprint!("{text}");
     }
 }
 
-fn inspect(
-    config: &Config,
-    args: &InspectArgs,
-    runtime: tokio::runtime::Runtime,
-) -> Result<u8, Fatal> {
-    let report: Inspection = runtime.block_on(pipeline::inspect(config, &args.target))?;
-    if args.json || args.format == TextOrJson::Json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(0);
-    }
-    println!("source:   {}", report.source);
-    println!("final:    {}", report.final_url);
-    println!("title:    {}", report.title);
-    println!(
-        "format:   {}   encoding: {}",
-        report.format, report.encoding
-    );
-    if report.repairs.is_empty() {
-        println!("repairs:  none");
-    } else {
-        println!("repairs:  {}", report.repairs.join("; "));
-    }
-    for w in &report.warnings {
-        println!("warning:  {w}");
-    }
-    println!("entries:  {}", report.entries.len());
-    for e in &report.entries {
-        println!();
-        println!("  {}", e.title);
-        println!("    key:        {}", e.key);
-        println!("    link:       {}", e.link.as_deref().unwrap_or("-"));
-        println!(
-            "    normalised: {}",
-            e.normalised_link.as_deref().unwrap_or("-")
-        );
-        println!(
-            "    published:  {}   updated: {}",
-            e.published.as_deref().unwrap_or("-"),
-            e.updated.as_deref().unwrap_or("-")
-        );
-        println!(
-            "    chars:      {}",
-            e.chars
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "unknown".into())
-        );
-        for w in &e.warnings {
-            println!("    warning:    {w}");
-        }
-    }
+fn print(text: &str) -> Result<u8, Fatal> {
+    print_bytes(text.as_bytes())
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<u8, Fatal> {
+    print(&(serde_json::to_string_pretty(value)? + "\n"))
+}
+
+/// Writes machine or table output to stdout through one handle, so a closed pipe is an error
+/// value (a quiet exit) rather than a panic.
+fn print_bytes(bytes: &[u8]) -> Result<u8, Fatal> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")?;
     Ok(0)
 }
 
-fn discover(config: Option<&Config>, args: &DiscoverArgs) -> Result<u8, Fatal> {
-    let results: Vec<geultto_agg::discover::Discovery> = if args.offline {
-        args.urls
-            .iter()
-            .map(|u| geultto_agg::discover::offline(u))
-            .collect()
-    } else {
-        let settings = config.map(pipeline::fetch_settings).unwrap_or_default();
-        let tz = config
-            .map(|c| c.club.timezone)
-            .unwrap_or(chrono_tz::Asia::Seoul);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        runtime.block_on(async {
-            let session = geultto_agg::fetch::Session::new(&settings);
-            futures::future::join_all(
-                args.urls
-                    .iter()
-                    .map(|u| geultto_agg::discover::discover(&session, tz, u)),
-            )
-            .await
-        })
-    };
-    if args.json || args.format == TextOrJson::Json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
-        return Ok(0);
-    }
-    for d in &results {
-        println!("{}  [{}]", d.input, d.platform);
-        for f in &d.feeds {
-            let check = if f.verified {
-                "verified"
-            } else {
-                "not verified"
-            };
-            let what = [f.format.as_deref(), f.title.as_deref().map(|t| t.trim())]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", ");
-            println!(
-                "  {}  (rule {}; {check}{}{})",
-                f.url,
-                f.rule,
-                if what.is_empty() { "" } else { "; " },
-                what
-            );
-            if let Some(note) = &f.note {
-                println!("    {note}");
-            }
-        }
-        if let Some(error) = &d.error {
-            println!("  {error}");
-        }
-    }
-    Ok(0)
-}
-
-fn feeds(
-    config: &Config,
-    args: &FeedsArgs,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<u8, Fatal> {
-    let store = Store::open(&config.storage_path)?;
-    let lines = pipeline::feed_lines(config, &store, now)?;
-    if args.json || args.format == TableOrJson::Json {
-        println!("{}", serde_json::to_string_pretty(&lines)?);
-        return Ok(0);
-    }
-    let day = |t: &Option<String>| {
-        t.as_deref()
-            .map(|t| t.get(..16).unwrap_or(t).replace('T', " "))
-            .unwrap_or_else(|| "-".to_string())
-    };
-    let width = lines
-        .iter()
-        .map(|l| l.member.len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    println!(
-        "{:<width$}  {:<8} {:>5}  {:<16}  {:<16}  {:>5}  URL",
-        "MEMBER", "STATE", "FAILS", "LAST SUCCESS", "NEXT ATTEMPT", "ITEMS"
-    );
-    for l in &lines {
-        println!(
-            "{:<width$}  {:<8} {:>5}  {:<16}  {:<16}  {:>5}  {}",
-            l.member,
-            l.state,
-            l.consecutive_failures,
-            day(&l.last_success),
-            day(&l.next_attempt),
-            l.items,
-            l.url
-        );
-        if let Some(error) = &l.last_error {
-            println!("{:<width$}  ↳ {error}", "");
-        }
-        if let Some(advice) = &l.advice {
-            if l.state != "new" {
-                println!("{:<width$}  → {advice}", "");
-            }
-        }
-    }
-    let troubled = lines
-        .iter()
-        .filter(|l| !matches!(l.state.as_str(), "ok" | "new"))
-        .count();
-    eprintln!("{} feeds, {troubled} need attention", lines.len());
-    Ok(0)
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -1,8 +1,9 @@
 //! feed-rs entries to [`Post`]s: identity key, link normalisation, dates, titles, text and length.
 //!
-//! This stage owns SPEC §4's rules for a single feed: an entry is known by the feed's own
-//! guid/atom:id when it really has one, else by its normalised link, else by a hash of title and
-//! published time — never by an id feed-rs invented. Titles lose HTML entities and control
+//! This stage owns the rules for the entries of a single feed (the README's *What the tool does
+//! with a feed*): an entry is known by the feed's own guid/atom:id when it really has one, else by
+//! its normalised link, else by a hash of title and published time — never by an id feed-rs
+//! invented. Titles lose HTML entities and control
 //! characters; the full text (where the feed carries it) gives the length used by the club's
 //! `min_chars` rule; the summary is plain text for republishing.
 
@@ -11,7 +12,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use feed_rs::model::{Entry, Feed};
 
-use crate::fetch::stable_hash;
+use crate::ids::stable_hash;
 use crate::parse::{is_control, ParsedFeed, GENERATED_ID_PREFIX};
 
 /// Entries kept per feed: a feed of 100,000 entries keeps its newest this many.
@@ -247,11 +248,16 @@ pub fn clean_title(s: &str) -> String {
     } else {
         html_escape::decode_html_entities(s).into_owned()
     };
-    collapse_whitespace(&clean_text(&text))
+    one_line(&text)
 }
 
-fn collapse_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Text on one line: control characters removed, whitespace collapsed and trimmed. Stored text
+/// (titles, summaries, names) is shown this way and never parsed as HTML again.
+pub fn one_line(s: &str) -> String {
+    clean_text(s)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Cuts plain text to at most `max` characters at a word boundary, adding `…` when cut.
@@ -627,7 +633,7 @@ fn is_tracking_param(key: &str, value: &str) -> bool {
         || (k == "source" && value.to_ascii_lowercase().starts_with("rss"))
 }
 
-/// Normalises a link for matching (SPEC §4): lowercase scheme and host, http → https, no `www.`,
+/// Normalises a link for matching: lowercase scheme and host, http → https, no `www.`,
 /// no default port, no fragment, no trailing `/`, no tracking parameters, sorted query, upper-case
 /// percent-escapes. Returns `None` for text that is not an absolute http(s) URL.
 pub fn normalise_link(link: &str) -> Option<String> {
@@ -657,7 +663,8 @@ pub fn normalise_link(link: &str) -> Option<String> {
     )))
 }
 
-fn upper_percent_escapes(s: &str) -> String {
+/// `%ed` and `%ED` are the same escape; links are compared and published with upper-case ones.
+pub fn upper_percent_escapes(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
@@ -850,7 +857,7 @@ mod tests {
         let mut chars = 0;
         walk(fragment.tree.root(), false, &mut text, &mut chars);
         HtmlText {
-            text: collapse_whitespace(&clean_text(&text)),
+            text: one_line(&text),
             chars,
         }
     }

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use geultto_agg::fetch::{
-    self, fetch_all, FailKind, FeedRequest, FeedResult, FetchError, FetchSettings, Outcome,
-    RetryAfter, Source,
+    fetch_all, FailKind, FeedRequest, FeedResult, FetchError, FetchSettings, Outcome, RetryAfter,
 };
+use geultto_agg::ids;
+use geultto_agg::source::FeedSource as Source;
 use support::{Reply, TestServer};
 
 const FEED: &str =
@@ -105,7 +106,7 @@ async fn conditional_get_sends_validators_and_304_keeps_new_ones() {
     };
     assert_eq!(http_status, 200);
     assert_eq!(body, FEED.as_bytes());
-    assert_eq!(body_hash, fetch::body_hash(FEED.as_bytes()));
+    assert_eq!(body_hash, ids::body_hash(FEED.as_bytes()));
     assert_eq!(etag.as_deref(), Some("\"v1\""));
     assert_eq!(last_modified.as_deref(), Some(lm));
     assert_eq!(
@@ -142,7 +143,7 @@ async fn unchanged_body_is_not_modified() {
     let server = TestServer::start("127.0.0.1").await;
     server.route("/feed", Reply::ok(FEED).header("ETag", "\"same\""));
     let mut request = req(0, &server.url("/feed"));
-    request.body_hash = Some(fetch::body_hash(FEED.as_bytes()));
+    request.body_hash = Some(ids::body_hash(FEED.as_bytes()));
     let result = fetch_one(&settings(), request).await;
     assert_eq!(
         result.outcome,
@@ -157,7 +158,7 @@ async fn unchanged_body_is_not_modified() {
 
     // A different stored hash: the body is new.
     let mut request = req(1, &server.url("/feed"));
-    request.body_hash = Some(fetch::body_hash(b"older body"));
+    request.body_hash = Some(ids::body_hash(b"older body"));
     let result = fetch_one(&settings(), request).await;
     assert_eq!(fetched_body(&result), FEED.as_bytes());
 }
@@ -188,7 +189,7 @@ async fn gzip_body_is_decoded() {
     assert_eq!(fetched_body(&result), big.as_bytes());
     match &result.outcome {
         Outcome::Fetched { body_hash, .. } => {
-            assert_eq!(*body_hash, fetch::body_hash(big.as_bytes()));
+            assert_eq!(*body_hash, ids::body_hash(big.as_bytes()));
         }
         _ => unreachable!(),
     }
@@ -778,13 +779,13 @@ async fn local_path_is_read() {
             assert_eq!(*final_url, path.display().to_string());
             assert_eq!(*http_status, 200);
             assert_eq!(body, FEED.as_bytes());
-            assert_eq!(*body_hash, fetch::body_hash(FEED.as_bytes()));
+            assert_eq!(*body_hash, ids::body_hash(FEED.as_bytes()));
         }
         other => panic!("{other:?}"),
     }
     let again = fetch_one(
         &settings(),
-        request(1, Some(fetch::body_hash(FEED.as_bytes()))),
+        request(1, Some(ids::body_hash(FEED.as_bytes()))),
     )
     .await;
     assert!(

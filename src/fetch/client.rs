@@ -234,7 +234,7 @@ impl Fetcher {
         if let Some(resolve) = find_in_chain::<ResolveError>(err) {
             let kind = match resolve {
                 ResolveError::Refused { .. } => FailKind::Private,
-                ResolveError::Lookup { .. } | ResolveError::Empty { .. } => FailKind::Connect,
+                ResolveError::Lookup { .. } | ResolveError::Empty { .. } => FailKind::Dns,
             };
             return FetchError::new(kind, format!("{prefix}{resolve}"));
         }

@@ -1,14 +1,49 @@
-//! Hosts: the key the per-host concurrency cap is counted by. Feeds are grouped
-//! by registrable domain under the ICANN section of the Public Suffix List, so
-//! every `*.tistory.com` blog shares one key, and so does every `*.github.io`
-//! page (github.io is a suffix only in the list's private section, which we
-//! ignore on purpose: those blogs all land on the same servers).
+//! Hosts, in the two senses the tool needs, each its own type so they are never mixed up:
+//! a [`Hostname`] is the exact host a request went to (a Retry-After pause applies to it and
+//! nothing else), and a [`Domain`] is its registrable domain, the key the per-host concurrency
+//! cap is counted by. Domains follow the ICANN section of the Public Suffix List, so every
+//! `*.tistory.com` blog shares one cap, and so does every `*.github.io` page (github.io is a
+//! suffix only in the list's private section, which we ignore on purpose: those blogs all land
+//! on the same servers).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
+
+/// The exact, lowercased host of a URL: what a server's Retry-After pause applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Hostname(String);
+
+impl Hostname {
+    /// The host of `url`, lowercased; `None` for a URL without one.
+    pub fn of(url: &url::Url) -> Option<Hostname> {
+        url.host_str().map(|h| Hostname(h.to_ascii_lowercase()))
+    }
+
+    /// The host as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Hostname {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A registrable domain (`tistory.com` for `a.tistory.com`): what the per-host cap counts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Domain(String);
+
+impl Domain {
+    /// The registrable domain of `url`'s host; `None` for a URL without one.
+    pub fn of(url: &url::Url) -> Option<Domain> {
+        url.host_str().map(|h| Domain(registrable_domain(h)))
+    }
+}
 
 /// The registrable domain of `host` under the ICANN section of the Public
 /// Suffix List: `a.tistory.com` → `tistory.com`, `x.github.io` → `github.io`,
@@ -57,12 +92,12 @@ fn icann_registrable(name: &str) -> Option<String> {
 #[derive(Debug, Default)]
 pub(crate) struct HostLimits {
     per_host: usize,
-    semaphores: std::sync::Mutex<HashMap<String, Arc<Semaphore>>>,
+    semaphores: std::sync::Mutex<HashMap<Domain, Arc<Semaphore>>>,
 }
 
 impl HostLimits {
     /// Limits of `per_host` concurrent requests for each of `keys`; `per_host == 0` means no cap.
-    pub fn new(per_host: usize, keys: impl IntoIterator<Item = String>) -> Self {
+    pub fn new(per_host: usize, keys: impl IntoIterator<Item = Domain>) -> Self {
         let mut semaphores = HashMap::new();
         if per_host > 0 {
             for key in keys {
@@ -78,7 +113,7 @@ impl HostLimits {
     }
 
     /// The semaphore of `key` (created on first use), or `None` when hosts are not capped.
-    pub fn get(&self, key: &str) -> Option<Arc<Semaphore>> {
+    pub fn get(&self, key: &Domain) -> Option<Arc<Semaphore>> {
         if self.per_host == 0 {
             return None;
         }
@@ -87,7 +122,7 @@ impl HostLimits {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         Some(Arc::clone(
-            map.entry(key.to_owned())
+            map.entry(key.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(self.per_host))),
         ))
     }
@@ -134,21 +169,41 @@ mod tests {
 
     #[test]
     fn host_limits_share_a_semaphore_per_key() {
+        let domain = |u: &str| Domain::of(&url::Url::parse(u).unwrap()).unwrap();
         let limits = HostLimits::new(
             2,
-            ["tistory.com", "tistory.com", "velog.io"].map(String::from),
+            [
+                "https://a.tistory.com/rss",
+                "https://b.tistory.com/rss",
+                "https://velog.io/",
+            ]
+            .map(domain),
         );
-        let a = limits.get("tistory.com").unwrap();
-        let b = limits.get("tistory.com").unwrap();
-        assert!(Arc::ptr_eq(&a, &b));
+        let a = limits.get(&domain("https://a.tistory.com/")).unwrap();
+        let b = limits.get(&domain("https://c.tistory.com/")).unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "one cap for every *.tistory.com blog");
         assert_eq!(a.available_permits(), 2);
-        assert!(HostLimits::new(0, ["a".to_owned()]).get("a").is_none());
-        let late = limits.get("brunch.co.kr").unwrap();
+        let x = domain("https://x.example/");
+        assert!(HostLimits::new(0, [x.clone()]).get(&x).is_none());
+        let late = limits.get(&domain("https://brunch.co.kr/@a")).unwrap();
         assert_eq!(
             late.available_permits(),
             2,
             "a host met later gets its own cap"
         );
-        assert!(Arc::ptr_eq(&late, &limits.get("brunch.co.kr").unwrap()));
+        assert!(Arc::ptr_eq(
+            &late,
+            &limits.get(&domain("https://brunch.co.kr/")).unwrap()
+        ));
+    }
+
+    #[test]
+    fn a_hostname_is_the_exact_host_and_a_domain_its_registrable_part() {
+        let u = url::Url::parse("https://Minji.Tistory.com/rss").unwrap();
+        assert_eq!(Hostname::of(&u).unwrap().as_str(), "minji.tistory.com");
+        assert_eq!(
+            Domain::of(&u),
+            Domain::of(&url::Url::parse("https://b.tistory.com/").unwrap())
+        );
     }
 }

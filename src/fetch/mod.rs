@@ -12,7 +12,6 @@ mod guard;
 mod hosts;
 mod local;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -20,8 +19,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 pub use guard::{CidrError, IpCidr};
-pub use hosts::registrable_domain;
+pub use hosts::{registrable_domain, Domain, Hostname};
 
+use crate::ids::body_hash;
+use crate::source::FeedSource;
 use client::Fetcher;
 use hosts::HostLimits;
 
@@ -62,6 +63,15 @@ pub struct FetchSettings {
     pub rewrites: Vec<(String, String)>,
 }
 
+/// The `User-Agent` written in `feeds.toml` when none is set; `VERSION` becomes this build's.
+pub const USER_AGENT_TEMPLATE: &str = "geultto-agg/VERSION (+https://geultto.github.io/)";
+
+/// A `User-Agent` from its template: `VERSION` is replaced by this build's version.
+pub fn user_agent(template: &str) -> String {
+    template.replace("VERSION", env!("CARGO_PKG_VERSION"))
+}
+
+/// The defaults of `[fetch]`: the README's table lists these values.
 impl Default for FetchSettings {
     fn default() -> Self {
         Self {
@@ -70,10 +80,7 @@ impl Default for FetchSettings {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             max_body: 10 * 1024 * 1024,
-            user_agent: format!(
-                "geultto-agg/{} (+https://geultto.github.io/)",
-                env!("CARGO_PKG_VERSION")
-            ),
+            user_agent: user_agent(USER_AGENT_TEMPLATE),
             allow_private_addresses: false,
             allow_addresses: Vec::new(),
             retries: 2,
@@ -83,22 +90,13 @@ impl Default for FetchSettings {
     }
 }
 
-/// Where a feed comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// An `http` or `https` URL.
-    Url(url::Url),
-    /// A local file (already resolved against the config's folder).
-    Path(PathBuf),
-}
-
 /// One feed to fetch, with what the store remembers of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedRequest {
     /// The caller's index for this feed; echoed in [`FeedResult::index`].
     pub index: usize,
     /// Where to fetch it.
-    pub source: Source,
+    pub source: FeedSource,
     /// `ETag` of the last successful fetch, sent as `If-None-Match`.
     pub etag: Option<String>,
     /// `Last-Modified` of the last successful fetch, sent as `If-Modified-Since`.
@@ -146,13 +144,17 @@ pub enum Outcome {
     Failed(FetchError),
 }
 
-/// The kind of a fetch failure.
+/// The kind of a feed's failure: the fetch stage's own kinds, and the two the parse stage adds
+/// (the body was a web page, or not a readable feed). Stored with the feed, so the advice an
+/// operator gets follows from the kind, never from the words of the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailKind {
     /// The whole request, or connecting, took too long.
     Timeout,
-    /// No connection: refused, reset, unreachable, name not found, TLS failure.
+    /// No connection: refused, reset, unreachable, TLS failure.
     Connect,
+    /// The host's name did not resolve to any address.
+    Dns,
     /// The server answered with a status other than 2xx or 304.
     Http,
     /// The body was larger than `max_body` after decompression.
@@ -163,8 +165,67 @@ pub enum FailKind {
     Private,
     /// A local file could not be read.
     Io,
+    /// An HTML page came back where a feed was expected (the blog's homepage, say).
+    NotAFeed,
+    /// The body was empty or not a feed we can read, even after repairs.
+    Unreadable,
     /// Anything else (bad URL scheme, undecodable body, internal error).
     Other,
+}
+
+impl FailKind {
+    /// Every kind.
+    pub const ALL: [FailKind; 11] = [
+        FailKind::Timeout,
+        FailKind::Connect,
+        FailKind::Dns,
+        FailKind::Http,
+        FailKind::TooLarge,
+        FailKind::Redirects,
+        FailKind::Private,
+        FailKind::Io,
+        FailKind::NotAFeed,
+        FailKind::Unreadable,
+        FailKind::Other,
+    ];
+
+    /// The name the store keeps.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailKind::Timeout => "timeout",
+            FailKind::Connect => "connect",
+            FailKind::Dns => "dns",
+            FailKind::Http => "http",
+            FailKind::TooLarge => "too-large",
+            FailKind::Redirects => "redirects",
+            FailKind::Private => "private",
+            FailKind::Io => "io",
+            FailKind::NotAFeed => "not-a-feed",
+            FailKind::Unreadable => "unreadable",
+            FailKind::Other => "other",
+        }
+    }
+}
+
+impl std::fmt::Display for FailKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The text names no failure kind.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown failure kind `{0}`")]
+pub struct UnknownFailKind(String);
+
+impl std::str::FromStr for FailKind {
+    type Err = UnknownFailKind;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FailKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownFailKind(s.to_string()))
+    }
 }
 
 /// When a server asked us to come back (`Retry-After`).
@@ -216,7 +277,7 @@ impl FetchError {
     /// errors, and 408, 429, 500, 502, 503, 504 without `Retry-After`.
     pub fn is_transient(&self) -> bool {
         match self.kind {
-            FailKind::Timeout | FailKind::Connect => true,
+            FailKind::Timeout | FailKind::Connect | FailKind::Dns => true,
             FailKind::Http => {
                 self.retry_after.is_none()
                     && matches!(self.http_status, Some(408 | 429 | 500 | 502 | 503 | 504))
@@ -225,6 +286,8 @@ impl FetchError {
             | FailKind::Redirects
             | FailKind::Private
             | FailKind::Io
+            | FailKind::NotAFeed
+            | FailKind::Unreadable
             | FailKind::Other => false,
         }
     }
@@ -242,30 +305,6 @@ pub struct FeedResult {
     /// Time from the start of the first attempt to the result (queueing for a
     /// slot before the first attempt is not counted; backoff between attempts is).
     pub elapsed: Duration,
-}
-
-/// A fingerprint of a feed body, to tell an unchanged body from a changed one across runs:
-/// SipHash-1-3 with 128-bit output and fixed keys, as 32 lowercase hex digits. It reads 8 bytes
-/// at a time ([`stable_hash`] reads one, which showed in the profile of a cold run).
-pub fn body_hash(bytes: &[u8]) -> String {
-    use std::hash::Hasher;
-    let mut hasher = siphasher::sip128::SipHasher13::new_with_keys(0, 0);
-    hasher.write(bytes);
-    format!(
-        "{:032x}",
-        siphasher::sip128::Hasher128::finish128(&hasher).as_u128()
-    )
-}
-
-/// A hash of `bytes` that never changes across runs, platforms or versions:
-/// FNV-1a 128-bit, as 32 lowercase hex digits. Entry ids are minted from it.
-pub fn stable_hash(bytes: &[u8]) -> String {
-    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-    let hash = bytes
-        .iter()
-        .fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME));
-    format!("{hash:032x}")
 }
 
 /// Shared by every feed task of one run.
@@ -298,7 +337,7 @@ impl Session {
         Self::with_hosts(settings, std::iter::empty())
     }
 
-    fn with_hosts(settings: &FetchSettings, hosts: impl IntoIterator<Item = String>) -> Self {
+    fn with_hosts(settings: &FetchSettings, hosts: impl IntoIterator<Item = Domain>) -> Self {
         Self {
             shared: Arc::new(Shared {
                 settings: settings.clone(),
@@ -322,7 +361,7 @@ impl Session {
             None,
             FeedRequest {
                 index: 0,
-                source: Source::Url(url.clone()),
+                source: FeedSource::Url(url.clone()),
                 etag: None,
                 last_modified: None,
                 body_hash: None,
@@ -363,10 +402,9 @@ pub async fn fetch_all_admitted(
         requests
             .iter()
             .filter_map(|r| match &r.source {
-                Source::Url(u) => u.host_str(),
-                Source::Path(_) => None,
+                FeedSource::Url(u) => Domain::of(u),
+                FeedSource::Path(_) => None,
             })
-            .map(registrable_domain)
             .collect::<Vec<_>>(),
     );
     session
@@ -434,7 +472,7 @@ async fn run_feed(
     request: FeedRequest,
 ) -> (FeedResult, Option<OwnedSemaphorePermit>) {
     let url = match &request.source {
-        Source::Path(path) => {
+        FeedSource::Path(path) => {
             let admitted = admit(admission.as_ref()).await;
             let _permit = shared.global.acquire().await;
             let start = Instant::now();
@@ -447,11 +485,9 @@ async fn run_feed(
             };
             return (result, admitted);
         }
-        Source::Url(url) => url,
+        FeedSource::Url(url) => url,
     };
-    let host_limit = url
-        .host_str()
-        .and_then(|h| shared.hosts.get(&registrable_domain(h)));
+    let host_limit = Domain::of(url).and_then(|d| shared.hosts.get(&d));
 
     let mut attempts = 0u32;
     let mut start = None;
@@ -542,23 +578,6 @@ pub(crate) fn human_bytes(n: u64) -> String {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn body_hash_is_pinned_and_tells_bodies_apart() {
-        // Pinned: a stored fingerprint must match the same body fetched by a later version.
-        assert_eq!(body_hash(b"<rss/>"), body_hash(b"<rss/>"));
-        assert_eq!(body_hash(b""), "b91c5ed031fb33032134935d61d9b40d");
-        assert_ne!(body_hash(b"feed"), body_hash(b"feee"));
-        assert_eq!(body_hash(&[7u8; 100]).len(), 32);
-    }
-
-    #[test]
-    fn stable_hash_is_fnv1a_128() {
-        // Reference values of FNV-1a 128.
-        assert_eq!(stable_hash(b""), "6c62272e07bb014262b821756295c58d");
-        assert_eq!(stable_hash(b"a"), "d228cb696f1a8caf78912b704e4a8964");
-        assert_ne!(stable_hash(b"feed"), stable_hash(b"feee"));
-    }
 
     #[test]
     fn backoff_grows_with_jitter() {

@@ -1,4 +1,4 @@
-//! The merged Atom 1.0 feed (`atom.xml`, SPEC §7, RFC 4287).
+//! The merged Atom 1.0 feed (`atom.xml`, RFC 4287).
 //!
 //! One entry per non-history post, newest effective time first (ties by id), at most
 //! `[output] entries`. Each entry carries its stable `tag:` id, the member as author (name and
@@ -10,13 +10,16 @@
 use atom_syndication::{
     Category, Content, Entry, Feed, Generator, Link, Person, Source, Text, WriteConfig,
 };
-use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 
 use super::{sanitise_html, RenderError};
 use crate::config::{Config, ContentMode};
-use crate::normalise::clean_text;
+use crate::ids::feed_source_id;
+use crate::normalise::{clean_text, upper_percent_escapes};
+use crate::source::FeedSource;
 use crate::store::StoredPost;
+use crate::time::{instant, local_midnight};
 
 /// Renders atom.xml from the given posts (already newest first and limited).
 pub fn render(
@@ -139,37 +142,16 @@ fn xml_text(s: &str) -> String {
 
 /// A link in canonical ASCII form (non-ASCII percent-encoded, escapes upper-case).
 pub(crate) fn ascii_link(s: &str) -> Option<String> {
-    web_url(s).map(|u| {
-        let mut out = String::with_capacity(u.len());
-        let mut chars = u.chars().peekable();
-        while let Some(c) = chars.next() {
-            out.push(c);
-            if c == '%' {
-                for _ in 0..2 {
-                    if let Some(h) = chars.next_if(|h| h.is_ascii_hexdigit()) {
-                        out.push(h.to_ascii_uppercase());
-                    }
-                }
-            }
-        }
-        out
-    })
+    web_url(s).map(|u| upper_percent_escapes(&u))
 }
 
 fn local(tz: Tz, t: i64) -> DateTime<FixedOffset> {
-    let utc = Utc.timestamp_opt(t, 0).single().unwrap_or_default();
-    utc.with_timezone(&tz).fixed_offset()
+    instant(t).with_timezone(&tz).fixed_offset()
 }
 
 /// The cohort's start at local midnight: the `updated` of a feed with no entries yet.
 fn start_instant(config: &Config) -> i64 {
-    config
-        .club
-        .timezone
-        .from_local_datetime(&config.rounds.start.and_time(NaiveTime::MIN))
-        .earliest()
-        .map(|d| d.timestamp())
-        .unwrap_or(0)
+    local_midnight(config.rounds.start, config.club.timezone).timestamp()
 }
 
 /// An absolute http(s) URL, or `None`.
@@ -262,7 +244,10 @@ fn source(
     fallback_updated: DateTime<FixedOffset>,
     now: DateTime<Utc>,
 ) -> Source {
-    let feed_url = ascii_link(&post.feed_url);
+    let feed_url = match &post.feed {
+        FeedSource::Url(u) => ascii_link(u.as_str()),
+        FeedSource::Path(_) => None,
+    };
     let id = post
         .feed_uid
         .as_deref()
@@ -278,14 +263,7 @@ fn source(
         })
         .or_else(|| feed_url.clone())
         .or_else(|| post.feed_site_link.as_deref().and_then(ascii_link))
-        .unwrap_or_else(|| {
-            format!(
-                "tag:{},2000:{}/feed/{}",
-                config.club.url.host_str().unwrap_or("geultto.github.io"),
-                post.member_id,
-                crate::fetch::stable_hash(post.feed_url.as_bytes())
-            )
-        });
+        .unwrap_or_else(|| feed_source_id(&config.club.host, &post.member_id, &post.feed.key()));
     let mut links = Vec::new();
     if let Some(site) = post
         .feed_site_link

@@ -1,4 +1,4 @@
-//! The weekly digest (SPEC §7): which posts and rounds an ISO week holds, for whom, in which form.
+//! The weekly digest: which posts and rounds an ISO week holds, for whom, in which form.
 //!
 //! [`Week`] is an ISO week in the club's zone (Monday 00:00 to the next Monday 00:00). [`model`]
 //! gathers what the digest of a week says — the week's new posts by team (non-history posts whose
@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -20,13 +20,10 @@ use super::templates::Templates;
 use super::view::{self, PostView, RoundView, TeamView, TroubleView};
 use super::RenderError;
 use crate::config::Config;
+use crate::normalise::one_line;
 use crate::rounds::Judgement;
 use crate::store::{FeedHealth, StoredPost};
-
-/// A post first seen in a week joins its digest only when its effective time is at most this
-/// long before the week (the history rule's 14 days): on a store's first run every post is
-/// first seen at once, and the cohort's old posts are not this week's news.
-pub const LATE_WINDOW: i64 = 14 * 86400;
+use crate::time::{local_midnight, HISTORY_AGE};
 
 /// An ISO 8601 week, e.g. `2024-W46`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -80,24 +77,19 @@ impl Week {
         Week::of(view::monday_of(today) - chrono::Days::new(7))
     }
 
-    /// Its Monday.
+    /// The week's Monday (its first day).
     pub fn monday(&self) -> NaiveDate {
         NaiveDate::from_isoywd_opt(self.year, self.week, Weekday::Mon).unwrap_or_default()
     }
 
-    /// Its Sunday.
+    /// The week's Sunday (its last day).
     pub fn sunday(&self) -> NaiveDate {
         self.monday() + chrono::Days::new(6)
     }
 
     /// `[Monday 00:00, next Monday 00:00)` in `tz`, as Unix seconds.
     pub fn bounds(&self, tz: Tz) -> (i64, i64) {
-        let at = |d: NaiveDate| {
-            tz.from_local_datetime(&d.and_time(NaiveTime::MIN))
-                .earliest()
-                .map(|t| t.timestamp())
-                .unwrap_or_default()
-        };
+        let at = |d: NaiveDate| local_midnight(d, tz).timestamp();
         (at(self.monday()), at(self.monday() + chrono::Days::new(7)))
     }
 }
@@ -169,7 +161,7 @@ pub struct Digest {
 /// Everything a digest is made from.
 #[derive(Debug)]
 pub struct Inputs<'a> {
-    /// The config.
+    /// The validated config (roster, club, `[email] show_missing`).
     pub config: &'a Config,
     /// Every stored post.
     pub posts: &'a [StoredPost],
@@ -177,9 +169,9 @@ pub struct Inputs<'a> {
     pub already_sent: &'a HashSet<i64>,
     /// The round judgement at `now`.
     pub judgement: &'a Judgement,
-    /// Feed health.
+    /// Every feed's health (the operators' message lists the feeds in trouble).
     pub health: &'a [FeedHealth],
-    /// The clock.
+    /// The run's `now`: round states and the digest's date.
     pub now: DateTime<Utc>,
 }
 
@@ -197,7 +189,9 @@ pub fn model(inputs: &Inputs<'_>, week: Week, audience: Audience) -> Digest {
             in_week(p.effective)
                 || (in_week(p.first_seen)
                     && p.effective < to
-                    && p.effective >= from - LATE_WINDOW
+                    // Posts first seen in the week are news only when they are not old: on a
+                    // store's first run every post is first seen at once.
+                    && p.effective >= from - HISTORY_AGE
                     && !inputs.already_sent.contains(&p.id))
         })
         .filter_map(|p| view::post_view(config, p))
@@ -230,7 +224,7 @@ pub fn model(inputs: &Inputs<'_>, week: Week, audience: Audience) -> Digest {
         view::korean_date(week.monday()),
         view::korean_date(week.sunday())
     );
-    let club = crate::render::view::plain(&config.club.name);
+    let club = one_line(&config.club.name);
     let subject = match audience {
         Audience::Members => format!("[{club}] 이번 주 새 글 {post_count}편 · {week}"),
         Audience::Operators => format!("[{club}] 운영진 주간 점검 · {week}"),
@@ -280,14 +274,42 @@ pub fn page_url(config: &Config) -> String {
         .unwrap_or_else(|_| config.output.feed_url.to_string())
 }
 
+/// How sending one audience's digest ended.
+#[derive(Debug)]
+pub enum SendOutcome {
+    /// Accepted by the server and recorded.
+    Sent {
+        /// The audience it went to.
+        audience: Audience,
+        /// How many recipients it was addressed to.
+        recipients: usize,
+    },
+    /// Already sent for this week (and no `--force`): not sent again.
+    AlreadySent {
+        /// The audience it went to before.
+        audience: Audience,
+        /// When it was sent (Unix seconds).
+        sent_at: i64,
+    },
+    /// No recipients configured for this audience.
+    NoRecipients(Audience),
+    /// The server refused or could not be reached; nothing recorded.
+    Failed {
+        /// The audience it did not reach.
+        audience: Audience,
+        /// What went wrong, naming the server.
+        error: crate::mail::MailError,
+    },
+}
+
 /// A digest format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// HTML email.
+    /// HTML email (inline CSS, light and dark).
     Html,
-    /// Plain text.
+    /// Plain text, the email's alternative part.
     Text,
-    /// Markdown (Slack, Notion).
+    /// Markdown, for chat or Notion.
     Markdown,
 }
 
@@ -319,6 +341,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn weeks_parse_print_and_bound_in_the_club_zone() {

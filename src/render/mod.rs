@@ -1,5 +1,6 @@
-//! Outputs written from the store: the merged Atom feed, the page, the weekly digest and the
-//! roster as OPML.
+//! Outputs: the merged Atom feed, the page, the weekly digest and the roster as OPML, written
+//! from the store; the `report` and `feeds` tables and JSON; and what the other commands print
+//! for a person at a terminal (`terminal.rs`).
 //!
 //! Rendering is deterministic — the same store and `now` give byte-identical files — and every
 //! file is written to a temporary file in the same folder, flushed and renamed into place, so a
@@ -9,10 +10,12 @@
 
 pub mod atom;
 pub mod digest;
+pub mod feeds;
 pub mod opml;
 pub mod page;
 pub mod report;
 pub mod templates;
+pub mod terminal;
 pub mod view;
 
 use std::io::Write;
@@ -24,7 +27,7 @@ pub enum RenderError {
     /// Writing a file failed.
     #[error("cannot write {path}: {source}. Check that the folder ([output] dir or digest_dir) is writable")]
     Write {
-        /// The file.
+        /// The file that could not be written.
         path: PathBuf,
         /// The I/O error.
         #[source]

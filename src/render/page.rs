@@ -1,4 +1,4 @@
-//! `index.html` (SPEC §7): the merged feed as a page anyone can open on a phone.
+//! `index.html`: the merged feed as a page anyone can open on a phone.
 //!
 //! The newest non-history posts grouped by team (newest first), the current round's progress as
 //! counts only (the page is public: never the names of who missed), and the feeds failing for
@@ -13,8 +13,10 @@ use super::templates::Templates;
 use super::view::{self, RoundView, TeamView, TroubleView};
 use super::RenderError;
 use crate::config::Config;
+use crate::normalise::one_line;
 use crate::rounds::{self, Judgement};
 use crate::store::{FeedHealth, StoredPost};
+use crate::time::local_date;
 
 /// What the page shows. Serialised into `index.html`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -25,7 +27,7 @@ pub struct Page {
     pub club_url: String,
     /// The merged feed.
     pub feed_url: String,
-    /// Posts shown.
+    /// How many posts the page shows.
     pub post_count: usize,
     /// Members with posts shown.
     pub author_count: usize,
@@ -56,7 +58,7 @@ pub fn model(
         .iter()
         .map(|p| p.at)
         .max()
-        .map(|t| view::korean_date(view::local_date(t, config.club.timezone)));
+        .map(|t| view::korean_date(local_date(t, config.club.timezone)));
     let mut authors: Vec<&str> = views.iter().map(|p| p.member.as_str()).collect();
     authors.sort_unstable();
     authors.dedup();
@@ -66,7 +68,7 @@ pub fn model(
         .and_then(|n| judgement.rounds.iter().find(|r| r.number == n))
         .map(|r| view::round_view(judgement, r, now, false));
     Page {
-        club: crate::render::view::plain(&config.club.name),
+        club: one_line(&config.club.name),
         club_url: config.club.url.to_string(),
         feed_url: config.output.feed_url.to_string(),
         post_count,

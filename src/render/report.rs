@@ -1,26 +1,46 @@
-//! `report` output: who posted in which round, as a terminal table, JSON (SPEC §5) or CSV.
+//! `report` output: who posted in which round, as a terminal table, JSON or CSV.
 //!
 //! The table aligns by display width (Korean names take two columns per character); the JSON
-//! keeps exactly the shape of SPEC §5 (fields may be added, never renamed); the CSV opens in a
-//! spreadsheet (UTF-8 with a BOM), one row per member and a column per round.
+//! keeps the documented shape of `report --json` (fields may be added, never renamed); the CSV
+//! opens in a spreadsheet (UTF-8 with a BOM), one row per member and a column per round.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 use unicode_width::UnicodeWidthStr;
 
-use crate::rounds::{Judgement, Round, Status, Verdict};
+use crate::rounds::{self, Judgement, Round, Verdict};
+use crate::status::Status;
+use crate::time::rfc3339;
 
 /// Which rounds a report shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Selection {
-    /// One round.
+    /// The round with this number.
     One(u32),
-    /// Every round.
+    /// Every round of the cohort.
     All,
 }
 
 impl Selection {
+    /// What `--round` asks for: a round number, `current` (the open round, or the last closed
+    /// one between cohorts) or `all`; the error says what to write instead.
+    pub fn from_arg(arg: &str, rounds: &[Round], now: DateTime<Utc>) -> Result<Selection, String> {
+        match arg {
+            "all" => Ok(Selection::All),
+            "current" => {
+                Ok(rounds::current_round(rounds, now).map_or(Selection::All, Selection::One))
+            }
+            n => match n.parse::<u32>() {
+                Ok(n) if n >= 1 && n as usize <= rounds.len() => Ok(Selection::One(n)),
+                _ => Err(format!(
+                    "--round {n:?}: write a round number 1..={}, `current` or `all`",
+                    rounds.len()
+                )),
+            },
+        }
+    }
+
     fn includes(self, round: u32) -> bool {
         match self {
             Selection::One(n) => n == round,
@@ -29,11 +49,7 @@ impl Selection {
     }
 }
 
-fn rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).to_rfc3339()
-}
-
-/// The report as JSON (SPEC §5). Totals always cover every round.
+/// The report as JSON (the shape of `report --json`). Totals always cover every round.
 pub fn json(
     club: &str,
     tz: Tz,

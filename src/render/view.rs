@@ -4,21 +4,21 @@
 //! absolute `http(s)` URLs or absent (a `javascript:` or relative link never becomes an `href`),
 //! and dates are written in Korean in the club's zone.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::normalise::{clean_text, truncate_chars};
-use crate::rounds::{Judgement, Round, RoundState, Status};
+use crate::health;
+use crate::normalise::{one_line, truncate_chars};
+use crate::rounds::{Judgement, Round, RoundState};
+use crate::status::Status;
 use crate::store::{FeedHealth, StoredPost};
+use crate::time::{local_date, local_midnight};
 
 /// Characters of the excerpt shown under a title.
 pub const EXCERPT_CHARS: usize = 200;
 /// Reading speed for Korean prose, characters (without spaces) per minute.
 pub const CHARS_PER_MINUTE: i64 = 500;
-/// A feed failing on more runs than this is "in trouble" (SPEC §6).
-pub const TROUBLE_AFTER: u32 = 3;
 
 /// One post as shown.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -29,13 +29,13 @@ pub struct PostView {
     /// Effective time, for ordering.
     #[serde(skip)]
     pub at: i64,
-    /// Plain-text title.
+    /// The title as plain text (`(제목 없음)` when the feed gave none).
     pub title: String,
     /// Member's display name.
     pub author: String,
-    /// Member id.
+    /// The author's member id.
     pub member: String,
-    /// Team.
+    /// The author's team.
     pub team: String,
     /// The original post, when it is an absolute http(s) URL.
     pub link: Option<String>,
@@ -56,14 +56,14 @@ pub struct PostView {
 pub struct TeamView {
     /// Team name (`팀 미지정` when empty).
     pub team: String,
-    /// Its posts.
+    /// The team's posts, in the order given.
     pub posts: Vec<PostView>,
 }
 
 /// A round's progress as counts (and names where the audience may see them).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RoundView {
-    /// Round number.
+    /// The round's number (1-based).
     pub number: u32,
     /// Local opening date, e.g. `11월 11일`.
     pub opens: String,
@@ -75,7 +75,7 @@ pub struct RoundView {
     pub members: usize,
     /// Submitted, late included.
     pub submitted: usize,
-    /// Passes.
+    /// Members who used a pass on it.
     pub pass: usize,
     /// Missed, short included.
     pub missed: usize,
@@ -93,12 +93,12 @@ pub struct RoundView {
     pub percent: usize,
 }
 
-/// A feed failing for more than [`TROUBLE_AFTER`] runs.
+/// A feed in trouble: failing for more than [`health::TROUBLE_AFTER_FAILURES`] runs.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TroubleView {
-    /// Member id.
+    /// The owner's member id.
     pub member: String,
-    /// Member's display name.
+    /// The owner's display name.
     pub name: String,
     /// The feed (URL or path).
     pub feed: String,
@@ -130,25 +130,6 @@ pub fn korean_day(d: NaiveDate) -> String {
     format!("{}월 {}일", d.month(), d.day())
 }
 
-/// The local date of a Unix time.
-pub fn local_date(t: i64, tz: Tz) -> NaiveDate {
-    Utc.timestamp_opt(t, 0)
-        .single()
-        .unwrap_or_default()
-        .with_timezone(&tz)
-        .date_naive()
-}
-
-/// Stored text (already plain: titles, summaries, names) on one line: control characters
-/// removed, whitespace collapsed. Never parsed as HTML again — a title that reads `<script>` is
-/// shown as exactly that, escaped by the template.
-pub fn plain(s: &str) -> String {
-    clean_text(s)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// An absolute http(s) link in ASCII form, or nothing.
 pub fn web_link(s: Option<&str>) -> Option<String> {
     s.and_then(super::atom::ascii_link)
@@ -159,8 +140,8 @@ pub fn post_view(config: &Config, p: &StoredPost) -> Option<PostView> {
     let member = config.member(&p.member_id)?;
     let tz = config.club.timezone;
     let date = local_date(p.effective, tz);
-    let title = plain(&p.title);
-    let excerpt = truncate_chars(&plain(&p.summary), EXCERPT_CHARS);
+    let title = one_line(&p.title);
+    let excerpt = truncate_chars(&one_line(&p.summary), EXCERPT_CHARS);
     let excerpt = if excerpt == title {
         String::new()
     } else {
@@ -198,18 +179,14 @@ pub fn extra_post_views(config: &Config, from: NaiveDate, to: NaiveDate) -> Vec<
             if e.date < from || e.date >= to {
                 continue;
             }
-            let at = tz
-                .from_local_datetime(&e.date.and_time(chrono::NaiveTime::MIN))
-                .earliest()
-                .map(|d| d.timestamp())
-                .unwrap_or_default();
+            let at = local_midnight(e.date, tz).timestamp();
             out.push(PostView {
                 id: None,
                 at,
                 title: if e.title.trim().is_empty() {
                     e.url.to_string()
                 } else {
-                    plain(&e.title)
+                    one_line(&e.title)
                 },
                 author: m.name.clone(),
                 member: m.id.clone(),
@@ -320,22 +297,22 @@ pub fn is_open(round: &Round, now: DateTime<Utc>) -> bool {
     round.state(now) == RoundState::Open
 }
 
-/// Feeds of roster members failing on more than [`TROUBLE_AFTER`] runs, most failures first.
+/// Feeds of roster members in trouble (see [`health::in_trouble`]), most failures first.
 pub fn feeds_in_trouble(config: &Config, health: &[FeedHealth]) -> Vec<TroubleView> {
     let tz = config.club.timezone;
     let mut out: Vec<TroubleView> = health
         .iter()
-        .filter(|h| h.consecutive_failures > TROUBLE_AFTER)
+        .filter(|h| health::in_trouble(&h.row))
         .filter_map(|h| {
             let member = config.member(&h.row.member_id)?;
-            let listed = member.feeds.iter().any(|f| f.key() == h.row.url);
+            let listed = member.feeds.contains(&h.row.source);
             listed.then(|| TroubleView {
                 member: member.id.clone(),
                 name: member.name.clone(),
-                feed: feed_label(&h.row.url),
-                local: !(h.row.url.starts_with("http://") || h.row.url.starts_with("https://")),
-                failures: h.consecutive_failures,
-                error: plain(h.last_error.as_deref().unwrap_or("")),
+                feed: h.row.source.label(),
+                local: !h.row.source.is_url(),
+                failures: h.row.consecutive_failures,
+                error: one_line(h.last_error.as_deref().unwrap_or("")),
                 last_success: h
                     .last_success
                     .map(|t| local_date(t, tz).to_string())
@@ -355,16 +332,4 @@ pub fn feeds_in_trouble(config: &Config, health: &[FeedHealth]) -> Vec<TroubleVi
 /// Monday of the ISO week holding `d`.
 pub fn monday_of(d: NaiveDate) -> NaiveDate {
     d - chrono::Days::new(u64::from(d.weekday().num_days_from_monday()))
-}
-
-/// A feed as shown: its URL, or only the file name of a local path (the page is public).
-pub fn feed_label(key: &str) -> String {
-    if key.starts_with("http://") || key.starts_with("https://") {
-        key.to_string()
-    } else {
-        std::path::Path::new(key)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| key.to_string())
-    }
 }

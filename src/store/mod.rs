@@ -1,15 +1,19 @@
 //! The embedded SQLite store: what the tool has seen, across runs.
 //!
 //! One file in WAL mode with numbered migrations (`schema.rs`). Tables fall in three families:
-//! feeds and their fetch history (`feeds.rs`), posts with the per-feed entries that point at
-//! them (`posts.rs`), and the digests that were sent (`digests.rs`). Every feed's update is one
-//! `BEGIN IMMEDIATE` transaction, so a run killed at any moment leaves a consistent store and the
-//! next run carries on. Times are Unix seconds (UTC).
+//! feeds, their health and the discovery cache (`feeds.rs`), posts with the per-feed entries that
+//! point at them (`posts.rs`), and the digests that were sent (`digests.rs`). `record.rs` is the
+//! one write path of a fetch run: every feed's update is one `BEGIN IMMEDIATE` transaction, so a
+//! run killed at any moment leaves a consistent store and the next run carries on. Times are Unix
+//! seconds (UTC). The store keeps facts; the rules that read them (rounds, health) live in their
+//! own rooms — the one rule SQL needs, a post's effective time, is the Rust function
+//! [`crate::time::effective_time`], registered with SQLite rather than written again in SQL.
 //! A lock file beside the database keeps two runs from overlapping.
 
 mod digests;
 mod feeds;
 mod posts;
+mod record;
 mod schema;
 
 use std::fs::File;
@@ -18,12 +22,22 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension};
 
 pub use digests::SentDigest;
-pub use feeds::{DiscoveredRow, FeedHealth, FeedRow, FetchRecord, RecordOutcome};
-pub use posts::{effective_time, NewEntries, StoredPost, TagContext};
+pub use feeds::{DiscoveredRow, FeedHealth, FeedRow};
+pub use posts::{JudgedPost, NewEntries, StoredPost};
+pub use record::FetchRecord;
 
 /// A store failure: the database cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The store's folder could not be created.
+    #[error("cannot create the folder of the store {path}: {source}. Check [storage] path and the folder's permissions")]
+    Folder {
+        /// The database file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// SQLite said no.
     #[error("store {path}: {source}")]
     Sqlite {
@@ -74,9 +88,9 @@ impl Store {
     /// Opens (creating when absent) and migrates the store.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::Sqlite {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
                 path: path.to_path_buf(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(source)),
+                source,
             })?;
         }
         let mut conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
@@ -101,6 +115,7 @@ impl Store {
         // checkpoint copies the same hot index pages into the database again.
         conn.pragma_update(None, "wal_autocheckpoint", 8192)
             .map_err(wrap)?;
+        register_effective_time(&conn).map_err(wrap)?;
         schema::migrations()
             .to_latest(&mut conn)
             .map_err(|e| StoreError::Migration {
@@ -144,7 +159,8 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Whether a fetch run has completed on this store before (SPEC §4's history rule).
+    /// Whether a fetch run has completed on this store before: until then every post is new,
+    /// none is history.
     pub fn first_run_completed(&self) -> Result<bool> {
         Ok(self.meta("first_run_completed")?.is_some())
     }
@@ -165,6 +181,24 @@ impl Store {
             .map_err(|e| self.err(e))?;
         Ok(v == "ok")
     }
+}
+
+/// Makes [`crate::time::effective_time`] callable from SQL as `effective_time(published,
+/// updated, first_seen)`, so a statement that refreshes a post computes its effective time by
+/// the same rule as the code that first stored it.
+fn register_effective_time(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "effective_time",
+        3,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let published: Option<i64> = ctx.get(0)?;
+            let updated: Option<i64> = ctx.get(1)?;
+            let first_seen: i64 = ctx.get(2)?;
+            Ok(crate::time::effective_time(published, updated, first_seen).at)
+        },
+    )
 }
 
 /// An exclusive lock held for the length of a run (a `.lock` file beside the database).

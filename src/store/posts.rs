@@ -1,4 +1,4 @@
-//! Posts and the per-feed entries that point at them: identity, dedup and history (SPEC §4).
+//! Posts and the per-feed entries that point at them: identity, dedup and history.
 //!
 //! An entry is one feed's view of a post, keyed by (feed, identity key). A new entry joins an
 //! existing post of the same member when their normalised links are equal, or their normalised
@@ -10,26 +10,15 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::feeds::FeedRow;
 use super::{Result, Store};
-use crate::fetch::stable_hash;
+use crate::ids::TagContext;
 use crate::normalise::{normalise_title, Post};
+use crate::source::FeedSource;
+use crate::time::{effective_time, HISTORY_AGE};
 
 /// Entries within this many seconds with equal normalised titles are one post.
 const TITLE_MATCH_WINDOW: i64 = 3 * 86400;
-/// A published time this far after first_seen is not trusted.
-const FUTURE_TOLERANCE: i64 = 86400;
-/// History: older than this before the fetch that brought it in.
-const HISTORY_AGE: i64 = 14 * 86400;
 /// History: a fetch adding more than this many posts to one feed is a bulk import.
 const BULK_IMPORT: usize = 10;
-
-/// What the merged feed's entry ids are minted from: `tag:{authority},{date}:{member}/{hash}`.
-#[derive(Debug, Clone)]
-pub struct TagContext {
-    /// The club site's host, e.g. `geultto.github.io`.
-    pub authority: String,
-    /// Today's local date `YYYY-MM-DD` (the day posts are first seen).
-    pub date: String,
-}
 
 /// Counts of what a recorded fetch added.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,13 +34,13 @@ pub struct NewEntries {
 /// A post as the outputs read it, with its primary feed's facts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredPost {
-    /// Row id.
+    /// Row id (what sent digests record).
     pub id: i64,
     /// The merged feed's entry id.
     pub atom_id: String,
-    /// Owner.
+    /// The member who wrote it.
     pub member_id: String,
-    /// Title.
+    /// Its title, as stored (plain text).
     pub title: String,
     /// Published link (the first listed feed's).
     pub link: Option<String>,
@@ -61,9 +50,9 @@ pub struct StoredPost {
     pub updated: Option<i64>,
     /// First seen by the tool.
     pub first_seen: i64,
-    /// Effective time (SPEC §4).
+    /// Effective time: published, else updated, else first seen, a far-future date distrusted.
     pub effective: i64,
-    /// Plain-text summary.
+    /// About 300 characters of plain text from the post.
     pub summary: String,
     /// Full HTML, unsanitised.
     pub content: Option<String>,
@@ -71,8 +60,8 @@ pub struct StoredPost {
     pub chars: Option<i64>,
     /// Stored as history (never "new").
     pub history: bool,
-    /// The primary feed's key.
-    pub feed_url: String,
+    /// The primary feed (the first-listed feed that carries the post).
+    pub feed: FeedSource,
     /// The primary feed's title.
     pub feed_title: Option<String>,
     /// The primary feed's id.
@@ -85,13 +74,30 @@ pub struct StoredPost {
     pub feeds: i64,
 }
 
-/// Effective time: published, else updated, else first_seen; a time more than a day after
-/// first_seen is distrusted.
-pub fn effective_time(published: Option<i64>, updated: Option<i64>, first_seen: i64) -> i64 {
-    match published.or(updated) {
-        Some(t) if t <= first_seen + FUTURE_TOLERANCE => t,
-        _ => first_seen,
-    }
+/// A stored post as the round judge reads it: owner, times, length and the feeds that carry it.
+/// Raw facts only; what they mean (effective time, a distrusted date) is the judge's to say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgedPost {
+    /// The member who wrote it.
+    pub member_id: String,
+    /// Its title, for the report.
+    pub title: String,
+    /// The link the merged feed publishes.
+    pub link: Option<String>,
+    /// Published time from the feed (Unix seconds).
+    pub published: Option<i64>,
+    /// Updated time from the feed (Unix seconds).
+    pub updated: Option<i64>,
+    /// First seen by the tool (Unix seconds).
+    pub first_seen: i64,
+    /// Effective time as stored (Unix seconds).
+    pub effective: i64,
+    /// Length by the club's rule; `None` when unknown.
+    pub chars: Option<u64>,
+    /// Stored as history.
+    pub history: bool,
+    /// Store ids of the feeds carrying it, ascending.
+    pub feeds: Vec<i64>,
 }
 
 /// Stores a feed's entries; returns what was new. Runs inside the caller's transaction.
@@ -115,8 +121,8 @@ pub(super) fn upsert_entries(
     drop(existing);
     let known: Vec<Option<i64>> = posts.iter().map(|p| seen.get(&p.key).copied()).collect();
     let new_count = known.iter().filter(|k| k.is_none()).count();
-    // SPEC §4: after the store's first run, a feed's first successful fetch or a bulk import
-    // brings old posts in as history.
+    // After the store's first run, a feed's first successful fetch or a bulk import brings old
+    // posts in as history: stored and judged, never announced as new.
     let history_fetch =
         first_run_completed && (feed.first_success.is_none() || new_count > BULK_IMPORT);
     let rank = rank as i64;
@@ -139,7 +145,7 @@ pub(super) fn upsert_entries(
                         post_id
                     }
                     None => {
-                        let effective = effective_time(published, updated, now);
+                        let effective = effective_time(published, updated, now).at;
                         let undated = published.is_none() && updated.is_none();
                         let history = history_fetch && (undated || effective < now - HISTORY_AGE);
                         let atom_id = mint_atom_id(tx, tag, &feed.member_id, &post.key)?;
@@ -198,18 +204,8 @@ fn mint_atom_id(
     key: &str,
 ) -> rusqlite::Result<String> {
     let mut exists = tx.prepare_cached("SELECT 1 FROM posts WHERE atom_id = ?1")?;
-    for n in 1u32.. {
-        let seed = if n == 1 {
-            key.to_string()
-        } else {
-            format!("{key}\u{1}{n}")
-        };
-        let id = format!(
-            "tag:{},{}:{member}/{}",
-            tag.authority,
-            tag.date,
-            &stable_hash(seed.as_bytes())[..16]
-        );
+    for variant in 1u32.. {
+        let id = tag.post_id(member, key, variant);
         if !exists.exists([&id])? {
             return Ok(id);
         }
@@ -241,7 +237,8 @@ fn find_match(
         post.published.map(|t| t.timestamp()),
         post.updated.map(|t| t.timestamp()),
         now,
-    );
+    )
+    .at;
     // Same title within three days, from another feed (two posts of one feed are two posts).
     tx.prepare_cached(
         "SELECT id FROM posts WHERE member_id = ?1 AND norm_title = ?2 AND ABS(effective - ?3) <= ?4
@@ -266,10 +263,9 @@ fn update_post_if_primary(
     let changed = tx
         .prepare_cached(
             "UPDATE posts SET title = ?3, link = ?4, normalised_link = ?5, norm_title = ?6, published = ?7, updated = ?8,
-            effective = CASE WHEN COALESCE(?7, ?8) IS NOT NULL AND COALESCE(?7, ?8) <= first_seen + ?11
-                             THEN COALESCE(?7, ?8) ELSE first_seen END,
+            effective = effective_time(?7, ?8, first_seen),
             summary = ?9, chars = ?10, primary_feed_id = ?1, primary_rank = ?2
-         WHERE id = ?12 AND (primary_rank > ?2 OR primary_feed_id = ?1)",
+         WHERE id = ?11 AND (primary_rank > ?2 OR primary_feed_id = ?1)",
         )?
         .execute(params![
             feed_id,
@@ -282,7 +278,6 @@ fn update_post_if_primary(
             updated,
             post.summary,
             post.chars.map(|c| c as i64),
-            FUTURE_TOLERANCE,
             post_id,
         ])?;
     if changed > 0 {
@@ -320,7 +315,7 @@ fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
         content: r.get(10)?,
         chars: r.get(11)?,
         history: r.get(12)?,
-        feed_url: r.get(13)?,
+        feed: FeedSource::from_key(&r.get::<_, String>(13)?),
         feed_title: r.get(14)?,
         feed_uid: r.get(15)?,
         feed_site_link: r.get(16)?,
@@ -358,82 +353,65 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Everything the round judge needs: every post (history included) with the feeds that carry
-    /// it, and every successful fetch (fetched or not modified).
-    ///
-    /// Only posts whose effective time lies in `from..=until` (seconds) are read: the caller
-    /// passes a window that holds every round.
-    pub fn round_inputs(
+    /// Hands `each` every post (history included) whose effective time lies in `from..=until`
+    /// (seconds), with the feeds that carry it, oldest first: what the round judge reads. The
+    /// caller passes a window that holds every round.
+    pub fn round_posts(
         &self,
         from: i64,
         until: i64,
-    ) -> Result<(
-        Vec<std::sync::Arc<crate::rounds::PostFacts>>,
-        Vec<crate::rounds::GoodFetch>,
-    )> {
-        use crate::rounds::{GoodFetch, PostFacts};
-        use chrono::{TimeZone, Utc};
-        let ts = |t: i64| Utc.timestamp_opt(t, 0).single().unwrap_or_default();
+        mut each: impl FnMut(JudgedPost),
+    ) -> Result<()> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, member_id, title, link, published, updated, first_seen, effective, chars, history,
+                "SELECT member_id, title, link, published, updated, first_seen, effective, chars, history,
                         (SELECT group_concat(feed_id) FROM entries WHERE entries.post_id = posts.id)
                  FROM posts WHERE effective BETWEEN ?1 AND ?2 ORDER BY effective, atom_id",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([from, until], |r| {
-                let published: Option<i64> = r.get(4)?;
-                let updated: Option<i64> = r.get(5)?;
-                let first_seen: i64 = r.get(6)?;
                 // The feeds carrying it, read with the post (most posts have one).
                 let mut feeds: Vec<i64> = r
-                    .get::<_, Option<String>>(10)?
+                    .get::<_, Option<String>>(9)?
                     .unwrap_or_default()
                     .split(',')
                     .filter_map(|f| f.parse().ok())
                     .collect();
                 feeds.sort_unstable();
-                Ok(PostFacts {
-                    member_id: r.get(1)?,
-                    title: r.get(2)?,
-                    url: r.get(3)?,
-                    published: published.map(ts),
-                    first_seen: ts(first_seen),
-                    effective: ts(r.get(7)?),
-                    chars: r.get::<_, Option<i64>>(8)?.map(|c| c.max(0) as u64),
-                    history: r.get(9)?,
+                Ok(JudgedPost {
+                    member_id: r.get(0)?,
+                    title: r.get(1)?,
+                    link: r.get(2)?,
+                    published: r.get(3)?,
+                    updated: r.get(4)?,
+                    first_seen: r.get(5)?,
+                    effective: r.get(6)?,
+                    chars: r.get::<_, Option<i64>>(7)?.map(|c| c.max(0) as u64),
+                    history: r.get(8)?,
                     feeds,
-                    future_date: published
-                        .or(updated)
-                        .is_some_and(|t| t > first_seen + FUTURE_TOLERANCE),
-                    extra: false,
                 })
             })
             .map_err(|e| self.err(e))?;
-        let mut posts = Vec::new();
         for row in rows {
-            let post = row.map_err(|e| self.err(e))?;
-            // Shared (not copied) into the judge's verdicts: a big club's posts are held once.
-            posts.push(std::sync::Arc::new(post));
+            each(row.map_err(|e| self.err(e))?);
         }
+        Ok(())
+    }
+
+    /// Every successful fetch (fetched or not modified) at or after `from`, oldest first, as
+    /// (feed id, Unix seconds): the evidence the `late` rule weighs.
+    pub fn good_fetches(&self, from: i64) -> Result<Vec<(i64, i64)>> {
         let mut stmt = self
             .conn
             .prepare("SELECT feed_id, at FROM fetch_log WHERE outcome IN ('fetched', 'not_modified') AND at >= ?1 ORDER BY at")
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([from], |r| {
-                Ok(GoodFetch {
-                    feed_id: r.get(0)?,
-                    at: ts(r.get(1)?),
-                })
-            })
+            .query_map([from], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(|e| self.err(e))?;
-        let fetches = rows
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))?;
-        Ok((posts, fetches))
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Row counts of (posts, entries, fetch_log).
@@ -489,7 +467,7 @@ mod tests {
         let meta = FeedMeta::default();
         let tag = tag();
         let rec = FetchRecord::Fetched {
-            final_url: &feed.url,
+            final_url: "https://sungmin.tistory.com/rss",
             http_status: 200,
             etag: None,
             last_modified: None,
@@ -508,8 +486,14 @@ mod tests {
         let store = Store::open(&dir.path().join("g.db")).unwrap();
         let rows = store
             .sync_feeds(&[
-                ("sungmin".into(), "https://sungmin.tistory.com/rss".into()),
-                ("sungmin".into(), "https://v2.velog.io/rss/sungmin".into()),
+                (
+                    "sungmin".into(),
+                    FeedSource::from_key("https://sungmin.tistory.com/rss"),
+                ),
+                (
+                    "sungmin".into(),
+                    FeedSource::from_key("https://v2.velog.io/rss/sungmin"),
+                ),
             ])
             .unwrap();
         (dir, store, rows)
@@ -531,14 +515,18 @@ mod tests {
             })
             .collect();
         record(&mut store, &feeds[0], &posts, 0, now);
-        let (all, fetches) = store.round_inputs(0, i64::MAX).unwrap();
-        assert_eq!(all.len(), 5);
-        assert_eq!(fetches.len(), 1);
-        let (window, _) = store.round_inputs(now - 25 * DAY, now - 5 * DAY).unwrap();
+        let read = |from, until| {
+            let mut posts = Vec::new();
+            store.round_posts(from, until, |p| posts.push(p)).unwrap();
+            posts
+        };
+        assert_eq!(read(0, i64::MAX).len(), 5);
+        assert_eq!(store.good_fetches(0).unwrap().len(), 1);
+        let window = read(now - 25 * DAY, now - 5 * DAY);
         let titles: Vec<&str> = window.iter().map(|p| p.title.as_str()).collect();
         assert_eq!(titles, ["글 2", "글 1"]);
         assert!(window.iter().all(|p| p.feeds == [feeds[0].id]));
-        let (_, later) = store.round_inputs(now + 1, i64::MAX).unwrap();
+        let later = store.good_fetches(now + 1).unwrap();
         assert!(later.is_empty(), "fetches before the window are not read");
     }
 
@@ -762,13 +750,35 @@ mod tests {
     }
 
     #[test]
-    fn a_future_published_date_is_distrusted() {
-        assert_eq!(effective_time(Some(100 + 2 * DAY), None, 100), 100);
-        assert_eq!(
-            effective_time(Some(100 + DAY / 2), None, 100),
-            100 + DAY / 2
+    fn a_refreshed_post_takes_its_effective_time_from_the_same_rule() {
+        let (_d, mut store, feeds) = setup();
+        let now = 1_730_000_000;
+        let dated = |published| {
+            [post(
+                "guid:1",
+                "글",
+                "https://sungmin.tistory.com/1",
+                published,
+            )]
+        };
+        record(&mut store, &feeds[0], &dated(Some(now - DAY)), 0, now);
+        assert_eq!(store.all_posts().unwrap()[0].effective, now - DAY);
+        // A later fetch moves the date far past first_seen: SQL's `effective_time` distrusts it.
+        record(
+            &mut store,
+            &feeds[0],
+            &dated(Some(now + 5 * DAY)),
+            0,
+            now + 60,
         );
-        assert_eq!(effective_time(None, Some(50), 100), 50);
-        assert_eq!(effective_time(None, None, 100), 100);
+        assert_eq!(store.all_posts().unwrap()[0].effective, now);
+        record(
+            &mut store,
+            &feeds[0],
+            &dated(Some(now + DAY / 2)),
+            0,
+            now + 120,
+        );
+        assert_eq!(store.all_posts().unwrap()[0].effective, now + DAY / 2);
     }
 }

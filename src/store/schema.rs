@@ -2,11 +2,9 @@
 
 use rusqlite_migration::{Migrations, M};
 
-/// All migrations, in order.
-pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(
-            r#"
+/// 1: feeds with their validators and health, posts, the per-feed entries that point at them,
+/// and the log of every fetch (the evidence of the `late` rule).
+const V1: &str = r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -83,11 +81,11 @@ CREATE TABLE fetch_log (
     new_entries INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX fetch_log_by_feed ON fetch_log(feed_id, at);
-"#,
-        ),
-        // Feed health (SPEC §6): the 301/308 target being counted, 410 gone; discovery cache.
-        M::up(
-            r#"
+"#;
+
+/// 2: feed health — the 301/308 target being counted toward a move, when a feed answered 410 —
+/// and the discovery cache of members who gave only a blog.
+const V2: &str = r#"
 ALTER TABLE feeds ADD COLUMN redirect_target TEXT;
 ALTER TABLE feeds ADD COLUMN gone_since INTEGER;
 
@@ -101,12 +99,11 @@ CREATE TABLE discovered (
     attempted_at INTEGER NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 1
 );
-"#,
-        ),
-        // The weekly digest (SPEC §7): which week went to which audience, and which posts it
-        // carried (a post first seen late is announced once, in the next digest not yet sent).
-        M::up(
-            r#"
+"#;
+
+/// 3: the weekly digest — which week went to which audience, and which posts it carried (a post
+/// first seen late is announced once, in the next digest not yet sent).
+const V3: &str = r#"
 CREATE TABLE digests_sent (
     week       TEXT NOT NULL,
     audience   TEXT NOT NULL,
@@ -124,21 +121,28 @@ CREATE TABLE digest_posts (
     PRIMARY KEY (week, audience, post_id)
 ) WITHOUT ROWID;
 CREATE INDEX digest_posts_by_post ON digest_posts(post_id);
-"#,
-        ),
-        // 4: a post's full HTML lives in its own table, so reading posts (rounds, outputs) does
-        // not walk every post's content through overflow pages.
-        M::up(
-            r#"
+"#;
+
+/// 4: a post's full HTML lives in its own table, so reading posts (rounds, outputs) does not walk
+/// every post's content through overflow pages.
+const V4: &str = r#"
 CREATE TABLE post_content (
     post_id INTEGER PRIMARY KEY REFERENCES posts(id),
     html    TEXT NOT NULL
 );
 INSERT INTO post_content(post_id, html) SELECT id, content FROM posts WHERE content IS NOT NULL;
 ALTER TABLE posts DROP COLUMN content;
-"#,
-        ),
-    ])
+"#;
+
+/// 5: the kind of a feed's last failure (timeout, an HTML page instead of a feed, …), so the
+/// advice `feeds` gives follows from what happened rather than from the words of the error.
+const V5: &str = r#"
+ALTER TABLE feeds ADD COLUMN fail_kind TEXT;
+"#;
+
+/// All migrations, in order.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new([V1, V2, V3, V4, V5].into_iter().map(M::up).collect())
 }
 
 #[cfg(test)]

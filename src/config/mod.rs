@@ -1,0 +1,65 @@
+//! The roster and settings: `feeds.toml` as written, then validated.
+//!
+//! Two layers, as ripgrep separates what the user typed from what the program uses:
+//! `raw.rs` mirrors the file exactly, `validate.rs` checks every value and reports every problem
+//! at once (key, line, what to do), and `types.rs` is the [`Config`] the rest of the program
+//! relies on. `units.rs` reads durations and sizes; `roster.rs` holds the club's roster rules
+//! (passes, overrides), which are warnings in `fetch` and `report` and errors in `check`.
+
+mod raw;
+mod roster;
+mod types;
+mod units;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use roster::roster_problems;
+pub use types::{
+    available_cores, Club, Config, ContentMode, Email, ExtraPost, FetchConfig, Member, Output,
+    Rounds, Security,
+};
+pub use units::{parse_duration, parse_size};
+pub use validate::Problem;
+
+/// A problem with `feeds.toml` that stops the program before it touches anything.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read at all.
+    #[error("cannot read the config {path}: {source}. Pass the roster with -c PATH (default ./feeds.toml)")]
+    Read {
+        /// The path that was tried.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, or has a key or value of the wrong shape.
+    #[error("{path}: {}", .problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n  "))]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// Every problem found, in file order.
+        problems: Vec<Problem>,
+    },
+}
+
+impl Config {
+    /// Reads and validates the config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_str(&text, path)
+    }
+
+    /// Parses and validates config text; `path` names the file in messages and anchors relative
+    /// paths.
+    pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        validate::validate(text, path).map_err(|problems| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        })
+    }
+}

@@ -1,0 +1,190 @@
+//! The validated configuration: what the rest of the program relies on.
+//!
+//! Every value here has been checked and every default filled in: durations are durations,
+//! paths are resolved against the config file's folder, members have well-formed ids and feeds.
+//! Values derived from the file or the machine (the club's host, the number of cores) are
+//! computed once, when the file is read.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use crate::fetch::FetchSettings;
+use crate::source::FeedSource;
+use crate::status::Status;
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The config file this came from.
+    pub path: PathBuf,
+    /// The club's name, site and zone.
+    pub club: Club,
+    /// Deadlines and the club's rules.
+    pub rounds: Rounds,
+    /// The SQLite file.
+    pub storage_path: PathBuf,
+    /// How feeds are polled.
+    pub fetch: FetchConfig,
+    /// Where and how outputs are written.
+    pub output: Output,
+    /// Mail settings, when the digest is sent.
+    pub email: Option<Email>,
+    /// The roster, in file order.
+    pub members: Vec<Member>,
+    /// CPU cores this machine offers, read once: feeds are parsed on at most this many threads.
+    pub cores: usize,
+}
+
+/// `[club]`.
+#[derive(Debug, Clone)]
+pub struct Club {
+    /// Display name, e.g. "글또 10기".
+    pub name: String,
+    /// The club's site, used in outputs.
+    pub url: url::Url,
+    /// The site's host: the naming authority of every id the tool mints (`tag:` ids,
+    /// Message-IDs, the placeholder sender).
+    pub host: String,
+    /// The club's zone: local dates, zone-less timestamps and rounds are in it.
+    pub timezone: Tz,
+}
+
+/// `[rounds]`.
+#[derive(Debug, Clone)]
+pub struct Rounds {
+    /// Round 0: the cohort starts (local date).
+    pub start: NaiveDate,
+    /// Due dates of rounds 1..=n, increasing.
+    pub due: Vec<NaiveDate>,
+    /// Extra time after the end of a due date.
+    pub grace: Duration,
+    /// Passes each member may use.
+    pub passes: u32,
+    /// Minimum length of a post (characters without whitespace and code).
+    pub min_chars: usize,
+    /// KRW deducted per missed round.
+    pub penalty: u64,
+    /// How long after a round closes a fetch must be to count as evidence for `late`.
+    pub late_after: Duration,
+}
+
+/// `[fetch]`.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    /// What the fetch stage needs: caps, timeouts, body cap, User-Agent, the address guard.
+    pub settings: FetchSettings,
+    /// How often cron runs `fetch`: the unit of backoff.
+    pub interval: Duration,
+}
+
+/// What the merged feed carries per entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentMode {
+    /// A plain-text summary only.
+    Summary,
+    /// The summary and the sanitised full HTML.
+    Full,
+}
+
+/// `[output]`.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Folder of the public files.
+    pub dir: PathBuf,
+    /// The merged feed's own address (rel="self").
+    pub feed_url: url::Url,
+    /// Newest entries kept in atom.xml.
+    pub entries: usize,
+    /// Summary or full content.
+    pub content: ContentMode,
+    /// Folder of the digest files.
+    pub digest_dir: PathBuf,
+    /// Optional folder of templates overriding the built-in ones.
+    pub templates: Option<PathBuf>,
+}
+
+/// `[email]`.
+#[derive(Debug, Clone)]
+pub struct Email {
+    /// SMTP server.
+    pub smtp_host: String,
+    /// SMTP port.
+    pub smtp_port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub security: Security,
+    /// SMTP user.
+    pub username: Option<String>,
+    /// Name of the environment variable holding the password.
+    pub password_env: Option<String>,
+    /// Sender.
+    pub from: String,
+    /// Group recipients.
+    pub to: Vec<String>,
+    /// Operators (they also get the feed-health part).
+    pub operators: Vec<String>,
+    /// Whether the group digest names members who missed.
+    pub show_missing: bool,
+}
+
+/// SMTP transport security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS.
+    StartTls,
+    /// TLS from the first byte.
+    Tls,
+    /// No TLS (local relays, tests).
+    None,
+}
+
+/// One member of the roster.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Stable key, `[a-z0-9_-]`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Team (a category in the feed, a group in the digest).
+    pub team: String,
+    /// Homepage.
+    pub blog: Option<url::Url>,
+    /// Feeds, first listed first.
+    pub feeds: Vec<FeedSource>,
+    /// Rounds before it are exempt.
+    pub joined_round: Option<u32>,
+    /// Rounds after it are exempt.
+    pub left_round: Option<u32>,
+    /// Rounds the member passed.
+    pub passes: Vec<u32>,
+    /// An operator's decision per round.
+    pub overrides: BTreeMap<u32, Status>,
+    /// Posts recorded by hand.
+    pub extra_posts: Vec<ExtraPost>,
+}
+
+/// A post on a platform without a feed, recorded by hand.
+#[derive(Debug, Clone)]
+pub struct ExtraPost {
+    /// Its address.
+    pub url: url::Url,
+    /// Its local date.
+    pub date: NaiveDate,
+    /// Its title.
+    pub title: String,
+}
+
+/// The CPU cores this machine offers (2 when it cannot tell).
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+impl Config {
+    /// The member with this id.
+    pub fn member(&self, id: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.id == id)
+    }
+}

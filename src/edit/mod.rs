@@ -1,0 +1,34 @@
+//! Roster editing: the commands that change `feeds.toml` rather than read it.
+//!
+//! Each edit works on the file's text through `toml_edit`, so comments, order and layout stay as
+//! the operator wrote them; the edited text must pass the same validation `check` applies before
+//! it replaces the file, atomically. `opml.rs` adds the members of an OPML file; recording a post
+//! by hand (`submit`), adding a member from a blog (`add`) and writing a starter roster (`init`)
+//! belong here too.
+
+pub mod opml;
+
+use std::path::Path;
+
+use crate::config::{Config, ConfigError};
+use crate::render::{write_atomic, RenderError};
+
+/// The problems the edited roster text would have, one per line; `None` when it is valid.
+pub fn problems_of(edited: &str, roster: &Path) -> Option<String> {
+    match Config::from_str(edited, roster) {
+        Ok(_) => None,
+        Err(ConfigError::Invalid { problems, .. }) => Some(
+            problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n  "),
+        ),
+        Err(other) => Some(other.to_string()),
+    }
+}
+
+/// Replaces the roster file with `edited`, atomically (a reader never sees half a file).
+pub fn replace(roster: &Path, edited: &str) -> Result<(), RenderError> {
+    write_atomic(roster, edited.as_bytes())
+}

@@ -1,0 +1,93 @@
+//! `build`, and the judgement every output shares: read the store, judge the rounds, write the
+//! public files.
+//!
+//! [`judgement`] hands the round judge the stored posts that can fall in a round and the
+//! successful fetches since the first round opened; [`build`] renders `atom.xml`, `index.html`
+//! and `members.opml` from the store alone (no network), each written atomically.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::error::RunError;
+use crate::config::Config;
+use crate::render::templates::Templates;
+use crate::render::{self};
+use crate::rounds::{self, GoodFetch, Judgement, PostFacts};
+use crate::store::{JudgedPost, Store};
+use crate::time::instant;
+
+/// Writes every public output from the store — `atom.xml`, `index.html`, `members.opml` — and
+/// returns the files written.
+pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<PathBuf>, RunError> {
+    let templates = Templates::load(config.output.templates.as_deref())?;
+    let ids: Vec<&str> = config.members.iter().map(|m| m.id.as_str()).collect();
+    let posts = store.recent_posts(config.output.entries, &ids)?;
+    let atom = render::atom::render(config, &posts, now)?;
+    let judgement = judgement(config, store, now)?;
+    let health = store.feed_health()?;
+    let page = render::page::model(config, &posts, &judgement, &health, now);
+    let index = render::page::render(&templates, &page)?;
+    let opml = render::opml::export(config);
+    let mut written = Vec::new();
+    for (name, bytes) in [
+        ("atom.xml", atom),
+        ("index.html", index),
+        ("members.opml", opml),
+    ] {
+        let path = config.output.dir.join(name);
+        render::write_atomic(&path, &bytes)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Judges every member in every round from the store, at `now`.
+pub fn judgement(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Judgement, RunError> {
+    // Only posts that can fall in a round matter (a member's older posts would only take memory):
+    // from the first round's opening to the last one's close.
+    let all = rounds::rounds(&config.rounds, config.club.timezone);
+    let from = all.first().map_or(i64::MIN, |r| r.opens_at.timestamp());
+    let until = all.last().map_or(i64::MAX, |r| r.closes_at.timestamp());
+    // Shared (not copied) into the verdicts: a big club's posts are held once.
+    let mut posts = Vec::new();
+    store.round_posts(from, until, |p| posts.push(Arc::new(facts(p))))?;
+    let fetches: Vec<GoodFetch> = store
+        .good_fetches(from)?
+        .into_iter()
+        .map(|(feed_id, at)| GoodFetch {
+            feed_id,
+            at: instant(at),
+        })
+        .collect();
+    Ok(rounds::judge(
+        &config.rounds,
+        config.club.timezone,
+        &config.members,
+        posts,
+        &fetches,
+        now,
+    ))
+}
+
+/// A stored post as the judge takes it.
+fn facts(p: JudgedPost) -> PostFacts {
+    PostFacts {
+        member_id: p.member_id,
+        title: p.title,
+        url: p.link,
+        published: p.published.map(instant),
+        updated: p.updated.map(instant),
+        first_seen: instant(p.first_seen),
+        effective: instant(p.effective),
+        chars: p.chars,
+        history: p.history,
+        feeds: p.feeds,
+        extra: false,
+    }
+}

@@ -1,0 +1,185 @@
+//! `digest`: make the week's digest for both audiences, write its files, and send it once.
+//!
+//! [`prepare_digests`] reads the store and renders each audience's digest in every format, as a
+//! message ready to send; [`write_digests`] writes the `.html .txt .md .eml` files;
+//! [`send_digests`] mails each audience that has recipients and was not sent this week yet (or
+//! `force`), recording a send only once the server accepted it.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::build::judgement;
+use super::error::RunError;
+use crate::config::Config;
+use crate::mail::{self, DigestMail};
+use crate::normalise::one_line;
+use crate::render::digest::{self, Audience, Digest, Format, SendOutcome, Week};
+use crate::render::templates::Templates;
+use crate::render::{self};
+use crate::store::{SentDigest, Store};
+
+/// One audience's digest, rendered in every format and assembled as mail.
+#[derive(Debug)]
+pub struct PreparedDigest {
+    /// Who it is for.
+    pub audience: Audience,
+    /// What it says (the model the templates rendered).
+    pub digest: Digest,
+    /// The HTML email body.
+    pub html: String,
+    /// The plain-text body.
+    pub text: String,
+    /// The Markdown version (for chat or Notion).
+    pub markdown: String,
+    /// The complete message (`.eml`).
+    pub eml: Vec<u8>,
+    /// The message, ready to send.
+    pub message: lettre::Message,
+    /// The message's Message-ID, recorded when it is sent.
+    pub message_id: String,
+    /// Real recipients from `[email]` (empty: nobody to send to).
+    pub recipients: Vec<String>,
+}
+
+impl PreparedDigest {
+    /// The file name stem, e.g. `2024-W46-members`.
+    pub fn stem(&self) -> String {
+        format!("{}-{}", self.digest.week, self.audience.as_str())
+    }
+}
+
+/// The digest of `week` for both audiences, rendered and assembled (nothing written or sent).
+pub fn prepare_digests(
+    config: &Config,
+    store: &Store,
+    week: Week,
+    now: DateTime<Utc>,
+) -> Result<Vec<PreparedDigest>, RunError> {
+    let templates = Templates::load(config.output.templates.as_deref())?;
+    let posts = store.all_posts()?;
+    let already_sent = store.posts_in_sent_digests(&week.to_string())?;
+    let judgement = judgement(config, store, now)?;
+    let health = store.feed_health()?;
+    let inputs = digest::Inputs {
+        config,
+        posts: &posts,
+        already_sent: &already_sent,
+        judgement: &judgement,
+        health: &health,
+        now,
+    };
+    let club = one_line(&config.club.name);
+    let mut out = Vec::new();
+    for audience in Audience::ALL {
+        let d = digest::model(&inputs, week, audience);
+        let html = digest::render(&templates, &d, Format::Html)?;
+        let text = digest::render(&templates, &d, Format::Text)?;
+        let markdown = digest::render(&templates, &d, Format::Markdown)?;
+        let recipients = match (&config.email, audience) {
+            (Some(e), Audience::Members) => e.to.clone(),
+            (Some(e), Audience::Operators) => e.operators.clone(),
+            (None, _) => Vec::new(),
+        };
+        let outgoing = mail::digest_outgoing(
+            &DigestMail {
+                club: &club,
+                host: &config.club.host,
+                from: config.email.as_ref().map(|e| e.from.as_str()),
+                recipients: &recipients,
+                week: &d.week,
+                audience: audience.as_str(),
+                subject: &d.subject,
+                text: &text,
+                html: &html,
+            },
+            now,
+        );
+        let message = mail::build(&outgoing)?;
+        out.push(PreparedDigest {
+            audience,
+            eml: mail::eml(&message),
+            message,
+            message_id: outgoing.message_id,
+            recipients,
+            digest: d,
+            html,
+            text,
+            markdown,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes each audience's `.html .txt .md .eml` into `dir`; returns the files written.
+pub fn write_digests(dir: &Path, prepared: &[PreparedDigest]) -> Result<Vec<PathBuf>, RunError> {
+    let mut written = Vec::new();
+    for p in prepared {
+        let stem = p.stem();
+        for (ext, bytes) in [
+            ("html", p.html.as_bytes()),
+            ("txt", p.text.as_bytes()),
+            ("md", p.markdown.as_bytes()),
+            ("eml", p.eml.as_slice()),
+        ] {
+            let path = dir.join(format!("{stem}.{ext}"));
+            render::write_atomic(&path, bytes)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// Sends each prepared digest that has recipients and was not sent yet (or `force`), recording
+/// each accepted send in the store. A failed send is not recorded.
+pub async fn send_digests(
+    config: &Config,
+    store: &mut Store,
+    prepared: Vec<PreparedDigest>,
+    force: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<SendOutcome>, RunError> {
+    let email = config.email.as_ref().ok_or(RunError::NoEmail)?;
+    let mut outcomes = Vec::new();
+    for p in prepared {
+        if p.recipients.is_empty() {
+            outcomes.push(SendOutcome::NoRecipients(p.audience));
+            continue;
+        }
+        let week = p.digest.week.clone();
+        if let Some(sent) = store.digest_sent(&week, p.audience.as_str())? {
+            if !force {
+                outcomes.push(SendOutcome::AlreadySent {
+                    audience: p.audience,
+                    sent_at: sent.sent_at,
+                });
+                continue;
+            }
+        }
+        let credentials = mail::credentials(email)?;
+        match mail::send(email, credentials, p.message).await {
+            Ok(()) => {
+                store.record_digest_sent(
+                    &SentDigest {
+                        week,
+                        audience: p.audience.as_str().to_string(),
+                        sent_at: now.timestamp(),
+                        message_id: p.message_id.clone(),
+                        recipients: p.recipients.len() as u32,
+                        sends: 1,
+                    },
+                    &p.digest.post_ids,
+                )?;
+                outcomes.push(SendOutcome::Sent {
+                    audience: p.audience,
+                    recipients: p.recipients.len(),
+                });
+            }
+            Err(error) => outcomes.push(SendOutcome::Failed {
+                audience: p.audience,
+                error,
+            }),
+        }
+    }
+    Ok(outcomes)
+}

@@ -1,0 +1,26 @@
+//! The one error that stops a job: the store, the outputs or the mail could not be used, or the
+//! command named something the roster lacks. A feed's failure is never one of these.
+
+use crate::mail;
+use crate::render::RenderError;
+use crate::store::StoreError;
+
+/// A failure that stops the run (per-feed failures never do).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The store could not be used.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The outputs could not be written.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// Mail could not be built or the password is missing.
+    #[error(transparent)]
+    Mail(#[from] mail::MailError),
+    /// `--send` without an `[email]` section.
+    #[error("--send needs an [email] section in the config (smtp_host, from, to); see the README")]
+    NoEmail,
+    /// `--member` named nobody on the roster.
+    #[error("no member `{0}` in the roster; check the id in feeds.toml")]
+    UnknownMember(String),
+}

@@ -1,0 +1,301 @@
+//! `fetch`: the main job, stage by stage — plan → discover → fetch → parse → store → build.
+//!
+//! [`fetch()`] polls every feed of the roster (or only some members') concurrently and stores
+//! each feed's outcome in its own transaction as soon as it arrives, in roster order per member,
+//! so a run killed half-way keeps what it finished. A feed's failure is a value in the
+//! [`RunSummary`], never an error of the run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::error::RunError;
+use super::feed::{self, ParseRules, Parsed, StoreContext};
+use super::roster_order::RosterOrder;
+use super::{build, discovery};
+use crate::config::{Config, Member};
+use crate::fetch::{self, FeedRequest, FeedResult};
+use crate::health;
+use crate::ids::TagContext;
+use crate::render::terminal::{FeedReport, FeedStatus, RunSummary};
+use crate::source::FeedSource;
+use crate::store::{FeedRow, Store, StoreError};
+
+/// A report on `plan`'s feed that did nothing yet.
+pub(super) fn report(plan: &Planned, status: FeedStatus) -> FeedReport {
+    FeedReport {
+        member: plan.member.clone(),
+        url: plan.row.source.key(),
+        status,
+        new_posts: 0,
+        history: 0,
+        error: None,
+        repairs: Vec::new(),
+        elapsed: Duration::ZERO,
+    }
+}
+
+/// A feed this run is about: whose it is, its place in the member's list, its stored row.
+#[derive(Debug)]
+pub(super) struct Planned {
+    /// The member.
+    pub member: String,
+    /// Position in the member's list (0 = first listed: its link wins a cross-post).
+    pub rank: usize,
+    /// What the store remembers of it.
+    pub row: FeedRow,
+}
+
+/// Called as each feed is stored or skipped: (its report, feeds done, feeds in all).
+pub trait Progress: FnMut(&FeedReport, usize, usize) {}
+impl<F: FnMut(&FeedReport, usize, usize)> Progress for F {}
+
+/// Polls the feeds (all, or only `members`'), stores what they hold, then writes the outputs
+/// unless `no_output`. `on_feed` is called as each feed is stored (for progress and `-v`).
+///
+/// Members with a `blog` and no `feeds` get their feed discovered (once, cached in the store).
+/// Feeds backing off after failures, gone feeds between their weekly polls and feeds on hosts
+/// paused by Retry-After are skipped, unless `members` names their member (a forced poll).
+pub async fn fetch(
+    config: &Config,
+    store: &mut Store,
+    now: DateTime<Utc>,
+    members: &[String],
+    no_output: bool,
+    mut on_feed: impl Progress,
+) -> Result<RunSummary, RunError> {
+    let chosen = chosen_members(config, members)?;
+    let forced = !members.is_empty();
+    let mut summary = RunSummary::default();
+    let found =
+        discovery::feeds_of_blogs(config, store, now, &chosen, forced, &mut summary).await?;
+    let planned = plan(store, &chosen, &found)?;
+    let (requests, mut reports) = schedule(config, &planned, now, forced, &mut on_feed);
+    let stored = fetch_and_store(
+        config,
+        store,
+        now,
+        &planned,
+        requests,
+        &mut on_feed,
+        reports.len(),
+    )
+    .await?;
+    reports.extend(stored);
+    reports.sort_by_key(|(i, _)| *i);
+    summary.feeds = reports.into_iter().map(|(_, r)| r).collect();
+    // Only a run over the whole roster completes the store's first run (after which a new feed's
+    // old posts come in as history).
+    if members.is_empty() {
+        store.mark_run_completed(now.timestamp())?;
+    }
+    if !no_output {
+        summary.outputs = build::build(config, store, now)?;
+    }
+    Ok(summary)
+}
+
+/// The members a run polls: all, or those named (each must be on the roster).
+fn chosen_members<'a>(config: &'a Config, ids: &[String]) -> Result<Vec<&'a Member>, RunError> {
+    if let Some(unknown) = ids.iter().find(|id| config.member(id).is_none()) {
+        return Err(RunError::UnknownMember(unknown.clone()));
+    }
+    Ok(config
+        .members
+        .iter()
+        .filter(|m| ids.is_empty() || ids.contains(&m.id))
+        .collect())
+}
+
+/// Every feed of the chosen members, in roster order, with its stored row (created when new).
+/// A member with only a blog polls the feed discovery found for it.
+fn plan(
+    store: &Store,
+    members: &[&Member],
+    found: &HashMap<String, url::Url>,
+) -> Result<Vec<Planned>, StoreError> {
+    let mut wanted: Vec<(String, FeedSource)> = Vec::new();
+    let mut ranks = Vec::new();
+    for member in members {
+        let feeds = if member.feeds.is_empty() {
+            found
+                .get(&member.id)
+                .map(|u| vec![FeedSource::Url(u.clone())])
+                .unwrap_or_default()
+        } else {
+            member.feeds.clone()
+        };
+        for (rank, feed) in feeds.into_iter().enumerate() {
+            wanted.push((member.id.clone(), feed));
+            ranks.push(rank);
+        }
+    }
+    let rows = store.sync_feeds(&wanted)?;
+    Ok(wanted
+        .into_iter()
+        .zip(ranks)
+        .zip(rows)
+        .map(|(((member, _), rank), row)| Planned { member, rank, row })
+        .collect())
+}
+
+/// Which planned feeds are polled now (as requests) and which are held back by the health
+/// policy (reported as skipped, unless the run is forced).
+fn schedule(
+    config: &Config,
+    planned: &[Planned],
+    now: DateTime<Utc>,
+    forced: bool,
+    on_feed: &mut impl Progress,
+) -> (Vec<FeedRequest>, Vec<(usize, FeedReport)>) {
+    let t = now.timestamp();
+    let pauses = health::host_pauses(planned.iter().map(|p| &p.row), t);
+    let mut requests = Vec::new();
+    let mut skipped = Vec::new();
+    for (index, p) in planned.iter().enumerate() {
+        let pause = p
+            .row
+            .poll_host()
+            .and_then(|h| pauses.get_key_value(&h).map(|(h, until)| (h, *until)));
+        let tz = config.club.timezone;
+        let skip = (!forced)
+            .then(|| health::skip_reason(&p.row, pause, t, config.fetch.interval, tz))
+            .flatten();
+        if let Some(reason) = skip {
+            let mut report = report(p, FeedStatus::Skipped);
+            report.error = Some(reason);
+            on_feed(&report, skipped.len() + 1, planned.len());
+            skipped.push((index, report));
+            continue;
+        }
+        requests.push(FeedRequest {
+            index,
+            source: p.row.poll_source(),
+            etag: p.row.etag.clone(),
+            last_modified: p.row.last_modified.clone(),
+            body_hash: p.row.body_hash.clone(),
+        });
+    }
+    (requests, skipped)
+}
+
+/// A finished fetch on its way to the store: the parse task, and the admission permit to give
+/// back once the feed is stored.
+type InFlight = (
+    usize,
+    tokio::task::JoinHandle<Result<(FeedResult, Option<Parsed>), tokio::task::JoinError>>,
+    Option<tokio::sync::OwnedSemaphorePermit>,
+);
+
+/// Fetches the requests, parses each body on the blocking pool as its fetch ends (at most one
+/// per core at a time), and stores each feed as soon as it and its member's earlier feeds are
+/// parsed. `done` feeds were already reported (skipped).
+async fn fetch_and_store(
+    config: &Config,
+    store: &mut Store,
+    now: DateTime<Utc>,
+    planned: &[Planned],
+    requests: Vec<FeedRequest>,
+    on_feed: &mut impl Progress,
+    mut done: usize,
+) -> Result<Vec<(usize, FeedReport)>, RunError> {
+    let settings = &config.fetch.settings;
+    let mut order = RosterOrder::new(
+        requests
+            .iter()
+            .filter_map(|r| planned.get(r.index).map(|p| (p.member.as_str(), r.index))),
+    );
+    let (parsed_tx, mut parsed_rx) = tokio::sync::mpsc::unbounded_channel::<InFlight>();
+    let sources: Vec<FeedSource> = planned.iter().map(|p| p.row.source.clone()).collect();
+    let parsers = Arc::new(tokio::sync::Semaphore::new(config.cores));
+    let rules = ParseRules::of(config);
+    // Backpressure: a feed is fetched only while fewer than twice `concurrency` feeds are
+    // fetched but not yet stored, so a slow store (a busy machine, a big run) bounds memory.
+    let admission = Arc::new(tokio::sync::Semaphore::new(2 * settings.concurrency.max(1)));
+    let fetching = fetch::fetch_all_admitted(
+        settings,
+        requests,
+        Some(admission),
+        move |result, admitted| {
+            let source = sources.get(result.index).cloned();
+            let index = result.index;
+            let parsing = spawn_parse(Arc::clone(&parsers), result, source, rules);
+            let _ = parsed_tx.send((index, parsing, admitted));
+        },
+    );
+    let tag = tag_context(config, now);
+    let cx = StoreContext {
+        config,
+        now,
+        tag: &tag,
+    };
+    let total = planned.len();
+    let mut reports = Vec::new();
+    let mut error = None;
+    let mut store_one = |i: usize, (result, parsed): (FeedResult, Option<Parsed>)| {
+        let Some(plan) = planned.get(i).filter(|_| error.is_none()) else {
+            return;
+        };
+        match feed::store(&cx, store, plan, result, parsed) {
+            Ok(report) => {
+                done += 1;
+                on_feed(&report, done, total);
+                reports.push((i, report));
+            }
+            Err(e) => error = Some(e),
+        }
+    };
+    let storing = async {
+        while let Some((index, parsing, admitted)) = parsed_rx.recv().await {
+            let parsed = match parsing.await {
+                Ok(Ok(done)) => done,
+                Ok(Err(e)) | Err(e) => (
+                    feed::internal_failure(index, &format!("internal error while parsing: {e}")),
+                    None,
+                ),
+            };
+            for (i, ready) in order.arrive(index, parsed) {
+                store_one(i, ready);
+            }
+            drop(admitted);
+        }
+        for (i, ready) in order.rest() {
+            store_one(i, ready);
+        }
+    };
+    tokio::join!(fetching, storing);
+    match error {
+        Some(e) => Err(e.into()),
+        None => Ok(reports),
+    }
+}
+
+/// Parses one fetched feed on the blocking pool, once one of `parsers`' permits is free.
+fn spawn_parse(
+    parsers: Arc<tokio::sync::Semaphore>,
+    mut result: FeedResult,
+    source: Option<FeedSource>,
+    rules: ParseRules,
+) -> tokio::task::JoinHandle<Result<(FeedResult, Option<Parsed>), tokio::task::JoinError>> {
+    tokio::spawn(async move {
+        let _permit = parsers.acquire_owned().await;
+        tokio::task::spawn_blocking(move || {
+            let parsed = source.and_then(|s| feed::parse(&mut result, &s, rules));
+            (result, parsed)
+        })
+        .await
+    })
+}
+
+/// The `tag:` authority and date for ids minted now.
+fn tag_context(config: &Config, now: DateTime<Utc>) -> TagContext {
+    TagContext {
+        authority: config.club.host.clone(),
+        date: now
+            .with_timezone(&config.club.timezone)
+            .format("%Y-%m-%d")
+            .to_string(),
+    }
+}

@@ -1,0 +1,30 @@
+//! The jobs the commands run, each a straight line of stage calls.
+//!
+//! - `fetch_run.rs` — `fetch`: plan the roster's feeds, discover blog-only members' feeds
+//!   (`discovery.rs`), fetch concurrently, parse and store each feed (`feed.rs`) in roster order
+//!   (`roster_order.rs`), then build the outputs.
+//! - `build.rs` — `build`, and the round judgement every output shares.
+//! - `digest.rs` — `digest`: prepare, write and send the weekly digest.
+//! - `inspect.rs` — `inspect`: one feed as the tool sees it, store untouched.
+//! - `feeds.rs` — `feeds`: the store's view of every feed's health.
+//!
+//! Policies live in their own rooms (health, rounds, render, mail); this module only calls
+//! them in order. The stages still to come — reading post pages ([`crate::reader`]) and posting
+//! to chat ([`crate::chat`]) — join as files here, not as branches in these.
+
+mod build;
+mod digest;
+mod discovery;
+mod error;
+mod feed;
+mod feeds;
+mod fetch_run;
+mod inspect;
+mod roster_order;
+
+pub use build::{build, judgement};
+pub use digest::{prepare_digests, send_digests, write_digests, PreparedDigest};
+pub use error::RunError;
+pub use feeds::feed_lines;
+pub use fetch_run::{fetch, Progress};
+pub use inspect::{inspect, InspectError};

@@ -1,0 +1,320 @@
+//! What the commands print for a person at a terminal, and the values it is printed from: the
+//! run summary of `fetch` ([`RunSummary`], one [`FeedReport`] per feed), what `inspect` saw
+//! ([`Inspection`], which is also its JSON), `discover`'s text, and the outcome of sending a
+//! digest.
+//!
+//! The jobs fill these values; each function here returns the text, and the binary decides where
+//! it goes (the summary and send outcomes to stderr, `inspect` and `discover` to stdout).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+
+use crate::discover::Discovery;
+use crate::render::digest::{Audience, SendOutcome, Week};
+use crate::time::rfc3339_unix;
+
+/// How one feed's fetch ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedStatus {
+    /// Fetched and parsed.
+    Fetched,
+    /// 304 or an unchanged body.
+    NotModified,
+    /// Failed: fetch or parse.
+    Failed,
+    /// Paused: the host asked us to come back later (429/503 with Retry-After).
+    Paused,
+    /// Not polled this run: its host is paused, it is backing off after failures, or it is
+    /// gone and polled weekly (not a failure).
+    Skipped,
+}
+
+/// One feed's line in the run summary.
+#[derive(Debug, Clone)]
+pub struct FeedReport {
+    /// The member the feed belongs to.
+    pub member: String,
+    /// The feed's key (its URL, or the resolved path).
+    pub url: String,
+    /// How it ended.
+    pub status: FeedStatus,
+    /// New posts stored (not history).
+    pub new_posts: usize,
+    /// New posts stored as history.
+    pub history: usize,
+    /// Why it failed, was paused or was skipped, in words.
+    pub error: Option<String>,
+    /// Repairs the parser made to read it.
+    pub repairs: Vec<String>,
+    /// How long its fetch took.
+    pub elapsed: Duration,
+}
+
+/// What a fetch run did.
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    /// Per feed, in roster order.
+    pub feeds: Vec<FeedReport>,
+    /// Members without a feed to poll: (member, why), e.g. discovery found none on the blog.
+    pub skipped_members: Vec<(String, String)>,
+    /// Feeds discovered this run: (member, feed URL, rule).
+    pub discovered: Vec<(String, String, String)>,
+    /// Files written.
+    pub outputs: Vec<PathBuf>,
+}
+
+impl RunSummary {
+    /// Feeds that ended in `status`.
+    pub fn count(&self, status: &FeedStatus) -> usize {
+        self.feeds.iter().filter(|f| &f.status == status).count()
+    }
+
+    /// New (non-history) posts over all feeds.
+    pub fn new_posts(&self) -> usize {
+        self.feeds.iter().map(|f| f.new_posts).sum()
+    }
+}
+
+/// What `inspect` reports about one feed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Inspection {
+    /// What was asked for.
+    pub source: String,
+    /// Where it was read after redirects.
+    pub final_url: String,
+    /// `rss2|rss1|rss0|atom|atom03|json`.
+    pub format: String,
+    /// Encoding used to decode.
+    pub encoding: String,
+    /// What the parser repaired to read it, in words.
+    pub repairs: Vec<String>,
+    /// What looked wrong in the feed as a whole.
+    pub warnings: Vec<String>,
+    /// The feed's own title.
+    pub title: String,
+    /// Every entry, as the tool would store it.
+    pub entries: Vec<InspectedEntry>,
+}
+
+/// One entry as `inspect` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InspectedEntry {
+    /// The identity key the entry is known by within its feed.
+    pub key: String,
+    /// Its title, as plain text.
+    pub title: String,
+    /// The link as the feed gives it (what gets published).
+    pub link: Option<String>,
+    /// The link as matched against other feeds' (tracking dropped, case and slashes unified).
+    pub normalised_link: Option<String>,
+    /// Published (RFC 3339, club zone).
+    pub published: Option<String>,
+    /// Updated (RFC 3339, club zone).
+    pub updated: Option<String>,
+    /// Length by the club's rule.
+    pub chars: Option<usize>,
+    /// What looked wrong.
+    pub warnings: Vec<String>,
+}
+
+/// At most this many failed (or skipped) feeds are listed after a run without `-v`.
+const LISTED: usize = 15;
+
+/// One feed's line after a run: who, which feed, how it ended, repairs, time taken.
+pub fn feed_line(r: &FeedReport) -> String {
+    let why = r.error.as_deref().unwrap_or("");
+    let what = match r.status {
+        FeedStatus::Fetched => format!("ok, {} new, {} history", r.new_posts, r.history),
+        FeedStatus::NotModified => "not modified".to_string(),
+        FeedStatus::Failed => format!("FAILED: {why}"),
+        FeedStatus::Paused => format!("paused: {why}"),
+        FeedStatus::Skipped => format!("skipped: {why}"),
+    };
+    let repairs = if r.repairs.is_empty() {
+        String::new()
+    } else {
+        format!(" (repaired: {})", r.repairs.join("; "))
+    };
+    format!(
+        "  {:<12} {} — {what}{repairs} [{} ms]",
+        r.member,
+        r.url,
+        r.elapsed.as_millis()
+    )
+}
+
+/// The summary of a fetch run. With `verbose` every feed was already printed as it finished,
+/// so the failed and skipped feeds are not listed again.
+pub fn summary(s: &RunSummary, verbose: bool) -> String {
+    let mut out = String::new();
+    for (member, url, rule) in &s.discovered {
+        let _ = writeln!(out, "  {member}: discovered feed {url} (rule {rule})");
+    }
+    let skipped = s.count(&FeedStatus::Skipped);
+    let skipped_words = if skipped > 0 {
+        format!(", {skipped} skipped")
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "{} feeds: {} ok, {} not modified, {} failed, {} paused{skipped_words}; {} new posts",
+        s.feeds.len(),
+        s.count(&FeedStatus::Fetched),
+        s.count(&FeedStatus::NotModified),
+        s.count(&FeedStatus::Failed),
+        s.count(&FeedStatus::Paused),
+        s.new_posts()
+    );
+    let history: usize = s.feeds.iter().map(|f| f.history).sum();
+    if history > 0 {
+        let _ = writeln!(
+            out,
+            "{history} older posts recorded as history (judged for rounds, not announced as new)"
+        );
+    }
+    if !verbose {
+        list_feeds(&mut out, s, FeedStatus::Failed, "failed");
+        list_feeds(&mut out, s, FeedStatus::Skipped, "skipped");
+    }
+    for (m, why) in &s.skipped_members {
+        let _ = writeln!(out, "  {m}: no feed to poll: {why}");
+    }
+    for path in &s.outputs {
+        let _ = writeln!(out, "wrote {}", path.display());
+    }
+    out
+}
+
+/// The feeds that ended in `status`, at most [`LISTED`] of them.
+fn list_feeds(out: &mut String, s: &RunSummary, status: FeedStatus, word: &str) {
+    let listed: Vec<&FeedReport> = s.feeds.iter().filter(|f| f.status == status).collect();
+    for f in listed.iter().take(LISTED) {
+        let _ = writeln!(out, "{}", feed_line(f));
+    }
+    if listed.len() > LISTED {
+        let _ = writeln!(
+            out,
+            "  … and {} more {word} feeds (-v lists all)",
+            listed.len() - LISTED
+        );
+    }
+}
+
+/// `inspect`'s text: the feed, then each entry with its key, links, dates and length.
+pub fn inspection(report: &Inspection) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "source:   {}", report.source);
+    let _ = writeln!(out, "final:    {}", report.final_url);
+    let _ = writeln!(out, "title:    {}", report.title);
+    let _ = writeln!(
+        out,
+        "format:   {}   encoding: {}",
+        report.format, report.encoding
+    );
+    if report.repairs.is_empty() {
+        let _ = writeln!(out, "repairs:  none");
+    } else {
+        let _ = writeln!(out, "repairs:  {}", report.repairs.join("; "));
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "warning:  {w}");
+    }
+    let _ = writeln!(out, "entries:  {}", report.entries.len());
+    for e in &report.entries {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "  {}", e.title);
+        let _ = writeln!(out, "    key:        {}", e.key);
+        let _ = writeln!(out, "    link:       {}", e.link.as_deref().unwrap_or("-"));
+        let _ = writeln!(
+            out,
+            "    normalised: {}",
+            e.normalised_link.as_deref().unwrap_or("-")
+        );
+        let _ = writeln!(
+            out,
+            "    published:  {}   updated: {}",
+            e.published.as_deref().unwrap_or("-"),
+            e.updated.as_deref().unwrap_or("-")
+        );
+        let chars = e
+            .chars
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let _ = writeln!(out, "    chars:      {chars}");
+        for w in &e.warnings {
+            let _ = writeln!(out, "    warning:    {w}");
+        }
+    }
+    out
+}
+
+/// `discover`'s text: each input with its platform, the feeds found and the rule that found
+/// each.
+pub fn discoveries(results: &[Discovery]) -> String {
+    let mut out = String::new();
+    for d in results {
+        let _ = writeln!(out, "{}  [{}]", d.input, d.platform);
+        for f in &d.feeds {
+            let check = if f.verified {
+                "verified"
+            } else {
+                "not verified"
+            };
+            let what = [f.format.as_deref(), f.title.as_deref().map(|t| t.trim())]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sep = if what.is_empty() { "" } else { "; " };
+            let _ = writeln!(out, "  {}  (rule {}; {check}{sep}{what})", f.url, f.rule);
+            if let Some(note) = &f.note {
+                let _ = writeln!(out, "    {note}");
+            }
+        }
+        if let Some(error) = &d.error {
+            let _ = writeln!(out, "  {error}");
+        }
+    }
+    out
+}
+
+/// The lines for how sending each audience's digest ended, and how many were not sent.
+pub fn send_outcomes(week: Week, outcomes: &[SendOutcome], tz: Tz) -> (String, usize) {
+    let mut out = String::new();
+    let mut failed = 0;
+    for o in outcomes {
+        match o {
+            SendOutcome::Sent {
+                audience,
+                recipients,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "{week} {}: sent to {recipients} recipient(s)",
+                    audience.as_str()
+                );
+            }
+            SendOutcome::AlreadySent { audience, sent_at } => {
+                let _ = writeln!(
+                    out,
+                    "{week} {}: already sent at {}; not sent again (use --force to resend)",
+                    audience.as_str(),
+                    rfc3339_unix(*sent_at, tz)
+                );
+            }
+            SendOutcome::NoRecipients(Audience::Members) => {
+                let _ = writeln!(out, "{week} members: [email] to is empty; nothing sent");
+            }
+            SendOutcome::NoRecipients(Audience::Operators) => {}
+            SendOutcome::Failed { audience, error } => {
+                failed += 1;
+                let _ = writeln!(out, "{week} {}: NOT sent: {error}", audience.as_str());
+            }
+        }
+    }
+    (out, failed)
+}

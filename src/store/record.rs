@@ -1,0 +1,287 @@
+//! The one write path of a fetch run: a feed's outcome, stored in one transaction.
+//!
+//! Fetched with its entries, not modified, paused by its host, or failed: each lands in one
+//! `BEGIN IMMEDIATE` transaction together with the feed's health columns and the fetch-log row
+//! that later serves as evidence for the `late` rule, so a run killed between two feeds leaves
+//! every feed either wholly stored or untouched. What the values mean (when to poll next, how
+//! long a pause lasts) is decided by the health policy before the record is made.
+
+use rusqlite::{params, Transaction, TransactionBehavior};
+
+use super::feeds::FeedRow;
+use super::posts::{upsert_entries, NewEntries};
+use super::{Result, Store, StoreError};
+use crate::fetch::FailKind;
+use crate::ids::TagContext;
+use crate::normalise::{FeedMeta, Post};
+
+/// What one fetch of one feed produced, ready to be stored.
+#[derive(Debug)]
+pub enum FetchRecord<'a> {
+    /// A body was fetched and parsed.
+    Fetched {
+        /// Where the feed was read after redirects.
+        final_url: &'a str,
+        /// HTTP status (200 for files).
+        http_status: u16,
+        /// The response's `ETag`, kept for the next conditional GET.
+        etag: Option<&'a str>,
+        /// The response's `Last-Modified`, kept for the next conditional GET.
+        last_modified: Option<&'a str>,
+        /// Fingerprint of the body: the same body next time counts as not modified.
+        body_hash: &'a str,
+        /// Target of a 301/308 first hop.
+        permanent_redirect: Option<&'a str>,
+        /// The feed's title, id, homepage and updated time.
+        meta: &'a FeedMeta,
+        /// The feed's entries, normalised.
+        posts: &'a [Post],
+        /// The feed's position in its member's list (0 = first listed).
+        rank: usize,
+        /// Authority and date for minting entry ids.
+        tag: &'a TagContext,
+    },
+    /// The server (or the body hash) said nothing changed.
+    NotModified {
+        /// Where the feed was read after redirects.
+        final_url: &'a str,
+        /// 304, or 200 when the body hash was unchanged.
+        http_status: u16,
+        /// The validator to keep (this response's, else the one sent).
+        etag: Option<&'a str>,
+        /// The validator to keep (this response's, else the one sent).
+        last_modified: Option<&'a str>,
+        /// Target of a 301/308 first hop.
+        permanent_redirect: Option<&'a str>,
+    },
+    /// The host asked us to come back later (429/503 with Retry-After): a signal, not a failure.
+    Paused {
+        /// The status that carried the Retry-After.
+        http_status: Option<u16>,
+        /// What the server said, in words.
+        message: &'a str,
+        /// When the host may be asked again (Unix seconds, already clamped by the policy).
+        until: i64,
+    },
+    /// The fetch or the parse failed.
+    Failed {
+        /// HTTP status, when there was a response.
+        http_status: Option<u16>,
+        /// What kind of failure: the advice `feeds` gives follows from it.
+        kind: FailKind,
+        /// What happened, in words.
+        error: &'a str,
+        /// Not to be polled again before this time (backoff; a week when gone); `None`: next run.
+        next_attempt: Option<i64>,
+    },
+}
+
+/// Counts a 301/308 first hop (`?2`) toward a move: the same target on 3 runs in a row moves the
+/// feed; a run without one resets the count (a move, once made, stays).
+const COUNT_REDIRECT: &str = "UPDATE feeds SET
+        permanent_redirects = CASE WHEN ?2 IS NULL THEN 0
+                                   WHEN redirect_target = ?2 THEN permanent_redirects + 1 ELSE 1 END,
+        moved_to = CASE WHEN ?2 IS NOT NULL AND redirect_target = ?2 AND permanent_redirects + 1 >= 3
+                        THEN ?2 ELSE moved_to END,
+        redirect_target = ?2
+     WHERE id = ?1";
+
+impl Store {
+    /// Stores one feed's fetch outcome in one transaction; returns what it added.
+    pub fn record(
+        &mut self,
+        feed: &FeedRow,
+        record: &FetchRecord<'_>,
+        now: i64,
+    ) -> Result<NewEntries> {
+        let first_run_completed = self.first_run_completed()?;
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(wrap)?;
+        let added = match record {
+            FetchRecord::Fetched { .. } => {
+                fetched(&tx, feed, record, now, first_run_completed).map_err(wrap)?
+            }
+            FetchRecord::NotModified { .. } => {
+                not_modified(&tx, feed, record, now).map_err(wrap)?;
+                NewEntries::default()
+            }
+            FetchRecord::Paused {
+                http_status,
+                message,
+                until,
+            } => {
+                exec(
+                    &tx,
+                    "UPDATE feeds SET last_attempt = ?2, http_status = ?3, last_error = ?4, paused_until = ?5 WHERE id = ?1",
+                    params![feed.id, now, http_status, message, until],
+                )
+                .and_then(|_| log(&tx, feed, now, "paused", *http_status, Some(message), 0))
+                .map_err(wrap)?;
+                NewEntries::default()
+            }
+            FetchRecord::Failed { .. } => {
+                failed(&tx, feed, record, now).map_err(wrap)?;
+                NewEntries::default()
+            }
+        };
+        tx.commit().map_err(wrap)?;
+        Ok(added)
+    }
+}
+
+/// A fetched body: entries stored, validators and health reset, the redirect counted.
+fn fetched(
+    tx: &Transaction<'_>,
+    feed: &FeedRow,
+    record: &FetchRecord<'_>,
+    now: i64,
+    first_run_completed: bool,
+) -> rusqlite::Result<NewEntries> {
+    let FetchRecord::Fetched {
+        final_url,
+        http_status,
+        etag,
+        last_modified,
+        body_hash,
+        permanent_redirect,
+        meta,
+        posts,
+        rank,
+        tag,
+    } = record
+    else {
+        return Ok(NewEntries::default());
+    };
+    let added = upsert_entries(tx, feed, posts, *rank, now, first_run_completed, tag)?;
+    exec(
+        tx,
+        "UPDATE feeds SET title = ?2, feed_uid = ?3, site_link = ?4, feed_updated = ?5,
+            etag = ?6, last_modified = ?7, body_hash = ?8, final_url = ?9,
+            last_attempt = ?10, last_success = ?10, first_success = COALESCE(first_success, ?10),
+            http_status = ?11, consecutive_failures = 0, last_error = NULL, fail_kind = NULL,
+            next_attempt = NULL, gone_since = NULL,
+            items = (SELECT COUNT(*) FROM entries WHERE feed_id = ?1),
+            last_post = (SELECT MAX(p.effective) FROM entries e JOIN posts p ON p.id = e.post_id WHERE e.feed_id = ?1)
+         WHERE id = ?1",
+        params![
+            feed.id,
+            meta.title,
+            meta.id,
+            meta.site_link,
+            meta.updated.map(|t| t.timestamp()),
+            etag,
+            last_modified,
+            body_hash,
+            final_url,
+            now,
+            http_status,
+        ],
+    )?;
+    exec(tx, COUNT_REDIRECT, params![feed.id, permanent_redirect])?;
+    log(
+        tx,
+        feed,
+        now,
+        "fetched",
+        Some(*http_status),
+        None,
+        added.entries as i64,
+    )?;
+    Ok(added)
+}
+
+/// Nothing changed: new validators kept, health reset, the redirect counted.
+fn not_modified(
+    tx: &Transaction<'_>,
+    feed: &FeedRow,
+    record: &FetchRecord<'_>,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let FetchRecord::NotModified {
+        final_url,
+        http_status,
+        etag,
+        last_modified,
+        permanent_redirect,
+    } = record
+    else {
+        return Ok(());
+    };
+    exec(
+        tx,
+        "UPDATE feeds SET etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
+            final_url = ?4, last_attempt = ?5, last_success = ?5, http_status = ?6,
+            consecutive_failures = 0, last_error = NULL, fail_kind = NULL, next_attempt = NULL,
+            gone_since = NULL
+         WHERE id = ?1",
+        params![feed.id, etag, last_modified, final_url, now, http_status],
+    )?;
+    exec(tx, COUNT_REDIRECT, params![feed.id, permanent_redirect])?;
+    log(tx, feed, now, "not_modified", Some(*http_status), None, 0)
+}
+
+/// A failure: counted, its kind and words kept, the next attempt set; a 410 marks it gone.
+fn failed(
+    tx: &Transaction<'_>,
+    feed: &FeedRow,
+    record: &FetchRecord<'_>,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let FetchRecord::Failed {
+        http_status,
+        kind,
+        error,
+        next_attempt,
+    } = record
+    else {
+        return Ok(());
+    };
+    exec(
+        tx,
+        "UPDATE feeds SET last_attempt = ?2, http_status = ?3,
+            consecutive_failures = consecutive_failures + 1, last_error = ?4, fail_kind = ?6,
+            next_attempt = ?5,
+            gone_since = CASE WHEN ?3 = 410 THEN COALESCE(gone_since, ?2) ELSE NULL END
+         WHERE id = ?1",
+        params![
+            feed.id,
+            now,
+            http_status,
+            error,
+            next_attempt,
+            kind.as_str()
+        ],
+    )?;
+    log(tx, feed, now, "failed", *http_status, Some(error), 0)
+}
+
+/// The fetch-log row: the evidence of what was read when.
+fn log(
+    tx: &Transaction<'_>,
+    feed: &FeedRow,
+    now: i64,
+    outcome: &str,
+    http_status: Option<u16>,
+    error: Option<&str>,
+    new_entries: i64,
+) -> rusqlite::Result<()> {
+    exec(
+        tx,
+        "INSERT INTO fetch_log(feed_id, at, outcome, http_status, error, new_entries) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![feed.id, now, outcome, http_status, error, new_entries],
+    )
+    .map(|_| ())
+}
+
+/// Runs one statement inside `tx`, prepared once per connection: a run stores every feed with the
+/// same few statements.
+fn exec(tx: &Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
