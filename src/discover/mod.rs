@@ -42,7 +42,8 @@ pub const PROBES: [&str; 6] = [
 /// Candidates checked per input at most (beyond the probes).
 const MAX_CANDIDATES: usize = 6;
 
-/// What `discover` found for one input (SPEC §2's JSON shape).
+/// What `discover` found for one input. Serialised as it is, it is one element of the array
+/// that `discover --json` prints: renaming a field changes that output.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Discovery {
     /// The address as given.

@@ -6,7 +6,7 @@
 //! already fetched. Parsed with scraper (html5ever), so unquoted attributes and broken markup
 //! read as a browser reads them.
 
-use scraper::node::Node;
+use scraper::node::{Element, Node};
 use scraper::Html;
 use url::Url;
 
@@ -43,149 +43,178 @@ struct LinkTag {
     hreflang: bool,
 }
 
+impl LinkTag {
+    /// The attributes of `el`, trimmed; `rel` and `type` lowercased.
+    fn of(el: &Element) -> Self {
+        let rel: Vec<String> = el
+            .attr("rel")
+            .unwrap_or("")
+            .split_ascii_whitespace()
+            .map(str::to_ascii_lowercase)
+            .collect();
+        LinkTag {
+            rel,
+            kind: el.attr("type").map(|t| t.trim().to_ascii_lowercase()),
+            href: el.attr("href").map(|h| h.trim().to_string()),
+            title: el.attr("title").map(|t| t.trim().to_string()),
+            hreflang: el.attr("hreflang").is_some(),
+        }
+    }
+
+    /// Whether `rel` lists this (lowercase) value.
+    fn has_rel(&self, rel: &str) -> bool {
+        self.rel.iter().any(|r| r == rel)
+    }
+}
+
+/// The elements of a page that say where its feeds are: the first `<base>`, every `<link>`, and
+/// every `<meta>` (keyed by `name` or `property`, lowercased).
+#[derive(Default)]
+struct PageTags {
+    base: Option<Url>,
+    links: Vec<LinkTag>,
+    generator: Option<String>,
+    metas: Vec<(String, String)>,
+}
+
+impl PageTags {
+    /// Collects the tags of `doc`, in document order; `<base href>` resolved against `page_url`.
+    fn collect(doc: &Html, page_url: &Url) -> Self {
+        let mut tags = PageTags::default();
+        for node in doc.root_element().descendants() {
+            let Node::Element(el) = node.value() else {
+                continue;
+            };
+            match el.name() {
+                "base" if tags.base.is_none() => {
+                    tags.base = el.attr("href").and_then(|h| page_url.join(h.trim()).ok());
+                }
+                "link" => tags.links.push(LinkTag::of(el)),
+                "meta" => {
+                    let key = el
+                        .attr("name")
+                        .or_else(|| el.attr("property"))
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase();
+                    let content = el.attr("content").unwrap_or("").trim().to_string();
+                    if key == "generator" && tags.generator.is_none() {
+                        tags.generator = Some(content.clone());
+                    }
+                    tags.metas.push((key, content));
+                }
+                _ => {}
+            }
+        }
+        tags
+    }
+
+    /// The content of the first `<meta>` with this key.
+    fn meta(&self, key: &str) -> Option<&str> {
+        self.metas
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// Reads the facts of the page at `page_url`.
 pub fn read(html: &str, page_url: &Url) -> PageFacts {
     let doc = Html::parse_document(html);
-    let mut base: Option<Url> = None;
-    let mut links: Vec<LinkTag> = Vec::new();
-    let mut generator: Option<String> = None;
-    let mut metas: Vec<(String, String)> = Vec::new();
-    for node in doc.root_element().descendants() {
-        let Node::Element(el) = node.value() else {
-            continue;
-        };
-        match el.name() {
-            "base" if base.is_none() => {
-                base = el.attr("href").and_then(|h| page_url.join(h.trim()).ok());
-            }
-            "link" => {
-                let rel: Vec<String> = el
-                    .attr("rel")
-                    .unwrap_or("")
-                    .split_ascii_whitespace()
-                    .map(str::to_ascii_lowercase)
-                    .collect();
-                links.push(LinkTag {
-                    rel,
-                    kind: el.attr("type").map(|t| t.trim().to_ascii_lowercase()),
-                    href: el.attr("href").map(|h| h.trim().to_string()),
-                    title: el.attr("title").map(|t| t.trim().to_string()),
-                    hreflang: el.attr("hreflang").is_some(),
-                });
-            }
-            "meta" => {
-                let key = el
-                    .attr("name")
-                    .or_else(|| el.attr("property"))
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                let content = el.attr("content").unwrap_or("").trim().to_string();
-                if key == "generator" && generator.is_none() {
-                    generator = Some(content.clone());
-                }
-                metas.push((key, content));
-            }
-            _ => {}
-        }
-    }
-    let resolve_base = base.clone().unwrap_or_else(|| page_url.clone());
+    let tags = PageTags::collect(&doc, page_url);
+    let resolve_base = tags.base.clone().unwrap_or_else(|| page_url.clone());
 
     let mut alternates: Vec<(u8, Alternate)> = Vec::new();
     let mut addresses = Vec::new();
-    for LinkTag {
-        rel,
-        kind,
-        href,
-        title,
-        hreflang,
-    } in &links
-    {
-        let Some(href) = href.as_deref().filter(|h| !h.is_empty()) else {
+    for link in &tags.links {
+        let Some(href) = link.href.as_deref().filter(|h| !h.is_empty()) else {
             continue;
         };
-        if rel.iter().any(|r| r == "canonical") {
+        if link.has_rel("canonical") {
             if let Ok(u) = resolve_base.join(href) {
                 addresses.push(u);
             }
             continue;
         }
-        let is_alternate = rel.iter().any(|r| r == "alternate");
-        let is_feed_rel = rel.iter().any(|r| r == "feed");
-        if !(is_alternate || is_feed_rel) || rel.iter().any(|r| r == "stylesheet") || *hreflang {
-            continue;
-        }
-        let Ok(url) = resolve_base.join(href) else {
+        let Some((rank, alternate)) = feed_link(link, href, &resolve_base) else {
             continue;
         };
-        if !matches!(url.scheme(), "http" | "https") {
+        if alternates.iter().any(|(_, a)| a.url == alternate.url) {
             continue;
         }
-        let title_lc = title.as_deref().unwrap_or("").to_lowercase();
-        let path_lc = url.path().to_ascii_lowercase();
-        let feed_type = match kind.as_deref() {
-            Some(
-                "application/rss+xml"
-                | "application/atom+xml"
-                | "application/feed+json"
-                | "application/rdf+xml",
-            ) => true,
-            Some("application/json") => path_lc.contains("feed") || title_lc.contains("feed"),
-            Some("application/xml" | "text/xml") => {
-                ["rss", "atom", "feed"].iter().any(|w| path_lc.contains(w))
-            }
-            None => is_feed_rel,
-            Some(_) => false,
-        };
-        if !feed_type {
-            continue;
-        }
-        let comments = ["comment", "댓글"].iter().any(|w| title_lc.contains(w))
-            || path_lc.contains("/comments/")
-            || path_lc.contains("/comments.")
-            || path_lc.ends_with("/comments");
-        if comments {
-            continue;
-        }
-        // A feed of one category, tag or series is not the blog's main feed.
-        let partial = [
-            "/category/",
-            "/categories/",
-            "/tag/",
-            "/tags/",
-            "/series/",
-            "/author/",
-        ]
-        .iter()
-        .any(|w| path_lc.contains(w));
-        if alternates.iter().any(|(_, a)| a.url == url) {
-            continue;
-        }
-        alternates.push((
-            u8::from(partial),
-            Alternate {
-                url,
-                title: title.clone().filter(|t| !t.is_empty()),
-            },
-        ));
+        alternates.push((rank, alternate));
     }
     alternates.sort_by_key(|(rank, _)| *rank);
 
-    let meta = |key: &str| {
-        metas
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
+    let meta = |key: &str| tags.meta(key);
     if let Some(u) = meta("og:url").and_then(|u| resolve_base.join(u).ok()) {
         addresses.push(u);
     }
-    let platform = platform_of(html, generator.as_deref(), &meta);
+    let platform = platform_of(html, tags.generator.as_deref(), &meta);
     PageFacts {
         alternates: alternates.into_iter().map(|(_, a)| a).collect(),
         platform,
         addresses,
-        base,
+        base: tags.base,
+    }
+}
+
+/// The feed a `<link>` (with a non-empty `href`) names, with its rank: 0 for a main feed, 1 for
+/// a feed of one category, tag, series or author. `None` for links that are not feeds (no
+/// `alternate` or `feed` rel, stylesheets, `hreflang` page alternates, other types, other
+/// schemes) and for comment feeds.
+fn feed_link(link: &LinkTag, href: &str, resolve_base: &Url) -> Option<(u8, Alternate)> {
+    let is_feed_rel = link.has_rel("feed");
+    if !(link.has_rel("alternate") || is_feed_rel) || link.has_rel("stylesheet") || link.hreflang {
+        return None;
+    }
+    let url = resolve_base.join(href).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let title_lc = link.title.as_deref().unwrap_or("").to_lowercase();
+    let path_lc = url.path().to_ascii_lowercase();
+    if !is_feed_type(link.kind.as_deref(), is_feed_rel, &path_lc, &title_lc) {
+        return None;
+    }
+    let comments = ["comment", "댓글"].iter().any(|w| title_lc.contains(w))
+        || path_lc.contains("/comments/")
+        || path_lc.contains("/comments.")
+        || path_lc.ends_with("/comments");
+    if comments {
+        return None;
+    }
+    // A feed of one category, tag or series is not the blog's main feed.
+    let partial = [
+        "/category/",
+        "/categories/",
+        "/tag/",
+        "/tags/",
+        "/series/",
+        "/author/",
+    ]
+    .iter()
+    .any(|w| path_lc.contains(w));
+    let title = link.title.clone().filter(|t| !t.is_empty());
+    Some((u8::from(partial), Alternate { url, title }))
+}
+
+/// Whether a link's `type` names a feed: the feed types always; generic JSON and XML types when
+/// the path (or, for JSON, the title) says feed; no type at all only on `rel="feed"`.
+fn is_feed_type(kind: Option<&str>, is_feed_rel: bool, path_lc: &str, title_lc: &str) -> bool {
+    match kind {
+        Some(
+            "application/rss+xml"
+            | "application/atom+xml"
+            | "application/feed+json"
+            | "application/rdf+xml",
+        ) => true,
+        Some("application/json") => path_lc.contains("feed") || title_lc.contains("feed"),
+        Some("application/xml" | "text/xml") => {
+            ["rss", "atom", "feed"].iter().any(|w| path_lc.contains(w))
+        }
+        None => is_feed_rel,
+        Some(_) => false,
     }
 }
 

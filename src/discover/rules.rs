@@ -113,48 +113,109 @@ impl UrlRule {
     }
 }
 
+/// An address as the rules read it: the host lowercased without a trailing dot or `www.`, and
+/// the non-empty path segments percent-decoded.
+struct Address<'a> {
+    url: &'a Url,
+    host: String,
+    segments: Vec<String>,
+}
+
+impl<'a> Address<'a> {
+    fn of(url: &'a Url) -> Self {
+        let host = url
+            .host_str()
+            .unwrap_or("")
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
+        let segments: Vec<String> = url
+            .path_segments()
+            .map(|s| s.filter(|p| !p.is_empty()).map(percent_decode).collect())
+            .unwrap_or_default();
+        Self {
+            url,
+            host,
+            segments,
+        }
+    }
+
+    /// The first path segment, `""` when there is none.
+    fn first(&self) -> &str {
+        self.segments.first().map(String::as_str).unwrap_or("")
+    }
+
+    /// `blog` for a host `blog.{parent}` (see [`subdomain_of`]).
+    fn subdomain_of(&self, parent: &str) -> Option<&str> {
+        subdomain_of(&self.host, parent)
+    }
+}
+
+/// One platform family's rules: `Some` when the address is theirs.
+type Rule = fn(&Address<'_>) -> Option<UrlRule>;
+
+/// The rules in the order they are tried; the first that claims the address answers.
+const RULES: [Rule; 8] = [
+    tistory,
+    velog,
+    naver,
+    brunch,
+    medium,
+    platform_subdomain,
+    notion,
+    static_host,
+];
+
 /// Applies the address rules to `url` (a homepage, a post, or a feed URL).
 pub fn by_url(url: &Url) -> UrlRule {
-    let host = url
-        .host_str()
-        .unwrap_or("")
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    let host = host.strip_prefix("www.").unwrap_or(&host);
-    let segments: Vec<String> = url
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).map(percent_decode).collect())
-        .unwrap_or_default();
-    let first = segments.first().map(String::as_str).unwrap_or("");
-    let https = |text: String| Url::parse(&text).ok();
+    let address = Address::of(url);
+    RULES
+        .iter()
+        .find_map(|rule| rule(&address))
+        .unwrap_or_else(|| UrlRule::needs_page(Platform::Other))
+}
 
-    if let Some(blog) = subdomain_of(host, "tistory.com") {
-        return UrlRule::feed(
-            Platform::Tistory,
-            https(format!("https://{blog}.tistory.com/rss")),
-        );
-    }
-    match host {
-        "velog.io" => {
-            let user = first.strip_prefix('@').filter(|u| is_handle(u));
-            return UrlRule::feed(
-                Platform::Velog,
-                user.and_then(|u| https(format!("https://v2.velog.io/rss/{u}"))),
-            );
-        }
-        "v2.velog.io" | "api.velog.io" => {
-            let user = (first == "rss")
-                .then(|| segments.get(1))
-                .flatten()
-                .map(|u| u.trim_start_matches('@'))
-                .filter(|u| is_handle(u));
-            return UrlRule::feed(
-                Platform::Velog,
-                user.and_then(|u| https(format!("https://v2.velog.io/rss/{u}"))),
-            );
-        }
+/// `text` as a URL, when it is one.
+fn https(text: String) -> Option<Url> {
+    Url::parse(&text).ok()
+}
+
+/// `*.tistory.com`: the feed is `/rss` on the blog's own subdomain.
+fn tistory(a: &Address<'_>) -> Option<UrlRule> {
+    let blog = a.subdomain_of("tistory.com")?;
+    Some(UrlRule::feed(
+        Platform::Tistory,
+        https(format!("https://{blog}.tistory.com/rss")),
+    ))
+}
+
+/// `velog.io/@user` and the feed hosts `v2.velog.io` / `api.velog.io` (`/rss/{user}`).
+fn velog(a: &Address<'_>) -> Option<UrlRule> {
+    let first = a.first();
+    let user = match a.host.as_str() {
+        "velog.io" => first.strip_prefix('@').filter(|u| is_handle(u)),
+        "v2.velog.io" | "api.velog.io" => (first == "rss")
+            .then(|| a.segments.get(1))
+            .flatten()
+            .map(|u| u.trim_start_matches('@'))
+            .filter(|u| is_handle(u)),
+        _ => return None,
+    };
+    Some(UrlRule::feed(
+        Platform::Velog,
+        user.and_then(|u| https(format!("https://v2.velog.io/rss/{u}"))),
+    ))
+}
+
+/// `blog.naver.com` and `m.blog.naver.com` (the id in the path or in `?blogId=`), and the feed
+/// host `rss.blog.naver.com`. (`*.blog.me`, also Naver, is tried later, in
+/// [`platform_subdomain`].)
+fn naver(a: &Address<'_>) -> Option<UrlRule> {
+    let first = a.first();
+    match a.host.as_str() {
         "blog.naver.com" | "m.blog.naver.com" => {
-            let from_query = url
+            let from_query = a
+                .url
                 .query_pairs()
                 .find(|(k, _)| k.eq_ignore_ascii_case("blogId"))
                 .map(|(_, v)| v.into_owned());
@@ -162,118 +223,140 @@ pub fn by_url(url: &Url) -> UrlRule {
                 .filter(|f| !f.contains('.') && is_handle(f))
                 .map(str::to_string);
             let id = from_query.filter(|i| is_handle(i)).or(from_path);
-            return UrlRule::feed(Platform::Naver, id.and_then(naver_feed));
+            Some(UrlRule::feed(Platform::Naver, id.and_then(naver_feed)))
         }
         "rss.blog.naver.com" => {
             let id = first.strip_suffix(".xml").unwrap_or(first);
-            return UrlRule::feed(
+            Some(UrlRule::feed(
                 Platform::Naver,
                 Some(id)
                     .filter(|i| is_handle(i))
                     .and_then(|i| naver_feed(i.to_string())),
-            );
+            ))
         }
-        "brunch.co.kr" => {
-            if first == "rss" {
-                // Already the feed (`/rss/@@id`).
-                return UrlRule::feed(Platform::Brunch, Some(url.clone()));
-            }
-            let page = first
-                .strip_prefix('@')
-                .filter(|h| is_handle(h))
-                .and_then(|h| https(format!("https://brunch.co.kr/@{h}")));
-            return UrlRule {
-                page,
-                ..UrlRule::needs_page(Platform::Brunch)
-            };
-        }
-        "medium.com" => {
-            const NOT_PUBLICATIONS: &[&str] = &[
-                "m",
-                "p",
-                "me",
-                "tag",
-                "tags",
-                "topics",
-                "search",
-                "membership",
-                "plans",
-                "about",
-                "policy",
-                "jobs-at-medium",
-                "creators",
-                "new-story",
-            ];
-            let feed = if first == "feed" {
-                Some(url.clone())
-            } else if let Some(user) = first.strip_prefix('@') {
-                Some(user)
-                    .filter(|u| !u.is_empty())
-                    .and_then(|u| https(format!("https://medium.com/feed/@{u}")))
-            } else if !first.is_empty() && !NOT_PUBLICATIONS.contains(&first) {
-                https(format!("https://medium.com/feed/{first}"))
-            } else {
-                None
-            };
-            return UrlRule::feed(Platform::Medium, feed);
-        }
-        _ => {}
+        _ => None,
     }
-    if let Some(user) = subdomain_of(host, "medium.com") {
-        return UrlRule::feed(
-            Platform::Medium,
-            https(format!("https://{user}.medium.com/feed")),
-        );
+}
+
+/// `brunch.co.kr`: a feed address as it is, else the author page, which names the feed.
+fn brunch(a: &Address<'_>) -> Option<UrlRule> {
+    if a.host != "brunch.co.kr" {
+        return None;
     }
-    if let Some(id) = subdomain_of(host, "blog.me") {
-        return UrlRule::feed(Platform::Naver, naver_feed(id.to_string()));
+    let first = a.first();
+    if first == "rss" {
+        // Already the feed (`/rss/@@id`).
+        return Some(UrlRule::feed(Platform::Brunch, Some(a.url.clone())));
     }
-    if let Some(name) = subdomain_of(host, "substack.com") {
-        return UrlRule::feed(
+    let page = first
+        .strip_prefix('@')
+        .filter(|h| is_handle(h))
+        .and_then(|h| https(format!("https://brunch.co.kr/@{h}")));
+    Some(UrlRule {
+        page,
+        ..UrlRule::needs_page(Platform::Brunch)
+    })
+}
+
+/// First path segments on `medium.com` that are not publications.
+const NOT_PUBLICATIONS: &[&str] = &[
+    "m",
+    "p",
+    "me",
+    "tag",
+    "tags",
+    "topics",
+    "search",
+    "membership",
+    "plans",
+    "about",
+    "policy",
+    "jobs-at-medium",
+    "creators",
+    "new-story",
+];
+
+/// `medium.com/@user`, `medium.com/{publication}`, a feed address as it is, and `user.medium.com`.
+fn medium(a: &Address<'_>) -> Option<UrlRule> {
+    if a.host == "medium.com" {
+        let first = a.first();
+        let feed = if first == "feed" {
+            Some(a.url.clone())
+        } else if let Some(user) = first.strip_prefix('@') {
+            Some(user)
+                .filter(|u| !u.is_empty())
+                .and_then(|u| https(format!("https://medium.com/feed/@{u}")))
+        } else if !first.is_empty() && !NOT_PUBLICATIONS.contains(&first) {
+            https(format!("https://medium.com/feed/{first}"))
+        } else {
+            None
+        };
+        return Some(UrlRule::feed(Platform::Medium, feed));
+    }
+    let user = a.subdomain_of("medium.com")?;
+    Some(UrlRule::feed(
+        Platform::Medium,
+        https(format!("https://{user}.medium.com/feed")),
+    ))
+}
+
+/// Blogs on their own subdomain of a platform whose feed path is fixed: Naver's `*.blog.me`,
+/// Substack, WordPress.com, Ghost(Pro), and Blogger (`*.blogspot.*`, any country domain).
+fn platform_subdomain(a: &Address<'_>) -> Option<UrlRule> {
+    if let Some(id) = a.subdomain_of("blog.me") {
+        return Some(UrlRule::feed(Platform::Naver, naver_feed(id.to_string())));
+    }
+    if let Some(name) = a.subdomain_of("substack.com") {
+        return Some(UrlRule::feed(
             Platform::Substack,
             https(format!("https://{name}.substack.com/feed")),
-        );
+        ));
     }
-    if let Some(name) = subdomain_of(host, "wordpress.com") {
-        return UrlRule::feed(
+    if let Some(name) = a.subdomain_of("wordpress.com") {
+        return Some(UrlRule::feed(
             Platform::WordPress,
             https(format!("https://{name}.wordpress.com/feed/")),
-        );
+        ));
     }
-    if let Some(name) = subdomain_of(host, "ghost.io") {
-        return UrlRule::feed(
+    if let Some(name) = a.subdomain_of("ghost.io") {
+        return Some(UrlRule::feed(
             Platform::Ghost,
             https(format!("https://{name}.ghost.io/rss/")),
-        );
+        ));
     }
-    if host.contains(".blogspot.") {
-        return UrlRule::feed(
+    let host = &a.host;
+    host.contains(".blogspot.").then(|| {
+        UrlRule::feed(
             Platform::Blogger,
             https(format!("https://{host}/feeds/posts/default")),
-        );
-    }
-    if host == "notion.so"
-        || subdomain_of(host, "notion.site").is_some()
-        || subdomain_of(host, "oopy.io").is_some()
-    {
-        return UrlRule {
-            no_feed: Some(
-                "Notion pages publish no feed: ask the member for a blog with a feed, or record \
-                 each post in the member's `extra_posts`",
-            ),
-            ..UrlRule::needs_page(Platform::Notion)
-        };
-    }
-    if subdomain_of(host, "github.io").is_some() {
-        return UrlRule::needs_page(Platform::GithubPages);
-    }
-    if subdomain_of(host, "vercel.app").is_some() {
-        return UrlRule::needs_page(Platform::Vercel);
-    }
-    if subdomain_of(host, "netlify.app").is_some() {
-        return UrlRule::needs_page(Platform::Netlify);
-    }
-    UrlRule::needs_page(Platform::Other)
+        )
+    })
+}
+
+/// Notion pages (`notion.so`, `*.notion.site`, `*.oopy.io`): no feed at all.
+fn notion(a: &Address<'_>) -> Option<UrlRule> {
+    let is_notion = a.host == "notion.so"
+        || a.subdomain_of("notion.site").is_some()
+        || a.subdomain_of("oopy.io").is_some();
+    is_notion.then(|| UrlRule {
+        no_feed: Some(
+            "Notion pages publish no feed: ask the member for a blog with a feed, or record \
+             each post in the member's `extra_posts`",
+        ),
+        ..UrlRule::needs_page(Platform::Notion)
+    })
+}
+
+/// Static hosts (`*.github.io`, `*.vercel.app`, `*.netlify.app`): the page names the generator.
+fn static_host(a: &Address<'_>) -> Option<UrlRule> {
+    [
+        ("github.io", Platform::GithubPages),
+        ("vercel.app", Platform::Vercel),
+        ("netlify.app", Platform::Netlify),
+    ]
+    .into_iter()
+    .find(|(parent, _)| a.subdomain_of(parent).is_some())
+    .map(|(_, platform)| UrlRule::needs_page(platform))
 }
 
 /// `blog` for `blog.{parent}` (one label or more, never `www` alone).

@@ -122,6 +122,9 @@ impl Fetcher {
         }
     }
 
+    /// Requests `start` and follows its redirects by hand: every hop is checked against the
+    /// address guard, a loop or too many hops end the attempt, and a permanent first hop is
+    /// recorded in the outcome.
     async fn follow(
         &self,
         client: &Client,
@@ -140,87 +143,111 @@ impl Fetcher {
                 .await
                 .map_err(|e| self.send_error(&e, &current, !visited.is_empty()))?;
             let status = response.status();
-
-            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
-                let target = redirect_target(&response, &current)?;
-                if visited.is_empty()
-                    && matches!(
-                        status,
-                        StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
-                    )
-                {
-                    permanent_redirect = Some(target.to_string());
-                }
-                visited.push(current.clone());
-                if visited.contains(&target) {
-                    return Err(FetchError::new(
-                        FailKind::Redirects,
-                        format!("redirect loop: {current} redirects back to {target}"),
-                    ));
-                }
-                if visited.len() > MAX_REDIRECTS {
-                    return Err(FetchError::new(
-                        FailKind::Redirects,
-                        format!("too many redirects (over {MAX_REDIRECTS}), the last to {target}"),
-                    ));
-                }
-                check_target(&self.target(&target), &self.policy).map_err(|(kind, why)| {
-                    let kind = if kind == FailKind::Private {
-                        kind
-                    } else {
-                        FailKind::Redirects
-                    };
-                    FetchError::new(
-                        kind,
-                        format!("redirect from {current} to {target} refused: {why}"),
-                    )
-                })?;
-                tracing::debug!(from = %current, to = %target, %status, "following redirect");
-                current = target;
-                continue;
+            if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+                let final_url = current.to_string();
+                return self
+                    .outcome_of(response, final_url, permanent_redirect, request, progress)
+                    .await;
             }
-
-            let final_url = current.to_string();
-            let headers = response.headers();
-            let etag = header_text(headers, &ETAG);
-            let last_modified = header_text(headers, &LAST_MODIFIED);
-
-            if status == StatusCode::NOT_MODIFIED {
-                return Ok(Outcome::NotModified {
-                    final_url,
-                    http_status: status.as_u16(),
-                    etag: etag.or_else(|| request.etag.clone()),
-                    last_modified: last_modified.or_else(|| request.last_modified.clone()),
-                    permanent_redirect,
-                });
+            let target = redirect_target(&response, &current)?;
+            if visited.is_empty()
+                && matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                )
+            {
+                permanent_redirect = Some(target.to_string());
             }
-            if !status.is_success() {
-                return Err(http_error(&response));
-            }
+            visited.push(current.clone());
+            self.check_redirect(&current, &target, &visited)?;
+            tracing::debug!(from = %current, to = %target, %status, "following redirect");
+            current = target;
+        }
+    }
 
-            let content_type = header_text(headers, &CONTENT_TYPE);
-            let body = read_body(response, self.max_body, progress).await?;
-            let body_hash = body_hash(&body);
-            if request.body_hash.as_deref() == Some(body_hash.as_str()) {
-                return Ok(Outcome::NotModified {
-                    final_url,
-                    http_status: status.as_u16(),
-                    etag: etag.or_else(|| request.etag.clone()),
-                    last_modified: last_modified.or_else(|| request.last_modified.clone()),
-                    permanent_redirect,
-                });
-            }
-            return Ok(Outcome::Fetched {
+    /// Refuses a redirect from `current` to `target` that loops back to an address already
+    /// `visited`, goes over [`MAX_REDIRECTS`], or leads where the address guard forbids.
+    fn check_redirect(
+        &self,
+        current: &Url,
+        target: &Url,
+        visited: &[Url],
+    ) -> Result<(), FetchError> {
+        if visited.contains(target) {
+            return Err(FetchError::new(
+                FailKind::Redirects,
+                format!("redirect loop: {current} redirects back to {target}"),
+            ));
+        }
+        if visited.len() > MAX_REDIRECTS {
+            return Err(FetchError::new(
+                FailKind::Redirects,
+                format!("too many redirects (over {MAX_REDIRECTS}), the last to {target}"),
+            ));
+        }
+        check_target(&self.target(target), &self.policy).map_err(|(kind, why)| {
+            let kind = if kind == FailKind::Private {
+                kind
+            } else {
+                FailKind::Redirects
+            };
+            FetchError::new(
+                kind,
+                format!("redirect from {current} to {target} refused: {why}"),
+            )
+        })
+    }
+
+    /// The outcome of the response from `final_url`, the last hop: not modified (by status, or
+    /// by a body unchanged since the last fetch), an HTTP error, or the body read under the cap.
+    async fn outcome_of(
+        &self,
+        response: Response,
+        final_url: String,
+        permanent_redirect: Option<String>,
+        request: &FeedRequest,
+        progress: &mut Progress,
+    ) -> Result<Outcome, FetchError> {
+        let status = response.status();
+        let headers = response.headers();
+        let etag = header_text(headers, &ETAG);
+        let last_modified = header_text(headers, &LAST_MODIFIED);
+
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Outcome::NotModified {
                 final_url,
                 http_status: status.as_u16(),
-                content_type,
-                etag,
-                last_modified,
-                body,
-                body_hash,
+                etag: etag.or_else(|| request.etag.clone()),
+                last_modified: last_modified.or_else(|| request.last_modified.clone()),
                 permanent_redirect,
             });
         }
+        if !status.is_success() {
+            return Err(http_error(&response));
+        }
+
+        let content_type = header_text(headers, &CONTENT_TYPE);
+        let body = read_body(response, self.max_body, progress).await?;
+        let body_hash = body_hash(&body);
+        if request.body_hash.as_deref() == Some(body_hash.as_str()) {
+            return Ok(Outcome::NotModified {
+                final_url,
+                http_status: status.as_u16(),
+                etag: etag.or_else(|| request.etag.clone()),
+                last_modified: last_modified.or_else(|| request.last_modified.clone()),
+                permanent_redirect,
+            });
+        }
+        Ok(Outcome::Fetched {
+            final_url,
+            http_status: status.as_u16(),
+            content_type,
+            etag,
+            last_modified,
+            body,
+            body_hash,
+            permanent_redirect,
+        })
     }
 
     /// Words for an error of `send` (no response at all).

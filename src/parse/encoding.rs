@@ -1,0 +1,172 @@
+//! Choosing the encoding and decoding once: a byte-order mark wins, then the HTTP `charset`,
+//! then the XML prolog's `encoding`, then UTF-8 — with the Korean aliases encoding_rs lacks
+//! (`cp949`, `ks_c_5601`, …), and a fallback to another candidate when the declared charset
+//! does not fit the bytes. What the decoding had to overrule is said among the repairs.
+
+use std::borrow::Cow;
+
+use encoding_rs::Encoding;
+
+/// Maps a charset label to an encoding, including the Korean aliases encoding_rs lacks.
+pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
+    let l = label
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'')
+        .to_ascii_lowercase();
+    match l.as_str() {
+        "cp949" | "ms949" | "uhc" | "x-windows-949" | "ks_c_5601" | "ksc5601" | "ksc_5601"
+        | "euckr" => Some(encoding_rs::EUC_KR),
+        _ => Encoding::for_label(l.as_bytes()),
+    }
+}
+
+/// The `charset` parameter of a Content-Type header.
+pub fn charset_of_content_type(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"'))
+    })
+}
+
+fn prolog_encoding(bytes: &[u8]) -> Option<&str> {
+    let head = &bytes[..bytes.len().min(512)];
+    let start = head.windows(5).position(|w| w == b"<?xml")?;
+    let end = head[start..].windows(2).position(|w| w == b"?>")? + start;
+    let decl = std::str::from_utf8(&head[start..end]).ok()?;
+    let pos = decl.find("encoding")?;
+    let rest = decl[pos + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next()?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    let rest = &rest[1..];
+    rest.find(quote).map(|e| &rest[..e])
+}
+
+/// Decodes once: BOM, then HTTP charset, then the prolog, then UTF-8; falls back to the other
+/// candidate when the chosen one produces malformed sequences and the other does not.
+pub(super) fn decode(
+    owned: Cow<'_, [u8]>,
+    http_charset: Option<&str>,
+    repairs: &mut Vec<String>,
+) -> (String, &'static Encoding) {
+    let bytes = owned.as_ref();
+    if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
+        let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+        return (text.into_owned(), enc);
+    }
+    let http = http_charset.and_then(encoding_for_label);
+    let prolog = prolog_encoding(bytes).and_then(encoding_for_label);
+    // UTF-16 declared without a BOM in an ASCII-readable prolog is a lie: read as UTF-8.
+    let declared = http
+        .or(prolog)
+        .map(|e| {
+            if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
+                encoding_rs::UTF_8
+            } else {
+                e
+            }
+        })
+        .unwrap_or(encoding_rs::UTF_8);
+    // The common case, a UTF-8 body the caller gave away: it becomes the text as it is.
+    if declared == encoding_rs::UTF_8 {
+        if let Cow::Owned(vec) = owned {
+            return match String::from_utf8(vec) {
+                Ok(text) => (text, declared),
+                Err(e) => decode(Cow::Borrowed(e.as_bytes()), http_charset, repairs),
+            };
+        }
+    }
+    // A single-byte charset decodes any bytes without error; when the bytes are valid UTF-8 with
+    // non-ASCII text in them, the declaration is the usual server default, not the truth.
+    let single_byte = declared.is_single_byte() && declared != encoding_rs::UTF_8;
+    if single_byte && !bytes.is_ascii() {
+        if let Ok(utf8) = std::str::from_utf8(bytes) {
+            repairs.push(format!(
+                "declared charset {} does not fit the bytes; decoded as UTF-8",
+                declared.name()
+            ));
+            return (utf8.to_string(), encoding_rs::UTF_8);
+        }
+    }
+    let (text, had_errors) = declared.decode_without_bom_handling(bytes);
+    if !had_errors {
+        return (text.into_owned(), declared);
+    }
+    // The declared charset is wrong: try the other candidates, then UTF-8 and EUC-KR.
+    for alt in [
+        prolog,
+        http,
+        Some(encoding_rs::UTF_8),
+        Some(encoding_rs::EUC_KR),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if alt == declared {
+            continue;
+        }
+        let (t, errs) = alt.decode_without_bom_handling(bytes);
+        if !errs {
+            repairs.push(format!(
+                "declared charset {} does not fit the bytes; decoded as {}",
+                declared.name(),
+                alt.name()
+            ));
+            return (t.into_owned(), alt);
+        }
+    }
+    repairs.push(format!(
+        "invalid {} byte sequences replaced with U+FFFD",
+        declared.name()
+    ));
+    (text.into_owned(), declared)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse::parse;
+    use chrono_tz::Asia::Seoul;
+
+    #[test]
+    fn euc_kr_declared_in_prolog_is_decoded_once() {
+        let body = "<?xml version=\"1.0\" encoding=\"CP949\"?><rss version=\"2.0\"><channel><title>혜진의 블로그</title><item><title>첫 글</title><link>https://hyejin.dev/1</link></item></channel></rss>";
+        let (bytes, _, _) = encoding_rs::EUC_KR.encode(body);
+        let parsed = parse(&bytes, None, None, Seoul).unwrap();
+        assert_eq!(parsed.encoding, "EUC-KR");
+        assert_eq!(parsed.feed.title.unwrap().content, "혜진의 블로그");
+        assert_eq!(
+            parsed.feed.entries[0].title.as_ref().unwrap().content,
+            "첫 글"
+        );
+    }
+
+    #[test]
+    fn http_charset_wins_over_a_missing_prolog_and_wrong_one_falls_back() {
+        let body = "<rss version=\"2.0\"><channel><title>한글</title></channel></rss>";
+        let (bytes, _, _) = encoding_rs::EUC_KR.encode(body);
+        let parsed = parse(&bytes, Some("euc-kr"), None, Seoul).unwrap();
+        assert_eq!(parsed.feed.title.unwrap().content, "한글");
+        // Declared EUC-KR but really UTF-8.
+        let parsed = parse(body.as_bytes(), Some("ks_c_5601-1987"), None, Seoul).unwrap();
+        assert_eq!(parsed.feed.title.unwrap().content, "한글");
+        assert!(
+            parsed.repairs.iter().any(|r| r.contains("does not fit")),
+            "{:?}",
+            parsed.repairs
+        );
+    }
+
+    #[test]
+    fn a_latin_1_header_on_utf8_korean_is_overruled() {
+        let doc = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>한글 제목</title></channel></rss>";
+        let parsed = parse(doc.as_bytes(), Some("iso-8859-1"), None, Seoul).unwrap();
+        assert_eq!(parsed.feed.title.unwrap().content, "한글 제목");
+        assert_eq!(parsed.encoding, "UTF-8");
+    }
+}
