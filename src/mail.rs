@@ -342,7 +342,11 @@ mod tests {
         };
         let o = digest_outgoing(&mail, now);
         assert_eq!(o.from, "\"글또 10기 (테스트)\" <noreply@geultto.github.io>");
-        assert_eq!(o.to, [o.from.clone()], "no recipients: addressed to itself");
+        assert_eq!(
+            o.to,
+            std::slice::from_ref(&o.from),
+            "no recipients: addressed to itself"
+        );
         assert_eq!(
             o.message_id,
             format!(

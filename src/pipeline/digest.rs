@@ -47,6 +47,16 @@ impl PreparedDigest {
     pub fn stem(&self) -> String {
         format!("{}-{}", self.digest.week, self.audience.as_str())
     }
+
+    /// Each form of the digest with its file extension: `html`, `txt`, `md`, `eml`.
+    pub fn files(&self) -> [(&'static str, &[u8]); 4] {
+        [
+            ("html", self.html.as_bytes()),
+            ("txt", self.text.as_bytes()),
+            ("md", self.markdown.as_bytes()),
+            ("eml", self.eml.as_slice()),
+        ]
+    }
 }
 
 /// The digest of `week` for both audiences, rendered and assembled (nothing written or sent).
@@ -116,12 +126,7 @@ pub fn write_digests(dir: &Path, prepared: &[PreparedDigest]) -> Result<Vec<Path
     let mut written = Vec::new();
     for p in prepared {
         let stem = p.stem();
-        for (ext, bytes) in [
-            ("html", p.html.as_bytes()),
-            ("txt", p.text.as_bytes()),
-            ("md", p.markdown.as_bytes()),
-            ("eml", p.eml.as_slice()),
-        ] {
+        for (ext, bytes) in p.files() {
             let path = dir.join(format!("{stem}.{ext}"));
             render::write_atomic(&path, bytes)?;
             written.push(path);

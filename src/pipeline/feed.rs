@@ -6,9 +6,10 @@
 //! transaction. A failure of either is a value in the feed's [`FeedReport`], never an error of
 //! the run; only a store that cannot be written stops it.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 
-use super::fetch_run::{self, Planned};
 use crate::config::{Config, ContentMode};
 use crate::fetch::{FailKind, FeedResult, FetchError, Outcome};
 use crate::health;
@@ -17,7 +18,32 @@ use crate::normalise::{self, FeedMeta, Post};
 use crate::parse::{self, ParseError};
 use crate::render::terminal::{FeedReport, FeedStatus};
 use crate::source::FeedSource;
-use crate::store::{FetchRecord, Store, StoreError};
+use crate::store::{FeedRow, FetchRecord, Store, StoreError};
+
+/// A report on `plan`'s feed that did nothing yet.
+pub(super) fn report(plan: &Planned, status: FeedStatus) -> FeedReport {
+    FeedReport {
+        member: plan.member.clone(),
+        url: plan.row.source.key(),
+        status,
+        new_posts: 0,
+        history: 0,
+        error: None,
+        repairs: Vec::new(),
+        elapsed: Duration::ZERO,
+    }
+}
+
+/// A feed this run is about: whose it is, its place in the member's list, its stored row.
+#[derive(Debug)]
+pub(super) struct Planned {
+    /// The member.
+    pub member: String,
+    /// Position in the member's list (0 = first listed: its link wins a cross-post).
+    pub rank: usize,
+    /// What the store remembers of it.
+    pub row: FeedRow,
+}
 
 /// A fetched body, parsed and normalised.
 #[derive(Debug)]
@@ -110,7 +136,7 @@ pub(super) fn internal_failure(index: usize, message: &str) -> FeedResult {
         index,
         outcome: Outcome::Failed(FetchError::new(FailKind::Other, message)),
         attempts: 1,
-        elapsed: std::time::Duration::ZERO,
+        elapsed: Duration::ZERO,
     }
 }
 
@@ -132,7 +158,7 @@ pub(super) fn store(
     result: FeedResult,
     parsed: Option<Parsed>,
 ) -> Result<FeedReport, StoreError> {
-    let mut report = fetch_run::report(plan, FeedStatus::Failed);
+    let mut report = report(plan, FeedStatus::Failed);
     report.elapsed = result.elapsed;
     let t = cx.now.timestamp();
     match result.outcome {

@@ -7,12 +7,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use super::error::RunError;
-use super::feed::{self, ParseRules, Parsed, StoreContext};
+use super::feed::{self, report, ParseRules, Parsed, Planned, StoreContext};
 use super::roster_order::RosterOrder;
 use super::{build, discovery};
 use crate::config::{Config, Member};
@@ -21,32 +20,7 @@ use crate::health;
 use crate::ids::TagContext;
 use crate::render::terminal::{FeedReport, FeedStatus, RunSummary};
 use crate::source::FeedSource;
-use crate::store::{FeedRow, Store, StoreError};
-
-/// A report on `plan`'s feed that did nothing yet.
-pub(super) fn report(plan: &Planned, status: FeedStatus) -> FeedReport {
-    FeedReport {
-        member: plan.member.clone(),
-        url: plan.row.source.key(),
-        status,
-        new_posts: 0,
-        history: 0,
-        error: None,
-        repairs: Vec::new(),
-        elapsed: Duration::ZERO,
-    }
-}
-
-/// A feed this run is about: whose it is, its place in the member's list, its stored row.
-#[derive(Debug)]
-pub(super) struct Planned {
-    /// The member.
-    pub member: String,
-    /// Position in the member's list (0 = first listed: its link wins a cross-post).
-    pub rank: usize,
-    /// What the store remembers of it.
-    pub row: FeedRow,
-}
+use crate::store::{Store, StoreError};
 
 /// Called as each feed is stored or skipped: (its report, feeds done, feeds in all).
 pub trait Progress: FnMut(&FeedReport, usize, usize) {}

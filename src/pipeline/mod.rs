@@ -6,6 +6,7 @@
 //! - `build.rs` — `build`, and the round judgement every output shares.
 //! - `digest.rs` — `digest`: prepare, write and send the weekly digest.
 //! - `inspect.rs` — `inspect`: one feed as the tool sees it, store untouched.
+//! - `discover.rs` — `discover`: blog addresses to feeds.
 //! - `feeds.rs` — `feeds`: the store's view of every feed's health.
 //!
 //! Policies live in their own rooms (health, rounds, render, mail); this module only calls
@@ -14,6 +15,7 @@
 
 mod build;
 mod digest;
+mod discover;
 mod discovery;
 mod error;
 mod feed;
@@ -24,7 +26,18 @@ mod roster_order;
 
 pub use build::{build, judgement};
 pub use digest::{prepare_digests, send_digests, write_digests, PreparedDigest};
+pub use discover::discover_all;
 pub use error::RunError;
 pub use feeds::feed_lines;
 pub use fetch_run::{fetch, Progress};
 pub use inspect::{inspect, InspectError};
+
+/// The one async runtime of a command: a few blocking threads (feeds are parsed on at most one
+/// per core, local files are read on them), as every extra thread's malloc arena would hold
+/// memory.
+pub fn runtime(cores: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(cores + 2)
+        .build()
+}

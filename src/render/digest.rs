@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::normalise::one_line;
 use crate::rounds::Judgement;
 use crate::store::{FeedHealth, StoredPost};
-use crate::time::{local_midnight, HISTORY_AGE};
+use crate::time::{local_date, local_midnight, HISTORY_AGE};
 
 /// An ISO 8601 week, e.g. `2024-W46`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -178,30 +178,7 @@ pub struct Inputs<'a> {
 /// The digest of `week` for `audience`.
 pub fn model(inputs: &Inputs<'_>, week: Week, audience: Audience) -> Digest {
     let config = inputs.config;
-    let tz = config.club.timezone;
-    let (from, to) = week.bounds(tz);
-    let in_week = |t: i64| from <= t && t < to;
-    let mut posts: Vec<PostView> = inputs
-        .posts
-        .iter()
-        .filter(|p| !p.history)
-        .filter(|p| {
-            in_week(p.effective)
-                || (in_week(p.first_seen)
-                    && p.effective < to
-                    // Posts first seen in the week are news only when they are not old: on a
-                    // store's first run every post is first seen at once.
-                    && p.effective >= from - HISTORY_AGE
-                    && !inputs.already_sent.contains(&p.id))
-        })
-        .filter_map(|p| view::post_view(config, p))
-        .collect();
-    posts.extend(view::extra_post_views(
-        config,
-        week.monday(),
-        week.monday() + chrono::Days::new(7),
-    ));
-    posts.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.title.cmp(&b.title)));
+    let posts = week_posts(inputs, week);
     let post_ids: Vec<i64> = posts.iter().filter_map(|p| p.id).collect();
     let post_count = posts.len();
     let teams = view::by_team(config, posts);
@@ -229,18 +206,7 @@ pub fn model(inputs: &Inputs<'_>, week: Week, audience: Audience) -> Digest {
         Audience::Members => format!("[{club}] 이번 주 새 글 {post_count}편 · {week}"),
         Audience::Operators => format!("[{club}] 운영진 주간 점검 · {week}"),
     };
-    let preheader = if post_count == 0 {
-        format!("{period}: 이번 주에는 새 글이 없었어요.")
-    } else {
-        let authors: HashSet<&str> = teams
-            .iter()
-            .flat_map(|t| t.posts.iter().map(|p| p.member.as_str()))
-            .collect();
-        format!(
-            "{period}: {}명이 새 글 {post_count}편을 올렸어요.",
-            authors.len()
-        )
-    };
+    let preheader = preheader(&period, &teams, post_count);
     let empty = post_count == 0 && rounds.is_empty() && trouble.is_empty();
     Digest {
         club,
@@ -259,9 +225,55 @@ pub fn model(inputs: &Inputs<'_>, week: Week, audience: Audience) -> Digest {
         show_names,
         trouble,
         empty,
-        generated: inputs.now.with_timezone(&tz).date_naive().to_string(),
+        generated: local_date(inputs.now.timestamp(), config.club.timezone).to_string(),
         post_ids,
     }
+}
+
+/// The week's new posts, oldest first: non-history posts whose effective time falls in the
+/// week, those first seen in the week that no other sent digest carried, and the posts recorded
+/// by hand with a date in the week.
+fn week_posts(inputs: &Inputs<'_>, week: Week) -> Vec<PostView> {
+    let config = inputs.config;
+    let (from, to) = week.bounds(config.club.timezone);
+    let in_week = |t: i64| from <= t && t < to;
+    let mut posts: Vec<PostView> = inputs
+        .posts
+        .iter()
+        .filter(|p| !p.history)
+        .filter(|p| {
+            in_week(p.effective)
+                || (in_week(p.first_seen)
+                    && p.effective < to
+                    // Posts first seen in the week are news only when they are not old: on a
+                    // store's first run every post is first seen at once.
+                    && p.effective >= from - HISTORY_AGE
+                    && !inputs.already_sent.contains(&p.id))
+        })
+        .filter_map(|p| view::post_view(config, p))
+        .collect();
+    posts.extend(view::extra_post_views(
+        config,
+        week.monday(),
+        week.monday() + chrono::Days::new(7),
+    ));
+    posts.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.title.cmp(&b.title)));
+    posts
+}
+
+/// The inbox's one-line preview: how many members wrote how many posts.
+fn preheader(period: &str, teams: &[TeamView], post_count: usize) -> String {
+    if post_count == 0 {
+        return format!("{period}: 이번 주에는 새 글이 없었어요.");
+    }
+    let authors: HashSet<&str> = teams
+        .iter()
+        .flat_map(|t| t.posts.iter().map(|p| p.member.as_str()))
+        .collect();
+    format!(
+        "{period}: {}명이 새 글 {post_count}편을 올렸어요.",
+        authors.len()
+    )
 }
 
 /// The page's address: the folder of the merged feed.

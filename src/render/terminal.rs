@@ -123,6 +123,69 @@ pub struct InspectedEntry {
 /// At most this many failed (or skipped) feeds are listed after a run without `-v`.
 const LISTED: usize = 15;
 
+/// What a person sees while `fetch` runs: a progress bar when stderr is a terminal, and with
+/// `-v` one line per feed as it finishes.
+#[derive(Debug)]
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    verbose: bool,
+}
+
+impl Progress {
+    /// Shows a bar when `bar` (not quiet, stderr a terminal); prints each feed when `verbose`.
+    pub fn new(bar: bool, verbose: bool) -> Progress {
+        let bar = bar.then(|| {
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} feeds {wide_bar} {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            indicatif::ProgressBar::new(0).with_style(style)
+        });
+        Progress { bar, verbose }
+    }
+
+    /// One more feed is done: `done` of `total`.
+    pub fn feed(&self, report: &FeedReport, done: usize, total: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+        if self.verbose {
+            match &self.bar {
+                Some(bar) => bar.println(feed_line(report)),
+                None => eprintln!("{}", feed_line(report)),
+            }
+        }
+    }
+
+    /// The run is over: the bar goes away.
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// What `digest` wrote: per audience its posts and rounds, then the files.
+pub fn digest_written(
+    week: Week,
+    digests: impl IntoIterator<Item = (Audience, usize, usize)>,
+    written: &[PathBuf],
+) -> String {
+    let mut out = String::new();
+    for (audience, posts, rounds) in digests {
+        let audience = audience.as_str();
+        let _ = writeln!(
+            out,
+            "{week} {audience}: {posts} new post(s), {rounds} round(s) due"
+        );
+    }
+    for path in written {
+        let _ = writeln!(out, "wrote {}", path.display());
+    }
+    out
+}
+
 /// One feed's line after a run: who, which feed, how it ended, repairs, time taken.
 pub fn feed_line(r: &FeedReport) -> String {
     let why = r.error.as_deref().unwrap_or("");

@@ -145,41 +145,10 @@ pub(super) fn upsert_entries(
                         post_id
                     }
                     None => {
-                        let effective = effective_time(published, updated, now).at;
-                        let undated = published.is_none() && updated.is_none();
-                        let history = history_fetch && (undated || effective < now - HISTORY_AGE);
-                        let atom_id = mint_atom_id(tx, tag, &feed.member_id, &post.key)?;
-                        tx.prepare_cached(
-                            "INSERT INTO posts(member_id, atom_id, title, link, normalised_link, norm_title, published,
-                                updated, first_seen, effective, summary, chars, history, primary_feed_id, primary_rank)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                        )?
-                        .execute(params![
-                            feed.member_id,
-                            atom_id,
-                            post.title,
-                            post.link,
-                            post.normalised_link,
-                            norm_title,
-                            published,
-                            updated,
-                            now,
-                            effective,
-                            post.summary,
-                            post.chars.map(|c| c as i64),
-                            history,
-                            feed.id,
-                            rank,
-                        ])?;
+                        let (post_id, history) =
+                            insert_post(tx, feed, post, rank, now, history_fetch, tag)?;
                         out.posts += 1;
                         out.history += usize::from(history);
-                        let post_id = tx.last_insert_rowid();
-                        if let Some(html) = &post.content_html {
-                            tx.prepare_cached(
-                                "INSERT INTO post_content(post_id, html) VALUES (?1, ?2)",
-                            )?
-                            .execute(params![post_id, html])?;
-                        }
                         post_id
                     }
                 };
@@ -192,6 +161,53 @@ pub(super) fn upsert_entries(
         }
     }
     Ok(out)
+}
+
+/// Stores a post seen for the first time (with its HTML, when kept); returns its row id and
+/// whether it is history: old or undated, brought in by a `history_fetch`.
+fn insert_post(
+    tx: &Transaction<'_>,
+    feed: &FeedRow,
+    post: &Post,
+    rank: i64,
+    now: i64,
+    history_fetch: bool,
+    tag: &TagContext,
+) -> rusqlite::Result<(i64, bool)> {
+    let published = post.published.map(|t| t.timestamp());
+    let updated = post.updated.map(|t| t.timestamp());
+    let effective = effective_time(published, updated, now).at;
+    let undated = published.is_none() && updated.is_none();
+    let history = history_fetch && (undated || effective < now - HISTORY_AGE);
+    let atom_id = mint_atom_id(tx, tag, &feed.member_id, &post.key)?;
+    tx.prepare_cached(
+        "INSERT INTO posts(member_id, atom_id, title, link, normalised_link, norm_title, published,
+            updated, first_seen, effective, summary, chars, history, primary_feed_id, primary_rank)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        feed.member_id,
+        atom_id,
+        post.title,
+        post.link,
+        post.normalised_link,
+        normalise_title(&post.title),
+        published,
+        updated,
+        now,
+        effective,
+        post.summary,
+        post.chars.map(|c| c as i64),
+        history,
+        feed.id,
+        rank,
+    ])?;
+    let post_id = tx.last_insert_rowid();
+    if let Some(html) = &post.content_html {
+        tx.prepare_cached("INSERT INTO post_content(post_id, html) VALUES (?1, ?2)")?
+            .execute(params![post_id, html])?;
+    }
+    Ok((post_id, history))
 }
 
 /// A new entry id, `tag:{authority},{date}:{member}/{hash of the entry key}`: independent of

@@ -1,0 +1,300 @@
+//! The commands of the binary, one function each: load what the command needs, call the
+//! library, print what it returns — text for a person through the render stage, values as JSON
+//! for scripts — and say which exit code a failure maps to.
+//!
+//! Output for a person goes to stderr (unless `-q`), machine output and tables to stdout through
+//! one handle, so a reader that closes the pipe ends the command quietly.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context;
+use geultto_agg::cli::{
+    Cli, Command, DigestArgs, DigestAudience, DigestFormat, DiscoverArgs, FetchArgs, OpmlCommand,
+    ReportArgs, ReportFormat, TableOrJson, TextOrJson,
+};
+use geultto_agg::config::{self, Config};
+use geultto_agg::render::digest::{Audience, Week};
+use geultto_agg::render::report::{self, Selection};
+use geultto_agg::render::terminal::{self, FeedStatus};
+use geultto_agg::store::{RunLock, Store, StoreError};
+use geultto_agg::{clock, edit, pipeline, render};
+use tokio::runtime::Runtime;
+
+/// A fatal error and the exit code it maps to.
+pub struct Fatal {
+    /// The exit code.
+    pub code: u8,
+    /// What went wrong, with what was being done.
+    pub error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Fatal {
+    fn from(e: E) -> Self {
+        Fatal {
+            code: 1,
+            error: e.into(),
+        }
+    }
+}
+
+/// Runs the command `cli` names; `Ok` holds the exit code of a run that completed.
+pub fn run(cli: &Cli) -> Result<u8, Fatal> {
+    let now = match &cli.now {
+        Some(text) => Some(clock::parse_now(text).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let now = clock::now(now);
+    // Discovery needs no roster: without a config file it runs with the default settings.
+    let config = match &cli.command {
+        Command::Discover(_) if !cli.config.exists() => None,
+        _ => Some(Config::load(&cli.config)?),
+    };
+    let cores = config
+        .as_ref()
+        .map_or_else(config::available_cores, |c| c.cores);
+    let runtime = || pipeline::runtime(cores).context("cannot start the async runtime");
+    let Some(config) = config else {
+        if let Command::Discover(args) = &cli.command {
+            return discover(None, args, runtime()?);
+        }
+        return Ok(0);
+    };
+    let config = &config;
+    match &cli.command {
+        Command::Fetch(args) => fetch(cli, config, args, now, runtime()?),
+        Command::Build => {
+            let _lock = lock(config)?;
+            let store = Store::open(&config.storage_path)?;
+            for path in pipeline::build(config, &store, now)? {
+                say(cli, &format!("wrote {}\n", path.display()));
+            }
+            Ok(0)
+        }
+        Command::Inspect(args) => {
+            let report = runtime()?.block_on(pipeline::inspect(config, &args.target))?;
+            if args.json || args.format == TextOrJson::Json {
+                print_json(&report)
+            } else {
+                print(&terminal::inspection(&report))
+            }
+        }
+        Command::Discover(args) => discover(Some(config), args, runtime()?),
+        Command::Feeds(args) => {
+            let store = Store::open(&config.storage_path)?;
+            let lines = pipeline::feed_lines(config, &store, now)?;
+            if args.json || args.format == TableOrJson::Json {
+                return print_json(&lines);
+            }
+            let (table, count) = render::feeds::table(&lines);
+            print(&table)?;
+            eprintln!("{count}");
+            Ok(0)
+        }
+        Command::Report(args) => {
+            warn_roster(cli, config);
+            report(config, args, now)
+        }
+        Command::Digest(args) => digest(cli, config, args, now, runtime),
+        Command::Opml(OpmlCommand::Export) => print_bytes(&render::opml::export(config)),
+        Command::Opml(OpmlCommand::Import { file }) => {
+            let report = edit::opml::import(&cli.config, file)?;
+            if report.is_empty() {
+                eprintln!("{}: nothing new to add", cli.config.display());
+            }
+            for line in report {
+                eprintln!("{line}");
+            }
+            Ok(0)
+        }
+        Command::Check => check(cli, config),
+    }
+}
+
+/// `fetch`: poll, store, build; a progress bar on a terminal, a line per feed with `-v`.
+fn fetch(
+    cli: &Cli,
+    config: &Config,
+    args: &FetchArgs,
+    now: chrono::DateTime<chrono::Utc>,
+    runtime: Runtime,
+) -> Result<u8, Fatal> {
+    warn_roster(cli, config);
+    let _lock = lock(config)?;
+    let mut store = Store::open(&config.storage_path)?;
+    let bar = !cli.quiet && std::io::stderr().is_terminal();
+    let progress = terminal::Progress::new(bar, cli.verbose);
+    let on_feed = |report: &terminal::FeedReport, done, total| progress.feed(report, done, total);
+    let fetching = pipeline::fetch(
+        config,
+        &mut store,
+        now,
+        &args.members,
+        args.no_output,
+        on_feed,
+    );
+    let summary = runtime.block_on(fetching)?;
+    progress.finish();
+    say(cli, &terminal::summary(&summary, cli.verbose));
+    let failed = summary.count(&FeedStatus::Failed);
+    Ok(if args.fail_on_feed_errors && failed > 0 {
+        2
+    } else {
+        0
+    })
+}
+
+/// `discover`: blog addresses to feeds, as text or JSON.
+fn discover(config: Option<&Config>, args: &DiscoverArgs, rt: Runtime) -> Result<u8, Fatal> {
+    let results = rt.block_on(pipeline::discover_all(config, &args.urls, args.offline));
+    if args.json || args.format == TextOrJson::Json {
+        return print_json(&results);
+    }
+    print(&terminal::discoveries(&results))
+}
+
+/// `report`: the judgement of the chosen round(s) as a table, JSON or CSV.
+fn report(
+    config: &Config,
+    args: &ReportArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u8, Fatal> {
+    let store = Store::open(&config.storage_path)?;
+    let judgement = pipeline::judgement(config, &store, now)?;
+    let selection =
+        Selection::from_arg(&args.round, &judgement.rounds, now).map_err(anyhow::Error::msg)?;
+    let (club, tz) = (&config.club.name, config.club.timezone);
+    let format = if args.json {
+        ReportFormat::Json
+    } else {
+        args.format
+    };
+    match format {
+        ReportFormat::Json => print_json(&report::json(club, tz, &judgement, now, selection)),
+        ReportFormat::Table => print(&report::table(club, &judgement, now, selection)),
+        ReportFormat::Csv => print(&report::csv(&judgement, selection)),
+    }
+}
+
+/// `digest`: print one format, or write every file and optionally send.
+fn digest(
+    cli: &Cli,
+    config: &Config,
+    args: &DigestArgs,
+    now: chrono::DateTime<chrono::Utc>,
+    runtime: impl FnOnce() -> anyhow::Result<Runtime>,
+) -> Result<u8, Fatal> {
+    let week = match &args.week {
+        Some(w) => w.parse::<Week>()?,
+        None => Week::last_complete(now, config.club.timezone),
+    };
+    // Sending takes the run lock: two cron jobs must not both send the same week.
+    let _lock = if args.send { Some(lock(config)?) } else { None };
+    let mut store = Store::open(&config.storage_path)?;
+    if args.send && config.email.is_none() {
+        return Err(pipeline::RunError::NoEmail.into());
+    }
+    let prepared = pipeline::prepare_digests(config, &store, week, now)?;
+    if let Some(format) = args.format {
+        let audience = match args.audience {
+            DigestAudience::Members => Audience::Members,
+            DigestAudience::Operators => Audience::Operators,
+        };
+        let Some(p) = prepared.iter().find(|p| p.audience == audience) else {
+            return Ok(0);
+        };
+        let ext = match format {
+            DigestFormat::Html => "html",
+            DigestFormat::Text => "txt",
+            DigestFormat::Md => "md",
+            DigestFormat::Eml => "eml",
+        };
+        let files = p.files();
+        return print_bytes(
+            files
+                .iter()
+                .find(|(e, _)| *e == ext)
+                .map_or(&[], |(_, b)| b),
+        );
+    }
+    let dir = args.out.as_ref().unwrap_or(&config.output.digest_dir);
+    let written = pipeline::write_digests(dir, &prepared)?;
+    let counts = prepared
+        .iter()
+        .map(|p| (p.audience, p.digest.post_count, p.digest.rounds.len()));
+    say(cli, &terminal::digest_written(week, counts, &written));
+    if !args.send {
+        return Ok(0);
+    }
+    let sending = pipeline::send_digests(config, &mut store, prepared, args.force, now);
+    let outcomes = runtime()?.block_on(sending)?;
+    let (lines, failed) = terminal::send_outcomes(week, &outcomes, config.club.timezone);
+    eprint!("{lines}");
+    if failed > 0 {
+        return Err(anyhow::anyhow!(
+            "{failed} digest message(s) not sent; they are not recorded, so the next run will try again"
+        )
+        .into());
+    }
+    Ok(0)
+}
+
+/// `check`: the roster rules are errors here.
+fn check(cli: &Cli, config: &Config) -> Result<u8, Fatal> {
+    let problems = config::roster_problems(config);
+    let path = cli.config.display();
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{path}: {p}");
+        }
+        let error = anyhow::anyhow!("{} roster problem(s) in {path}", problems.len());
+        return Err(Fatal { code: 1, error });
+    }
+    let feeds: usize = config.members.iter().map(|m| m.feeds.len()).sum();
+    let (members, rounds) = (config.members.len(), config.rounds.due.len());
+    print(&format!(
+        "{path}: ok — {members} members, {feeds} feeds, {rounds} rounds\n"
+    ))
+}
+
+/// Roster-rule problems are warnings outside `check`.
+fn warn_roster(cli: &Cli, config: &Config) {
+    for p in config::roster_problems(config) {
+        say(cli, &format!("warning: {p}\n"));
+    }
+}
+
+fn lock(config: &Config) -> Result<RunLock, Fatal> {
+    RunLock::acquire(&config.storage_path).map_err(|e| Fatal {
+        code: if matches!(e, StoreError::Locked(_)) {
+            3
+        } else {
+            1
+        },
+        error: e.into(),
+    })
+}
+
+/// Text for a person on stderr, unless `-q`.
+fn say(cli: &Cli, text: &str) {
+    if !cli.quiet {
+        eprint!("{text}");
+    }
+}
+
+fn print(text: &str) -> Result<u8, Fatal> {
+    print_bytes(text.as_bytes())
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<u8, Fatal> {
+    print(&(serde_json::to_string_pretty(value)? + "\n"))
+}
+
+/// Writes machine or table output to stdout through one handle, so a closed pipe is an error
+/// value (a quiet exit) rather than a panic.
+fn print_bytes(bytes: &[u8]) -> Result<u8, Fatal> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")?;
+    Ok(0)
+}
