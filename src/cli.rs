@@ -1,4 +1,4 @@
-//! The command line (SPEC §2): clap definitions only.
+//! The command line: clap definitions only (the README's *Commands* table says what each does).
 
 use std::path::PathBuf;
 
@@ -31,7 +31,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Subcommands.
+/// What to do: one subcommand per job.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Poll feeds, update the store, then write every output (as `build`).
@@ -44,11 +44,11 @@ pub enum Command {
     Discover(DiscoverArgs),
     /// Per-feed health: last poll, failures, errors in plain words, moved and gone feeds.
     Feeds(FeedsArgs),
-    /// Who posted in which round (SPEC §5).
+    /// Who posted in which round: one status per member and round, with totals and deductions.
     Report(ReportArgs),
     /// Validate the config offline: unknown keys, duplicates, bad rounds, passes that break the rules.
     Check,
-    /// The weekly digest (SPEC §7): write it, print one format, or send it by mail.
+    /// The weekly digest: write it, print one format, or send it by mail.
     Digest(DigestArgs),
     /// The roster as OPML 2.0, and back.
     #[command(subcommand)]
@@ -117,7 +117,7 @@ pub enum OpmlCommand {
 pub enum ReportFormat {
     /// Aligned for a terminal.
     Table,
-    /// SPEC §5's shape.
+    /// For scripts: rounds, and per member each round's status, posts and flags, and totals.
     Json,
     /// One row per member, a column per round.
     Csv,
@@ -195,7 +195,7 @@ pub struct DiscoverArgs {
 pub enum TableOrJson {
     /// Aligned for a terminal.
     Table,
-    /// For scripts (SPEC §2's shape).
+    /// For scripts: one object per feed.
     Json,
 }
 

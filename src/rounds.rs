@@ -24,7 +24,7 @@ use crate::time;
 pub enum RoundState {
     /// Its close has passed.
     Closed,
-    /// Open now.
+    /// Open at `now`: posts still count for it.
     Open,
     /// Not open yet.
     Upcoming,
@@ -168,9 +168,9 @@ pub struct GoodFetch {
 /// A member's verdict for one round.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
-    /// Round number.
+    /// The round's number (1-based).
     pub round: u32,
-    /// The status.
+    /// The one status the member gets in it.
     pub status: Status,
     /// Posts in the round (all of them, counted or not), shared with the judge's input.
     pub posts: Vec<Arc<PostFacts>>,
@@ -183,7 +183,7 @@ pub struct Verdict {
 pub struct Totals {
     /// Submitted, including late.
     pub submitted: u32,
-    /// Passes used.
+    /// Passes the member used.
     pub passes: u32,
     /// Missed, including short.
     pub missed: u32,
@@ -194,11 +194,11 @@ pub struct Totals {
 /// One member's row of the report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberReport {
-    /// Member id.
+    /// The member's id.
     pub id: String,
-    /// Display name.
+    /// The member's display name.
     pub name: String,
-    /// Team.
+    /// The member's team.
     pub team: String,
     /// One verdict per round, in order.
     pub rounds: Vec<Verdict>,
@@ -209,7 +209,7 @@ pub struct MemberReport {
 /// The whole judgement at `now`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Judgement {
-    /// The rounds.
+    /// Every round of the cohort, in order.
     pub rounds: Vec<Round>,
     /// Per member, roster order.
     pub members: Vec<MemberReport>,

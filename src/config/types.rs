@@ -110,19 +110,19 @@ pub struct Output {
 /// `[email]`.
 #[derive(Debug, Clone)]
 pub struct Email {
-    /// SMTP server.
+    /// The SMTP server's host name.
     pub smtp_host: String,
-    /// SMTP port.
+    /// The SMTP server's port (587 for STARTTLS, 465 for TLS).
     pub smtp_port: u16,
     /// `starttls`, `tls` or `none`.
     pub security: Security,
-    /// SMTP user.
+    /// The SMTP login, when the server wants one.
     pub username: Option<String>,
     /// Name of the environment variable holding the password.
     pub password_env: Option<String>,
-    /// Sender.
+    /// The sender's mailbox, e.g. `글또 <bot@example.org>`.
     pub from: String,
-    /// Group recipients.
+    /// The group's addresses: the members' digest goes to them.
     pub to: Vec<String>,
     /// Operators (they also get the feed-health part).
     pub operators: Vec<String>,
@@ -146,11 +146,11 @@ pub enum Security {
 pub struct Member {
     /// Stable key, `[a-z0-9_-]`.
     pub id: String,
-    /// Display name.
+    /// The name shown in outputs (the feed's author, the digest, the page).
     pub name: String,
     /// Team (a category in the feed, a group in the digest).
     pub team: String,
-    /// Homepage.
+    /// The blog's homepage: discovery finds the feed from it when `feeds` is empty.
     pub blog: Option<url::Url>,
     /// Feeds, first listed first.
     pub feeds: Vec<FeedSource>,
@@ -169,11 +169,11 @@ pub struct Member {
 /// A post on a platform without a feed, recorded by hand.
 #[derive(Debug, Clone)]
 pub struct ExtraPost {
-    /// Its address.
+    /// The post's address.
     pub url: url::Url,
-    /// Its local date.
+    /// The local date it counts on (00:00 of it decides the round).
     pub date: NaiveDate,
-    /// Its title.
+    /// Its title, as the operator wrote it (may be empty).
     pub title: String,
 }
 

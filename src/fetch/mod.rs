@@ -174,7 +174,7 @@ pub enum FailKind {
 }
 
 impl FailKind {
-    /// Every kind.
+    /// Every kind, for reading a stored name back.
     pub const ALL: [FailKind; 11] = [
         FailKind::Timeout,
         FailKind::Connect,
@@ -298,7 +298,7 @@ impl FetchError {
 pub struct FeedResult {
     /// [`FeedRequest::index`] of the request.
     pub index: usize,
-    /// What happened.
+    /// How the fetch ended.
     pub outcome: Outcome,
     /// Attempts made (1 + retries used).
     pub attempts: u32,

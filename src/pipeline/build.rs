@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 
 use super::error::RunError;
 use crate::config::Config;
+use crate::render;
 use crate::render::templates::Templates;
-use crate::render::{self};
 use crate::rounds::{self, GoodFetch, Judgement, PostFacts};
 use crate::store::{JudgedPost, Store};
 use crate::time::instant;

@@ -14,9 +14,9 @@ use super::error::RunError;
 use crate::config::Config;
 use crate::mail::{self, DigestMail};
 use crate::normalise::one_line;
+use crate::render;
 use crate::render::digest::{self, Audience, Digest, Format, SendOutcome, Week};
 use crate::render::templates::Templates;
-use crate::render::{self};
 use crate::store::{SentDigest, Store};
 
 /// One audience's digest, rendered in every format and assembled as mail.

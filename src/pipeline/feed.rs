@@ -37,7 +37,7 @@ pub(super) fn report(plan: &Planned, status: FeedStatus) -> FeedReport {
 /// A feed this run is about: whose it is, its place in the member's list, its stored row.
 #[derive(Debug)]
 pub(super) struct Planned {
-    /// The member.
+    /// The member the feed belongs to.
     pub member: String,
     /// Position in the member's list (0 = first listed: its link wins a cross-post).
     pub rank: usize,

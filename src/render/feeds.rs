@@ -25,7 +25,7 @@ pub struct FeedLine {
     pub member: String,
     /// The feed as configured (or discovered); the blog when discovery found nothing.
     pub url: String,
-    /// Its state.
+    /// Its state (`ok`, `failing`, `moved`, `gone`, `paused`, `backoff`, `new`).
     pub state: FeedState,
     /// Last poll (RFC 3339, club zone).
     pub last_attempt: Option<String>,

@@ -62,7 +62,7 @@ pub struct RunSummary {
     pub skipped_members: Vec<(String, String)>,
     /// Feeds discovered this run: (member, feed URL, rule).
     pub discovered: Vec<(String, String, String)>,
-    /// Files written.
+    /// The output files the run wrote (or found unchanged).
     pub outputs: Vec<PathBuf>,
 }
 

@@ -3,7 +3,7 @@
 //! `digest --send` consults this before sending, so a cron retry never mails the same week to
 //! the same audience twice (unless `--force`), and records a send only after the SMTP server
 //! accepted it. The posts a sent digest carried decide which late-seen posts still need
-//! announcing (SPEC §7).
+//! announcing: a post first seen late is announced once, in the next digest not yet sent.
 
 use std::collections::HashSet;
 
@@ -20,7 +20,7 @@ pub struct SentDigest {
     pub audience: String,
     /// When the server accepted it (Unix seconds; the last send with `--force`).
     pub sent_at: i64,
-    /// Its Message-ID.
+    /// The Message-ID of the last send.
     pub message_id: String,
     /// How many recipients it went to.
     pub recipients: u32,
