@@ -290,3 +290,33 @@ fn inspect_shows_keys_repairs_and_dates_as_json() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn regression_output_into_a_closed_pipe_ends_quietly_not_with_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::demo_copy(dir.path(), "");
+    assert!(run(&config, NOW, &["fetch", "-q"]).status.success());
+    let binary = assert_cmd::cargo::cargo_bin("geultto-agg");
+    for args in [
+        ["feeds", "--json"],
+        ["report", "--json"],
+        ["opml", "export"],
+    ] {
+        // The reader is gone before the command writes a byte (`… | head -0`).
+        let mut child = std::process::Command::new(&binary)
+            .arg("-c")
+            .arg(&config)
+            .arg("--now")
+            .arg(NOW)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

@@ -285,3 +285,94 @@ fn log(
 fn exec(tx: &Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(params)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FeedSource;
+
+    fn store() -> (tempfile::TempDir, Store, FeedRow) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("g.db")).unwrap();
+        let feed = FeedSource::from_key("https://minji.tistory.com/rss");
+        let row = store
+            .sync_feeds(&[("minji".into(), feed)])
+            .unwrap()
+            .remove(0);
+        (dir, store, row)
+    }
+
+    #[test]
+    fn a_failure_keeps_its_kind_and_a_success_clears_it() {
+        let (_d, mut store, row) = store();
+        let failed = FetchRecord::Failed {
+            http_status: Some(200),
+            kind: FailKind::NotAFeed,
+            error: "words that may change from one version to the next",
+            next_attempt: None,
+        };
+        store.record(&row, &failed, 100).unwrap();
+        let health = store.feed_health().unwrap().remove(0);
+        assert_eq!(health.fail_kind, Some(FailKind::NotAFeed));
+        assert_eq!(health.row.consecutive_failures, 1);
+        let ok = FetchRecord::NotModified {
+            final_url: "https://minji.tistory.com/rss",
+            http_status: 304,
+            etag: None,
+            last_modified: None,
+            permanent_redirect: None,
+        };
+        store.record(&row, &ok, 200).unwrap();
+        let health = store.feed_health().unwrap().remove(0);
+        assert_eq!(health.fail_kind, None);
+        assert_eq!(health.row.consecutive_failures, 0);
+    }
+
+    #[test]
+    fn a_permanent_redirect_seen_on_three_runs_moves_the_feed() {
+        let (_d, mut store, row) = store();
+        let moved = |target: Option<&'static str>| FetchRecord::NotModified {
+            final_url: "https://new.example/rss",
+            http_status: 304,
+            etag: None,
+            last_modified: None,
+            permanent_redirect: target,
+        };
+        let to = Some("https://new.example/rss");
+        store.record(&row, &moved(to), 1).unwrap();
+        store.record(&row, &moved(None), 2).unwrap();
+        store.record(&row, &moved(to), 3).unwrap();
+        store.record(&row, &moved(to), 4).unwrap();
+        let moved_to = |store: &Store| store.feed_health().unwrap()[0].row.moved_to.clone();
+        assert_eq!(
+            moved_to(&store),
+            None,
+            "a run without the redirect reset the count"
+        );
+        store.record(&row, &moved(to), 5).unwrap();
+        assert_eq!(moved_to(&store).as_deref(), to);
+        store.record(&row, &moved(None), 6).unwrap();
+        assert_eq!(moved_to(&store).as_deref(), to, "a move, once made, stays");
+    }
+
+    #[test]
+    fn migration_5_adds_the_failure_kind_to_a_v4_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v4.db");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            super::super::schema::migrations()
+                .to_version(&mut conn, 4)
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO feeds(url, member_id, consecutive_failures, last_error, last_attempt)
+                 VALUES ('https://a.example/rss', 'a', 2, 'timed out after 30 s', 10);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let health = store.feed_health().unwrap().remove(0);
+        assert_eq!(health.fail_kind, None, "old failures have no kind");
+        assert_eq!(health.last_error.as_deref(), Some("timed out after 30 s"));
+    }
+}
