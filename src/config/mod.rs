@@ -63,3 +63,26 @@ impl Config {
         })
     }
 }
+
+/// A small club for unit tests: five rounds from 2024-09-29, one member `m` with one feed;
+/// `extra_rounds` goes in `[rounds]`, `member_extra` in the member's table.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn test_club(extra_rounds: &str, member_extra: &str) -> Config {
+    let text = format!(
+        r#"[club]
+name = "글또"
+url = "https://geultto.github.io/"
+[rounds]
+start = "2024-09-29"
+due = ["2024-10-13", "2024-10-27", "2024-11-10", "2024-11-24", "2024-12-22"]
+{extra_rounds}
+[[members]]
+id = "m"
+name = "멤버"
+feeds = ["https://m.example/rss"]
+{member_extra}
+"#
+    );
+    Config::from_str(&text, Path::new("feeds.toml")).unwrap()
+}

@@ -65,25 +65,9 @@ pub fn roster_problems(config: &Config) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn config(extra_rounds: &str, member_extra: &str) -> Config {
-        let text = format!(
-            r#"[club]
-name = "글또"
-url = "https://geultto.github.io/"
-[rounds]
-start = "2024-09-29"
-due = ["2024-10-13", "2024-10-27", "2024-11-10", "2024-11-24", "2024-12-22"]
-{extra_rounds}
-[[members]]
-id = "m"
-name = "멤버"
-feeds = ["https://m.example/rss"]
-{member_extra}
-"#
-        );
-        Config::from_str(&text, Path::new("feeds.toml")).unwrap()
+        crate::config::test_club(extra_rounds, member_extra)
     }
 
     #[test]

@@ -5,15 +5,20 @@
 
 use std::time::Duration;
 
-/// Parses "30s", "10m", "6h", "1d", "500ms", "0h" (a bare number means seconds).
-pub fn parse_duration(text: &str) -> Option<Duration> {
+/// A number and the unit written after it: `"6 h"` → `(6.0, "h")`.
+fn number_and_unit(text: &str) -> Option<(f64, &str)> {
     let t = text.trim();
     let split = t
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let secs = match unit.trim() {
+    Some((num.parse().ok()?, unit.trim()))
+}
+
+/// Parses "30s", "10m", "6h", "1d", "500ms", "0h" (a bare number means seconds).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let (n, unit) = number_and_unit(text)?;
+    let secs = match unit {
         "ms" => n / 1000.0,
         "" | "s" | "sec" | "secs" => n,
         "m" | "min" | "mins" => n * 60.0,
@@ -26,13 +31,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 
 /// Parses "10MiB", "500KB", "1048576" into bytes.
 pub fn parse_size(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+    let (n, unit) = number_and_unit(text)?;
+    let mult = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "kb" => 1e3,
         "kib" | "k" => 1024.0,

@@ -213,14 +213,24 @@ impl Fetcher {
         let etag = header_text(headers, &ETAG);
         let last_modified = header_text(headers, &LAST_MODIFIED);
 
+        // Nothing new: the validators to keep are this response's, else the ones sent.
+        let not_modified =
+            |etag: Option<String>, last_modified: Option<String>, permanent_redirect, final_url| {
+                Outcome::NotModified {
+                    final_url,
+                    http_status: status.as_u16(),
+                    etag: etag.or_else(|| request.etag.clone()),
+                    last_modified: last_modified.or_else(|| request.last_modified.clone()),
+                    permanent_redirect,
+                }
+            };
         if status == StatusCode::NOT_MODIFIED {
-            return Ok(Outcome::NotModified {
-                final_url,
-                http_status: status.as_u16(),
-                etag: etag.or_else(|| request.etag.clone()),
-                last_modified: last_modified.or_else(|| request.last_modified.clone()),
+            return Ok(not_modified(
+                etag,
+                last_modified,
                 permanent_redirect,
-            });
+                final_url,
+            ));
         }
         if !status.is_success() {
             return Err(http_error(&response));
@@ -230,13 +240,12 @@ impl Fetcher {
         let body = read_body(response, self.max_body, progress).await?;
         let body_hash = body_hash(&body);
         if request.body_hash.as_deref() == Some(body_hash.as_str()) {
-            return Ok(Outcome::NotModified {
-                final_url,
-                http_status: status.as_u16(),
-                etag: etag.or_else(|| request.etag.clone()),
-                last_modified: last_modified.or_else(|| request.last_modified.clone()),
+            return Ok(not_modified(
+                etag,
+                last_modified,
                 permanent_redirect,
-            });
+                final_url,
+            ));
         }
         Ok(Outcome::Fetched {
             final_url,
