@@ -173,7 +173,7 @@ async fn fetch_and_store(
     planned: &[Planned],
     requests: Vec<FeedRequest>,
     on_feed: &mut impl Progress,
-    mut done: usize,
+    done: usize,
 ) -> Result<Vec<(usize, FeedReport)>, RunError> {
     let settings = &config.fetch.settings;
     let mut order = RosterOrder::new(
@@ -200,49 +200,78 @@ async fn fetch_and_store(
         },
     );
     let tag = tag_context(config, now);
-    let cx = StoreContext {
-        config,
-        now,
-        tag: &tag,
+    let mut storing = Storing {
+        cx: StoreContext {
+            config,
+            now,
+            tag: &tag,
+        },
+        store,
+        planned,
+        on_feed,
+        done,
+        reports: Vec::new(),
+        error: None,
     };
-    let total = planned.len();
-    let mut reports = Vec::new();
-    let mut error = None;
-    let mut store_one = |i: usize, (result, parsed): (FeedResult, Option<Parsed>)| {
-        let Some(plan) = planned.get(i).filter(|_| error.is_none()) else {
-            return;
-        };
-        match feed::store(&cx, store, plan, result, parsed) {
-            Ok(report) => {
-                done += 1;
-                on_feed(&report, done, total);
-                reports.push((i, report));
-            }
-            Err(e) => error = Some(e),
-        }
-    };
-    let storing = async {
-        while let Some((index, parsing, admitted)) = parsed_rx.recv().await {
-            let parsed = match parsing.await {
+    tokio::join!(fetching, storing.drain(&mut parsed_rx, &mut order));
+    match storing.error {
+        Some(e) => Err(e.into()),
+        None => Ok(storing.reports),
+    }
+}
+
+/// The storing side of a run: feeds are stored as they become ready, counted for the progress
+/// report; the first store error stops all further writes.
+struct Storing<'a, P> {
+    cx: StoreContext<'a>,
+    store: &'a mut Store,
+    planned: &'a [Planned],
+    on_feed: &'a mut P,
+    /// Feeds reported so far (skipped ones included).
+    done: usize,
+    reports: Vec<(usize, FeedReport)>,
+    error: Option<StoreError>,
+}
+
+impl<P: Progress> Storing<'_, P> {
+    /// Takes each parsed feed as it arrives, and stores what roster order lets through.
+    async fn drain(
+        &mut self,
+        parsed: &mut tokio::sync::mpsc::UnboundedReceiver<InFlight>,
+        order: &mut RosterOrder<(FeedResult, Option<Parsed>)>,
+    ) {
+        while let Some((index, parsing, admitted)) = parsed.recv().await {
+            let done = match parsing.await {
                 Ok(Ok(done)) => done,
                 Ok(Err(e)) | Err(e) => (
                     feed::internal_failure(index, &format!("internal error while parsing: {e}")),
                     None,
                 ),
             };
-            for (i, ready) in order.arrive(index, parsed) {
-                store_one(i, ready);
+            for (i, ready) in order.arrive(index, done) {
+                self.one(i, ready);
             }
+            // Only now may another feed be fetched: this one is off our hands.
             drop(admitted);
         }
         for (i, ready) in order.rest() {
-            store_one(i, ready);
+            self.one(i, ready);
         }
-    };
-    tokio::join!(fetching, storing);
-    match error {
-        Some(e) => Err(e.into()),
-        None => Ok(reports),
+    }
+
+    /// Stores the `i`th planned feed, unless an earlier store error stopped the run's writing.
+    fn one(&mut self, i: usize, (result, parsed): (FeedResult, Option<Parsed>)) {
+        let Some(plan) = self.planned.get(i).filter(|_| self.error.is_none()) else {
+            return;
+        };
+        match feed::store(&self.cx, self.store, plan, result, parsed) {
+            Ok(report) => {
+                self.done += 1;
+                (self.on_feed)(&report, self.done, self.planned.len());
+                self.reports.push((i, report));
+            }
+            Err(e) => self.error = Some(e),
+        }
     }
 }
 

@@ -63,8 +63,8 @@ impl<T> RosterOrder<T> {
 
     /// Whatever is still held, by index: only a result that never arrived (a lost task) leaves
     /// later ones behind, and they are still worth handing on.
-    pub fn rest(self) -> Vec<(usize, T)> {
-        let mut left: Vec<(usize, T)> = self.held.into_iter().collect();
+    pub fn rest(&mut self) -> Vec<(usize, T)> {
+        let mut left: Vec<(usize, T)> = self.held.drain().collect();
         left.sort_by_key(|(i, _)| *i);
         left
     }
