@@ -5,8 +5,10 @@
 //! (`due[0]` = `start`): it closes at 24:00 of its due date plus `grace` in the club's zone, and
 //! round k+1 opens at that instant, so rounds never overlap. A post belongs to the round in which
 //! its effective time falls. Each member gets exactly one status per round, the first that
-//! applies of: exempt, an operator's override, submitted, late, pass, short, pending, missed
-//! (the README's *Rounds* section). Nothing here reads the clock, the store or the network:
+//! applies of: exempt, an operator's override, submitted, late, pass, short, pending,
+//! unverified, missed (the README's *Rounds* section). `missed` needs evidence: every feed of the
+//! member read successfully at least `late_after` after the round closed; without it the round
+//! is `unverified`, which costs nothing. Nothing here reads the clock, the store or the network:
 //! [`judge`] takes everything as input.
 
 use std::collections::{BTreeSet, HashMap};
@@ -165,6 +167,36 @@ pub struct GoodFetch {
     pub at: DateTime<Utc>,
 }
 
+/// A feed of a member, as the evidence rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberFeed {
+    /// Store id of the feed; `None` when it was never polled.
+    pub id: Option<i64>,
+    /// The feed as the roster names it (URL or path).
+    pub label: String,
+    /// Its last error, in words, when its last poll failed.
+    pub last_error: Option<String>,
+}
+
+/// What the tool saw of the members' feeds: the evidence `late` and `missed` need.
+#[derive(Debug, Clone, Copy)]
+pub struct History<'a> {
+    /// Every successful fetch (fetched or not modified) since the first round opened.
+    pub fetches: &'a [GoodFetch],
+    /// Each member's feeds as the roster lists them now, by member id (a member with only a
+    /// blog has the feed discovery found, or none).
+    pub feeds: &'a HashMap<String, Vec<MemberFeed>>,
+}
+
+/// A feed that was not read successfully after a round closed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    /// The feed (URL or path); the blog when the member has no feed at all.
+    pub feed: String,
+    /// Why there is no evidence, in words.
+    pub why: String,
+}
+
 /// A member's verdict for one round.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -176,6 +208,8 @@ pub struct Verdict {
     pub posts: Vec<Arc<PostFacts>>,
     /// Flags: backdated, length-unknown, future-date, cross-posted, history, override.
     pub flags: BTreeSet<&'static str>,
+    /// For an `unverified` round: each feed without evidence, and why (empty otherwise).
+    pub unread: Vec<Unread>,
 }
 
 /// A member's totals over the rounds judged.
@@ -187,6 +221,8 @@ pub struct Totals {
     pub passes: u32,
     /// Missed, including short.
     pub missed: u32,
+    /// Unverified: closed rounds without evidence either way (not charged).
+    pub unverified: u32,
     /// missed × penalty, in KRW.
     pub deduction: u64,
 }
@@ -217,14 +253,15 @@ pub struct Judgement {
 
 /// Judges every member in every round by the club's `rules`, in the club's zone `tz`.
 ///
-/// `posts` are the stored posts that can fall in a round (history included) and `fetches` every
-/// successful fetch since the first round opened; the members' `extra_posts` are added here.
+/// `posts` are the stored posts that can fall in a round (history included); `history` holds
+/// the successful fetches since the first round opened and each member's feeds; the members'
+/// `extra_posts` are added here.
 pub fn judge(
     rules: &RoundsConfig,
     tz: Tz,
     members: &[Member],
     posts: Vec<Arc<PostFacts>>,
-    fetches: &[GoodFetch],
+    history: History<'_>,
     now: DateTime<Utc>,
 ) -> Judgement {
     let rounds = rounds(rules, tz);
@@ -232,7 +269,8 @@ pub fn judge(
     for p in &posts {
         by_member.entry(p.member_id.as_str()).or_default().push(p);
     }
-    let evidence = Evidence::new(fetches, rules.late_after);
+    let evidence = Evidence::new(history.fetches, rules.late_after, tz);
+    let no_feeds = Vec::new();
     let members = members
         .iter()
         .map(|member| {
@@ -246,6 +284,7 @@ pub fn judge(
             let judge = MemberJudge {
                 rules,
                 member,
+                feeds: history.feeds.get(&member.id).unwrap_or(&no_feeds),
                 now,
                 evidence: &evidence,
             };
@@ -262,14 +301,15 @@ pub fn judge(
     Judgement { rounds, members }
 }
 
-/// The successful fetches of each feed: the evidence the `late` rule weighs.
+/// The successful fetches of each feed: the evidence the `late` and `missed` rules weigh.
 struct Evidence {
     by_feed: HashMap<i64, Vec<DateTime<Utc>>>,
     late_after: chrono::Duration,
+    tz: Tz,
 }
 
 impl Evidence {
-    fn new(fetches: &[GoodFetch], late_after: std::time::Duration) -> Evidence {
+    fn new(fetches: &[GoodFetch], late_after: std::time::Duration, tz: Tz) -> Evidence {
         let mut by_feed: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
         for f in fetches {
             by_feed.entry(f.feed_id).or_default().push(f.at);
@@ -277,6 +317,7 @@ impl Evidence {
         Evidence {
             by_feed,
             late_after: chrono::Duration::from_std(late_after).unwrap_or_default(),
+            tz,
         }
     }
 
@@ -291,6 +332,45 @@ impl Evidence {
             })
         })
     }
+
+    /// The member's feeds not read successfully at least `late_after` after the round closed
+    /// (all of them, or the blog, when the member has no feed to read).
+    fn unread(&self, member: &Member, feeds: &[MemberFeed], round: &Round) -> Vec<Unread> {
+        let evidence_from = round.closes_at + self.late_after;
+        let since = time::rfc3339(evidence_from, self.tz);
+        if feeds.is_empty() {
+            let blog = member
+                .blog
+                .as_ref()
+                .map_or_else(String::new, |b| b.to_string());
+            return vec![Unread {
+                feed: blog,
+                why: "no feed to read: discovery found none on the blog; list the feed in \
+                      `feeds`, or record the member's posts by hand"
+                    .to_string(),
+            }];
+        }
+        feeds
+            .iter()
+            .filter(|f| {
+                !f.id.is_some_and(|id| {
+                    self.by_feed
+                        .get(&id)
+                        .is_some_and(|ats| ats.iter().any(|at| *at >= evidence_from))
+                })
+            })
+            .map(|f| Unread {
+                feed: f.label.clone(),
+                why: match (&f.id, &f.last_error) {
+                    (None, _) => format!("not read successfully since {since}: never polled yet"),
+                    (_, Some(error)) => {
+                        format!("not read successfully since {since}: {error}")
+                    }
+                    (_, None) => format!("not read successfully since {since}"),
+                },
+            })
+            .collect()
+    }
 }
 
 /// A member's totals over their verdicts.
@@ -301,6 +381,7 @@ fn totals(verdicts: &[Verdict], penalty: u64) -> Totals {
             Status::Submitted | Status::Late => totals.submitted += 1,
             Status::Pass => totals.passes += 1,
             Status::Missed | Status::Short => totals.missed += 1,
+            Status::Unverified => totals.unverified += 1,
             Status::Exempt | Status::Pending => {}
         }
     }
@@ -336,6 +417,7 @@ fn extra_posts(member: &Member, tz: Tz) -> Vec<PostFacts> {
 struct MemberJudge<'a> {
     rules: &'a RoundsConfig,
     member: &'a Member,
+    feeds: &'a [MemberFeed],
     now: DateTime<Utc>,
     evidence: &'a Evidence,
 }
@@ -349,7 +431,8 @@ impl MemberJudge<'_> {
             .filter(|p| round.contains(p.effective))
             .collect();
         let mut flags = post_flags(&posts);
-        let status = self.status(round, &posts, &mut flags);
+        let mut unread = Vec::new();
+        let status = self.status(round, &posts, &mut flags, &mut unread);
         let mut posts: Vec<Arc<PostFacts>> = posts.iter().map(|p| Arc::clone(p)).collect();
         posts.sort_by(|a, b| {
             a.effective
@@ -361,15 +444,18 @@ impl MemberJudge<'_> {
             status,
             posts,
             flags,
+            unread,
         }
     }
 
-    /// The first status that applies, adding the flags that explain it.
+    /// The first status that applies, adding the flags that explain it (and, for `unverified`,
+    /// the feeds without evidence).
     fn status(
         &self,
         round: &Round,
         posts: &[&Arc<PostFacts>],
         flags: &mut BTreeSet<&'static str>,
+        unread: &mut Vec<Unread>,
     ) -> Status {
         let min_chars = self.rules.min_chars as u64;
         let member = self.member;
@@ -409,7 +495,12 @@ impl MemberJudge<'_> {
         } else if round.state(self.now) != RoundState::Closed {
             Status::Pending
         } else {
-            Status::Missed
+            *unread = self.evidence.unread(member, self.feeds, round);
+            if unread.is_empty() {
+                Status::Missed
+            } else {
+                Status::Unverified
+            }
         }
     }
 }
@@ -548,6 +639,42 @@ mod tests {
         assert_eq!(round_of(&rounds(&c.rounds, c.club.timezone), t), Some(1));
     }
 
+    /// Member `m`'s one feed (store id 1), last failing with `last_error` if given.
+    fn feeds(last_error: Option<&str>) -> HashMap<String, Vec<MemberFeed>> {
+        HashMap::from([(
+            "m".to_string(),
+            vec![MemberFeed {
+                id: Some(1),
+                label: "https://m.example/rss".into(),
+                last_error: last_error.map(str::to_string),
+            }],
+        )])
+    }
+
+    /// Judges with `fetches`, and `m`'s feed also read successfully at `now` (the usual case:
+    /// a report right after a fetch), so closed rounds have their evidence.
+    fn judged(c: &Config, posts: &[PostFacts], fetches: &[GoodFetch], now: &str) -> Judgement {
+        let mut fetches = fetches.to_vec();
+        fetches.push(GoodFetch {
+            feed_id: 1,
+            at: at(now),
+        });
+        let feeds = feeds(None);
+        let history = History {
+            fetches: &fetches,
+            feeds: &feeds,
+        };
+        let posts = posts.iter().cloned().map(Arc::new).collect();
+        judge(
+            &c.rounds,
+            c.club.timezone,
+            &c.members,
+            posts,
+            history,
+            at(now),
+        )
+    }
+
     fn status_of(
         c: &Config,
         posts: &[PostFacts],
@@ -555,14 +682,7 @@ mod tests {
         now: &str,
         round: u32,
     ) -> (Status, Vec<&'static str>) {
-        let j = judge(
-            &c.rounds,
-            c.club.timezone,
-            &c.members,
-            posts.iter().cloned().map(Arc::new).collect(),
-            fetches,
-            at(now),
-        );
+        let j = judged(c, posts, fetches, now);
         let v = &j.members[0].rounds[round as usize - 1];
         (v.status, v.flags.iter().copied().collect())
     }
@@ -648,13 +768,11 @@ mod tests {
     #[test]
     fn extra_posts_count_like_posts_and_totals_add_up() {
         let c = config("penalty = 5000", "extra_posts = [{ url = \"https://x.oopy.io/p\", date = \"2024-10-27\", title = \"노션 글\" }]");
-        let j = judge(
-            &c.rounds,
-            c.club.timezone,
-            &c.members,
-            vec![Arc::new(post("2024-10-05T10:00:00+09:00", Some(1500)))],
+        let j = judged(
+            &c,
+            &[post("2024-10-05T10:00:00+09:00", Some(1500))],
             &[],
-            at("2024-11-20T12:00:00+09:00"),
+            "2024-11-20T12:00:00+09:00",
         );
         let m = &j.members[0];
         let statuses: Vec<Status> = m.rounds.iter().map(|v| v.status).collect();
@@ -674,8 +792,124 @@ mod tests {
                 submitted: 2,
                 passes: 0,
                 missed: 1,
+                unverified: 0,
                 deduction: 5000
             }
+        );
+    }
+
+    #[test]
+    fn missed_needs_a_successful_read_at_least_late_after_the_close() {
+        let c = config("", "");
+        // Round 1 closes 2024-10-14 00:00; late_after 6h: evidence from 06:00 on.
+        let without_at_now = |fetch: &str, now: &str| {
+            let fetches = [GoodFetch {
+                feed_id: 1,
+                at: at(fetch),
+            }];
+            let feeds = feeds(Some("HTTP 404 Not Found"));
+            let history = History {
+                fetches: &fetches,
+                feeds: &feeds,
+            };
+            let j = judge(
+                &c.rounds,
+                c.club.timezone,
+                &c.members,
+                vec![],
+                history,
+                at(now),
+            );
+            j.members[0].rounds[0].clone()
+        };
+        let now = "2024-10-20T12:00:00+09:00";
+        let before = without_at_now("2024-10-14T05:59:59+09:00", now);
+        assert_eq!(before.status, Status::Unverified);
+        assert_eq!(before.unread.len(), 1);
+        assert_eq!(before.unread[0].feed, "https://m.example/rss");
+        assert!(
+            before.unread[0].why.contains("HTTP 404")
+                && before.unread[0].why.contains("2024-10-14T06:00:00+09:00"),
+            "{:?}",
+            before.unread
+        );
+        assert_eq!(
+            without_at_now("2024-10-14T06:00:00+09:00", now).status,
+            Status::Missed
+        );
+        let after = without_at_now("2024-10-14T06:00:01+09:00", now);
+        assert_eq!((after.status, after.unread.len()), (Status::Missed, 0));
+        // Closed, but the evidence window is not over yet: unverified until the next read.
+        assert_eq!(
+            without_at_now("2024-10-14T01:00:00+09:00", "2024-10-14T03:00:00+09:00").status,
+            Status::Unverified
+        );
+    }
+
+    #[test]
+    fn a_member_with_one_broken_feed_of_two_is_unverified_and_not_charged() {
+        let c = config("", "");
+        let fetches = [GoodFetch {
+            feed_id: 1,
+            at: at("2024-11-20T12:00:00+09:00"),
+        }];
+        let mut feeds = feeds(None);
+        feeds.get_mut("m").unwrap().push(MemberFeed {
+            id: Some(2),
+            label: "https://m.example/typo.xml".into(),
+            last_error: Some("HTTP 404 Not Found".into()),
+        });
+        let history = History {
+            fetches: &fetches,
+            feeds: &feeds,
+        };
+        let now = at("2024-11-20T12:00:00+09:00");
+        let j = judge(&c.rounds, c.club.timezone, &c.members, vec![], history, now);
+        let m = &j.members[0];
+        let statuses: Vec<Status> = m.rounds.iter().map(|v| v.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                Status::Unverified,
+                Status::Unverified,
+                Status::Unverified,
+                Status::Pending,
+                Status::Pending
+            ]
+        );
+        let unread: Vec<&str> = m.rounds[0].unread.iter().map(|u| u.feed.as_str()).collect();
+        assert_eq!(
+            unread,
+            ["https://m.example/typo.xml"],
+            "only the broken feed"
+        );
+        assert_eq!(
+            (m.totals.unverified, m.totals.missed, m.totals.deduction),
+            (3, 0, 0)
+        );
+        // An operator's decision still wins.
+        let c = config("", "overrides = { 1 = \"missed\" }");
+        let j = judge(&c.rounds, c.club.timezone, &c.members, vec![], history, now);
+        assert_eq!(j.members[0].rounds[0].status, Status::Missed);
+        assert!(j.members[0].rounds[0].unread.is_empty());
+    }
+
+    #[test]
+    fn a_member_without_any_feed_is_unverified_with_the_blog_named() {
+        let c = config("", "");
+        let none = HashMap::new();
+        let history = History {
+            fetches: &[],
+            feeds: &none,
+        };
+        let now = at("2024-11-20T12:00:00+09:00");
+        let j = judge(&c.rounds, c.club.timezone, &c.members, vec![], history, now);
+        let v = &j.members[0].rounds[0];
+        assert_eq!(v.status, Status::Unverified);
+        assert!(
+            v.unread[0].why.contains("no feed to read"),
+            "{:?}",
+            v.unread
         );
     }
 
@@ -721,7 +955,10 @@ mod tests {
                     p
                 }).collect();
                 let now = start + chrono::Duration::seconds(now_offset);
-                let j = judge(&c2.rounds, c2.club.timezone, &c2.members, posts.iter().cloned().map(Arc::new).collect(), &[], now);
+                let fetches = [GoodFetch { feed_id: 1, at: now }];
+                let feeds = feeds(None);
+                let history = History { fetches: &fetches, feeds: &feeds };
+                let j = judge(&c2.rounds, c2.club.timezone, &c2.members, posts.iter().cloned().map(Arc::new).collect(), history, now);
                 let m = &j.members[0];
                 prop_assert_eq!(m.rounds.len(), gaps.len());
                 for (i, v) in m.rounds.iter().enumerate() {
@@ -729,7 +966,10 @@ mod tests {
                     let in_round = posts.iter().filter(|p| j.rounds[i].contains(p.effective)).count();
                     prop_assert_eq!(v.posts.len(), in_round);
                     if v.status == Status::Pending { prop_assert!(j.rounds[i].state(now) != RoundState::Closed); }
-                    if v.status == Status::Missed { prop_assert!(in_round == 0 && j.rounds[i].state(now) == RoundState::Closed); }
+                    if matches!(v.status, Status::Missed | Status::Unverified) { prop_assert!(in_round == 0 && j.rounds[i].state(now) == RoundState::Closed); }
+                    // Missed only with evidence: the read at `now` came late_after (6h) past the close.
+                    if v.status == Status::Missed { prop_assert!(now >= j.rounds[i].closes_at + chrono::Duration::hours(6)); }
+                    if v.status == Status::Unverified { prop_assert!(now < j.rounds[i].closes_at + chrono::Duration::hours(6)); }
                 }
                 // Every post falls in at most one round.
                 for p in &posts {
@@ -737,7 +977,7 @@ mod tests {
                 }
                 let t = m.totals;
                 let counted = m.rounds.iter().filter(|v| !matches!(v.status, Status::Exempt | Status::Pending)).count() as u32;
-                prop_assert_eq!(t.submitted + t.passes + t.missed, counted);
+                prop_assert_eq!(t.submitted + t.passes + t.missed + t.unverified, counted);
                 prop_assert_eq!(t.deduction, u64::from(t.missed) * 10000);
             }
         }

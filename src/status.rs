@@ -22,19 +22,23 @@ pub enum Status {
     Short,
     /// The round is still open and nothing counted yet.
     Pending,
-    /// The round closed and nothing above applies.
+    /// The round closed, but not every feed of the member was read successfully long enough
+    /// after the close: there is no evidence that nothing was posted, so nothing is charged.
+    Unverified,
+    /// The round closed, every feed was read after it, and nothing above applies.
     Missed,
 }
 
 impl Status {
     /// Every status, in precedence order.
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::Exempt,
         Status::Submitted,
         Status::Late,
         Status::Pass,
         Status::Short,
         Status::Pending,
+        Status::Unverified,
         Status::Missed,
     ];
 
@@ -47,6 +51,7 @@ impl Status {
             Status::Pass => "pass",
             Status::Short => "short",
             Status::Pending => "pending",
+            Status::Unverified => "unverified",
             Status::Missed => "missed",
         }
     }

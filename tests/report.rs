@@ -145,7 +145,7 @@ fn the_demo_report_matches_the_hand_checked_verdicts() {
     let jihoon = &v["members"][1];
     assert_eq!(
         jihoon["totals"],
-        serde_json::json!({"submitted": 3, "passes": 0, "missed": 1, "deduction": 10000})
+        serde_json::json!({"submitted": 3, "passes": 0, "missed": 1, "unverified": 0, "deduction": 10000})
     );
     assert_eq!(v["members"][5]["totals"]["passes"], 1);
     assert!(v["members"][7]["rounds"][0]["flags"]
@@ -168,7 +168,7 @@ fn the_demo_report_matches_the_hand_checked_verdicts() {
     );
     let csv = String::from_utf8(csv.stdout).unwrap();
     assert!(csv.starts_with("\u{feff}id,name,team,round 1 (2024-10-13),"));
-    assert!(csv.contains("seoyeon,이서연,프론트엔드,submitted,missed,submitted,submitted,pending,pending,3,0,1,10000\r\n"), "{csv}");
+    assert!(csv.contains("seoyeon,이서연,프론트엔드,submitted,missed,submitted,submitted,pending,pending,3,0,1,0,10000,\r\n"), "{csv}");
     let table = run(&config, NOW, &["report", "--round", "3"]);
     let table = String::from_utf8(table.stdout).unwrap();
     assert!(
@@ -401,4 +401,96 @@ passes = 1
         "{}",
         text(&out)
     );
+}
+
+/// A member whose second feed path has a typo is `unverified` (not charged) in closed rounds
+/// without a post, with the feed and its error in the table, JSON and CSV; once the feed is
+/// read after the close, the round becomes `missed`.
+#[test]
+fn a_broken_feed_makes_a_round_unverified_until_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.xml");
+    let post = (
+        "https://m.example/1",
+        "첫 글",
+        "https://m.example/1",
+        "2024-10-01T10:00:00+09:00",
+        "<p>글</p>",
+    );
+    std::fs::write(&good, common::rss("m", "https://m.example/", &[post])).unwrap();
+    let typo = dir.path().join("typo.xml");
+    let config = club_config(
+        dir.path(),
+        &[M {
+            id: "m",
+            name: "엠",
+            team: "t",
+            feeds: vec![good.display().to_string(), typo.display().to_string()],
+        }],
+        "",
+        "",
+    );
+    // Round 2 closed at 10-28 00:00; both feeds polled after close + 6 h, one of them missing.
+    let now = "2024-10-29T09:00:00+09:00";
+    assert!(run(&config, now, &["fetch", "-q"]).status.success());
+    let v = json(&run(&config, now, &["report", "--round", "2", "--json"]));
+    let r = &v["members"][0]["rounds"][0];
+    assert_eq!(r["status"], "unverified", "{r}");
+    let unread = r["unverified"].as_array().unwrap();
+    assert_eq!(unread.len(), 1, "only the broken feed: {r}");
+    assert!(unread[0]["feed"].as_str().unwrap().ends_with("typo.xml"));
+    assert!(
+        unread[0]["why"].as_str().unwrap().contains("typo.xml"),
+        "the reason carries the feed's error: {r}"
+    );
+    let totals = &v["members"][0]["totals"];
+    assert_eq!(
+        (totals["unverified"].as_u64(), totals["deduction"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let table = run(&config, now, &["report", "--round", "all"]);
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(table.contains("? unverified"), "{table}");
+    assert!(
+        table.contains("m round 2:") && table.contains("typo.xml"),
+        "{table}"
+    );
+    let csv = run(
+        &config,
+        now,
+        &["report", "--round", "all", "--format", "csv"],
+    );
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(
+        csv.contains(",unverified,") && csv.contains("round 2 unverified:"),
+        "{csv}"
+    );
+    // The operators' digest of the week round 2 was due in names the member under the feeds.
+    let digest = run(
+        &config,
+        now,
+        &[
+            "digest",
+            "--week",
+            "2024-W43",
+            "--format",
+            "text",
+            "--audience",
+            "operators",
+        ],
+    );
+    let digest = String::from_utf8(digest.stdout).unwrap();
+    assert!(digest.contains("판정하지 못한 회차가 1건"), "{digest}");
+    assert!(
+        digest.contains("엠 (m) 2회차") && digest.contains("typo.xml"),
+        "{digest}"
+    );
+    assert!(digest.contains("판정 보류 1"), "{digest}");
+    // The feed is fixed and read: now the tool has its evidence, and round 2 is missed.
+    std::fs::write(&typo, common::rss("m2", "https://m.example/", &[])).unwrap();
+    let later = "2024-10-30T09:00:00+09:00";
+    assert!(run(&config, later, &["fetch", "-q"]).status.success());
+    let v = json(&run(&config, later, &["report", "--round", "2", "--json"]));
+    assert_eq!(v["members"][0]["rounds"][0]["status"], "missed");
+    assert_eq!(v["members"][0]["totals"]["deduction"], 10000);
 }

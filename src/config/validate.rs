@@ -602,8 +602,9 @@ impl Validator<'_> {
                     Some(status.span()),
                     format!("{key}.overrides"),
                     format!(
-                        "`{}` is not a status; use one of submitted, late, short, pass, missed, pending, exempt",
-                        status.get_ref()
+                        "`{}` is not a status; use one of {}",
+                        status.get_ref(),
+                        Status::ALL.map(Status::as_str).join(", ")
                     ),
                 ),
             }

@@ -5,6 +5,7 @@
 //! successful fetches since the first round opened; [`build`] renders `atom.xml`, `index.html`
 //! and `members.opml` from the store alone (no network), each written atomically.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,8 +15,9 @@ use super::error::RunError;
 use crate::config::Config;
 use crate::render;
 use crate::render::templates::Templates;
-use crate::rounds::{self, GoodFetch, Judgement, PostFacts};
-use crate::store::{JudgedPost, Store};
+use crate::rounds::{self, GoodFetch, History, Judgement, MemberFeed, PostFacts};
+use crate::source::FeedSource;
+use crate::store::{FeedHealth, JudgedPost, Store};
 use crate::time::instant;
 
 /// Writes every public output from the store — `atom.xml`, `index.html`, `members.opml` — and
@@ -65,14 +67,54 @@ pub fn judgement(
             at: instant(at),
         })
         .collect();
+    let feeds = member_feeds(config, store)?;
+    let history = History {
+        fetches: &fetches,
+        feeds: &feeds,
+    };
     Ok(rounds::judge(
         &config.rounds,
         config.club.timezone,
         &config.members,
         posts,
-        &fetches,
+        history,
         now,
     ))
+}
+
+/// Each member's feeds as the roster lists them now (a blog-only member: the feed discovery
+/// found, if any), with what the store knows of each.
+fn member_feeds(
+    config: &Config,
+    store: &Store,
+) -> Result<HashMap<String, Vec<MemberFeed>>, RunError> {
+    let health = store.feed_health()?;
+    let known: HashMap<String, &FeedHealth> =
+        health.iter().map(|h| (h.row.source.key(), h)).collect();
+    let mut out = HashMap::new();
+    for member in &config.members {
+        let mut keys: Vec<String> = member.feeds.iter().map(FeedSource::key).collect();
+        if keys.is_empty() {
+            let found = store
+                .discovered(&member.id)?
+                .filter(|d| member.blog.as_ref().is_some_and(|b| b.as_str() == d.blog))
+                .and_then(|d| d.feed_url);
+            keys.extend(found);
+        }
+        let feeds = keys
+            .into_iter()
+            .map(|key| {
+                let h = known.get(&key);
+                MemberFeed {
+                    id: h.map(|h| h.row.id),
+                    last_error: h.and_then(|h| h.last_error.clone()),
+                    label: key,
+                }
+            })
+            .collect();
+        out.insert(member.id.clone(), feeds);
+    }
+    Ok(out)
 }
 
 /// A stored post as the judge takes it.

@@ -17,7 +17,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::templates::Templates;
-use super::view::{self, PostView, RoundView, TeamView, TroubleView};
+use super::view::{self, PostView, RoundView, TeamView, TroubleView, UnverifiedView};
 use super::RenderError;
 use crate::config::Config;
 use crate::normalise::one_line;
@@ -149,6 +149,8 @@ pub struct Digest {
     pub show_names: bool,
     /// Feeds failing for more than 3 runs (operators only).
     pub trouble: Vec<TroubleView>,
+    /// Closed rounds without evidence, with the feed and why (operators only).
+    pub unverified: Vec<UnverifiedView>,
     /// Nothing happened this week.
     pub empty: bool,
     /// Local date the digest was made, `YYYY-MM-DD`.
@@ -191,10 +193,13 @@ pub fn model(inputs: &Inputs<'_>, week: Week, audience: Audience) -> Digest {
         .filter(|r| r.due >= week.monday() && r.due <= week.sunday())
         .map(|r| view::round_view(inputs.judgement, r, inputs.now, show_names))
         .collect();
-    let trouble = if operators {
-        view::feeds_in_trouble(config, inputs.health)
+    let (trouble, unverified) = if operators {
+        (
+            view::feeds_in_trouble(config, inputs.health),
+            view::unverified(inputs.judgement),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let period = format!(
         "{} – {}",
@@ -207,7 +212,7 @@ pub fn model(inputs: &Inputs<'_>, week: Week, audience: Audience) -> Digest {
         Audience::Operators => format!("[{club}] 운영진 주간 점검 · {week}"),
     };
     let preheader = preheader(&period, &teams, post_count);
-    let empty = post_count == 0 && rounds.is_empty() && trouble.is_empty();
+    let empty = post_count == 0 && rounds.is_empty() && trouble.is_empty() && unverified.is_empty();
     Digest {
         club,
         club_url: config.club.url.to_string(),
@@ -224,6 +229,7 @@ pub fn model(inputs: &Inputs<'_>, week: Week, audience: Audience) -> Digest {
         rounds,
         show_names,
         trouble,
+        unverified,
         empty,
         generated: local_date(inputs.now.timestamp(), config.club.timezone).to_string(),
         post_ids,

@@ -80,7 +80,7 @@ pub fn json(
                 .iter()
                 .filter(|v| selection.includes(v.round))
                 .map(|v| {
-                    json!({
+                    let mut round = json!({
                         "round": v.round,
                         "status": v.status.as_str(),
                         "posts": v.posts.iter().map(|p| json!({
@@ -91,7 +91,15 @@ pub fn json(
                             "chars": p.chars,
                         })).collect::<Vec<_>>(),
                         "flags": v.flags.iter().collect::<Vec<_>>(),
-                    })
+                    });
+                    if !v.unread.is_empty() {
+                        round["unverified"] = json!(v
+                            .unread
+                            .iter()
+                            .map(|u| json!({"feed": u.feed, "why": u.why}))
+                            .collect::<Vec<_>>());
+                    }
+                    round
                 })
                 .collect();
             json!({
@@ -103,6 +111,7 @@ pub fn json(
                     "submitted": m.totals.submitted,
                     "passes": m.totals.passes,
                     "missed": m.totals.missed,
+                    "unverified": m.totals.unverified,
                     "deduction": m.totals.deduction,
                 },
             })
@@ -125,8 +134,29 @@ fn letter(status: Status) -> &'static str {
         Status::Short => "S",
         Status::Pending => ".",
         Status::Missed => "X",
+        Status::Unverified => "?",
         Status::Exempt => "-",
     }
+}
+
+/// The feeds behind each `unverified` verdict in `verdicts`, one line each: who, which round,
+/// which feed and why — so an operator can fix the feed before anyone is charged.
+fn unread_lines(judgement: &Judgement, selection: Selection) -> String {
+    let mut out = String::new();
+    for m in &judgement.members {
+        for v in m.rounds.iter().filter(|v| selection.includes(v.round)) {
+            for u in &v.unread {
+                out.push_str(&format!(
+                    "  {} round {}: {} — {}\n",
+                    m.id, v.round, u.feed, u.why
+                ));
+            }
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    format!("\nunverified (not charged until the feeds are read):\n{out}")
 }
 
 /// Pads `s` with spaces to `width` display columns.
@@ -209,12 +239,15 @@ pub fn table(
             out.push_str(&render_rows(&rows));
             let summary: Vec<String> = counts.iter().map(|(s, c)| format!("{s} {c}")).collect();
             out.push_str(&format!("\n{}\n", summary.join(" · ")));
+            out.push_str(&unread_lines(judgement, selection));
         }
         Selection::All => {
             out.push_str(&format!("{club} — all rounds\n\n"));
             let mut header = vec!["member".to_string(), "name".into(), "team".into()];
             header.extend(judgement.rounds.iter().map(|r| r.number.to_string()));
-            header.extend(["submitted", "passes", "missed", "deduction"].map(String::from));
+            header.extend(
+                ["submitted", "passes", "missed", "unverified", "deduction"].map(String::from),
+            );
             let mut rows = vec![header];
             for m in &judgement.members {
                 let mut row = vec![m.id.clone(), m.name.clone(), m.team.clone()];
@@ -223,14 +256,16 @@ pub fn table(
                     m.totals.submitted.to_string(),
                     m.totals.passes.to_string(),
                     m.totals.missed.to_string(),
+                    m.totals.unverified.to_string(),
                     format!("₩{}", m.totals.deduction),
                 ]);
                 rows.push(row);
             }
             out.push_str(&render_rows(&rows));
             out.push_str(
-                "\nO submitted · L late · P pass · S short · X missed · . pending · - exempt\n",
+                "\nO submitted · L late · P pass · S short · X missed · ? unverified · . pending · - exempt\n",
             );
+            out.push_str(&unread_lines(judgement, selection));
         }
     }
     out
@@ -272,7 +307,17 @@ pub fn csv(judgement: &Judgement, selection: Selection) -> String {
             .filter(|r| selection.includes(r.number))
             .map(|r| format!("round {} ({})", r.number, r.due)),
     );
-    header.extend(["submitted", "passes", "missed", "deduction"].map(String::from));
+    header.extend(
+        [
+            "submitted",
+            "passes",
+            "missed",
+            "unverified",
+            "deduction",
+            "notes",
+        ]
+        .map(String::from),
+    );
     out.push_str(
         &header
             .iter()
@@ -289,11 +334,23 @@ pub fn csv(judgement: &Judgement, selection: Selection) -> String {
                 .filter(|v| selection.includes(v.round))
                 .map(|v| v.status.as_str().to_string()),
         );
+        let notes: Vec<String> = m
+            .rounds
+            .iter()
+            .filter(|v| selection.includes(v.round))
+            .flat_map(|v| {
+                v.unread
+                    .iter()
+                    .map(move |u| format!("round {} unverified: {} — {}", v.round, u.feed, u.why))
+            })
+            .collect();
         row.extend([
             m.totals.submitted.to_string(),
             m.totals.passes.to_string(),
             m.totals.missed.to_string(),
+            m.totals.unverified.to_string(),
             m.totals.deduction.to_string(),
+            notes.join("; "),
         ]);
         out.push_str(
             &row.iter()

@@ -81,6 +81,8 @@ pub struct RoundView {
     pub missed: usize,
     /// Not decided yet (round open).
     pub pending: usize,
+    /// Closed without evidence either way (a feed not read since the close): not charged.
+    pub unverified: usize,
     /// Names of members who missed (empty unless shown to this audience).
     pub missed_names: Vec<String>,
     /// Names of members whose only posts were short.
@@ -89,6 +91,8 @@ pub struct RoundView {
     pub late_names: Vec<String>,
     /// Names of members who passed.
     pub pass_names: Vec<String>,
+    /// Names of members whose round is unverified.
+    pub unverified_names: Vec<String>,
     /// Percentage submitted of those judged, for a progress bar.
     pub percent: usize,
 }
@@ -250,6 +254,8 @@ pub fn round_view(
         short_names: Vec::new(),
         late_names: Vec::new(),
         pass_names: Vec::new(),
+        unverified: 0,
+        unverified_names: Vec::new(),
         percent: 0,
     };
     for m in &judgement.members {
@@ -284,12 +290,53 @@ pub fn round_view(
                     v.missed_names.push(name());
                 }
             }
+            Status::Unverified => {
+                v.unverified += 1;
+                if names {
+                    v.unverified_names.push(name());
+                }
+            }
             Status::Pending => v.pending += 1,
         }
         v.members += 1;
     }
     v.percent = (v.submitted * 100).checked_div(v.members).unwrap_or(0);
     v
+}
+
+/// A member's closed round without evidence, for the operators: which feed and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnverifiedView {
+    /// The member's id.
+    pub member: String,
+    /// The member's display name.
+    pub name: String,
+    /// The round's number.
+    pub round: u32,
+    /// The feed without evidence (URL or path; the blog when the member has no feed).
+    pub feed: String,
+    /// Why, in words.
+    pub why: String,
+}
+
+/// Every unverified verdict of the rounds that closed by `now`, oldest round first.
+pub fn unverified(judgement: &Judgement) -> Vec<UnverifiedView> {
+    let mut out = Vec::new();
+    for m in &judgement.members {
+        for v in &m.rounds {
+            for u in &v.unread {
+                out.push(UnverifiedView {
+                    member: m.id.clone(),
+                    name: m.name.clone(),
+                    round: v.round,
+                    feed: u.feed.clone(),
+                    why: one_line(&u.why),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.round.cmp(&b.round).then_with(|| a.member.cmp(&b.member)));
+    out
 }
 
 /// Whether a round is open at `now`.
