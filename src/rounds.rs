@@ -138,6 +138,8 @@ pub struct PostFacts {
     pub effective: DateTime<Utc>,
     /// Length by the club's rule; `None` when unknown.
     pub chars: Option<u64>,
+    /// The length was read from the post's page (the feed gave no full text).
+    pub chars_from_page: bool,
     /// Stored as history (old posts brought in by a feed's first fetch or a bulk import).
     pub history: bool,
     /// Store ids of the feeds carrying the post, ascending.
@@ -206,7 +208,8 @@ pub struct Verdict {
     pub status: Status,
     /// Posts in the round (all of them, counted or not), shared with the judge's input.
     pub posts: Vec<Arc<PostFacts>>,
-    /// Flags: backdated, length-unknown, future-date, cross-posted, history, override.
+    /// Flags: backdated, length-unknown, length-from-page, future-date, cross-posted, history,
+    /// override, by-hand.
     pub flags: BTreeSet<&'static str>,
     /// For an `unverified` round: each feed without evidence, and why (empty otherwise).
     pub unread: Vec<Unread>,
@@ -405,6 +408,7 @@ fn extra_posts(member: &Member, tz: Tz) -> Vec<PostFacts> {
                 first_seen: t,
                 effective: t,
                 chars: None,
+                chars_from_page: false,
                 history: false,
                 feeds: Vec::new(),
                 extra: true,
@@ -506,7 +510,7 @@ impl MemberJudge<'_> {
 }
 
 /// Flags that describe a round's posts whatever the status: `future-date`, `cross-posted`,
-/// `history`.
+/// `history`, `length-from-page`, `by-hand`.
 fn post_flags(posts: &[&Arc<PostFacts>]) -> BTreeSet<&'static str> {
     let mut flags = BTreeSet::new();
     for p in posts {
@@ -518,6 +522,12 @@ fn post_flags(posts: &[&Arc<PostFacts>]) -> BTreeSet<&'static str> {
         }
         if p.history {
             flags.insert("history");
+        }
+        if p.chars_from_page {
+            flags.insert("length-from-page");
+        }
+        if p.extra {
+            flags.insert("by-hand");
         }
     }
     flags
@@ -547,6 +557,7 @@ mod tests {
             first_seen: at(effective),
             effective: at(effective),
             chars,
+            chars_from_page: false,
             history: false,
             feeds: vec![1],
             extra: false,

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 pub use roster::roster_problems;
 pub use types::{
     available_cores, Club, Config, ContentMode, Email, ExtraPost, FetchConfig, Member, Output,
-    Rounds, Security,
+    Reader, Rounds, Security,
 };
 pub use units::{parse_duration, parse_size};
 pub use validate::Problem;

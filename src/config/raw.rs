@@ -23,6 +23,8 @@ pub(super) struct RawConfig {
     pub(super) output: RawOutput,
     pub(super) email: Option<RawEmail>,
     #[serde(default)]
+    pub(super) reader: RawReader,
+    #[serde(default)]
     pub(super) members: Vec<RawMember>,
 }
 
@@ -95,6 +97,13 @@ pub(super) struct RawOutput {
     pub(super) content: Option<Spanned<String>>,
     pub(super) digest_dir: Option<String>,
     pub(super) templates: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReader {
+    pub(super) pages: Option<bool>,
+    pub(super) max_pages: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -33,6 +33,8 @@ pub struct Config {
     pub output: Output,
     /// Mail settings, when the digest is sent.
     pub email: Option<Email>,
+    /// Reading post pages for the length of posts whose feed gives no full text.
+    pub reader: Reader,
     /// The roster, in file order.
     pub members: Vec<Member>,
     /// CPU cores this machine offers, read once: feeds are parsed on at most this many threads.
@@ -105,6 +107,15 @@ pub struct Output {
     pub digest_dir: PathBuf,
     /// Optional folder of templates overriding the built-in ones.
     pub templates: Option<PathBuf>,
+}
+
+/// `[reader]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reader {
+    /// Whether `fetch` reads a post's page when its feed gives no full text.
+    pub pages: bool,
+    /// Pages read per run at most; the rest wait for the next run.
+    pub max_pages: usize,
 }
 
 /// `[email]`.

@@ -22,7 +22,7 @@ use super::raw::{
 };
 use super::types::{
     available_cores, Club, Config, ContentMode, Email, ExtraPost, FetchConfig, Member, Output,
-    Rounds, Security,
+    Reader, Rounds, Security,
 };
 use super::units::{parse_duration, parse_size};
 use crate::fetch::{FetchSettings, IpCidr};
@@ -213,6 +213,10 @@ impl Validator<'_> {
         let fetch = self.fetch(raw.fetch);
         let output = self.output(raw.output);
         let email = raw.email.map(|e| self.email(e));
+        let reader = Reader {
+            pages: raw.reader.pages.unwrap_or(true),
+            max_pages: raw.reader.max_pages.unwrap_or(200),
+        };
         let members = self.members(raw.members, rounds.as_ref().map(|r| r.due.len()));
         Some(Config {
             path: path.to_path_buf(),
@@ -222,6 +226,7 @@ impl Validator<'_> {
             fetch,
             output: output?,
             email,
+            reader,
             members,
             cores: available_cores(),
         })

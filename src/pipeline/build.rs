@@ -128,6 +128,7 @@ fn facts(p: JudgedPost) -> PostFacts {
         first_seen: instant(p.first_seen),
         effective: instant(p.effective),
         chars: p.chars,
+        chars_from_page: p.chars_source.as_deref() == Some("page"),
         history: p.history,
         feeds: p.feeds,
         extra: false,

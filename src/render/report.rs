@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Value};
 use unicode_width::UnicodeWidthStr;
 
-use crate::rounds::{self, Judgement, Round, Verdict};
+use crate::rounds::{self, Judgement, PostFacts, Round, Verdict};
 use crate::status::Status;
 use crate::time::rfc3339;
 
@@ -89,6 +89,7 @@ pub fn json(
                             "published": p.published.map(|t| rfc3339(t, tz)),
                             "first_seen": rfc3339(p.first_seen, tz),
                             "chars": p.chars,
+                            "chars_source": chars_source(p),
                         })).collect::<Vec<_>>(),
                         "flags": v.flags.iter().collect::<Vec<_>>(),
                     });
@@ -123,6 +124,16 @@ pub fn json(
         "rounds": rounds,
         "members": members,
     })
+}
+
+/// Where a post's length came from: `feed`, `page`, or `null` when unknown (a post recorded by
+/// hand has its length from its page, when read).
+fn chars_source(p: &PostFacts) -> Option<&'static str> {
+    match (p.chars, p.chars_from_page) {
+        (None, _) => None,
+        (Some(_), true) => Some("page"),
+        (Some(_), false) => Some("feed"),
+    }
 }
 
 /// One letter per status, for the all-rounds table.

@@ -58,6 +58,8 @@ pub struct StoredPost {
     pub content: Option<String>,
     /// Length by the club's rule.
     pub chars: Option<i64>,
+    /// Where the length came from: `feed`, `page`, or `None` when unknown.
+    pub chars_source: Option<String>,
     /// Stored as history (never "new").
     pub history: bool,
     /// The primary feed (the first-listed feed that carries the post).
@@ -94,6 +96,8 @@ pub struct JudgedPost {
     pub effective: i64,
     /// Length by the club's rule; `None` when unknown.
     pub chars: Option<u64>,
+    /// Where the length came from: `feed`, `page`, or `None` when unknown.
+    pub chars_source: Option<String>,
     /// Stored as history.
     pub history: bool,
     /// Store ids of the feeds carrying it, ascending.
@@ -182,8 +186,10 @@ fn insert_post(
     let atom_id = mint_atom_id(tx, tag, &feed.member_id, &post.key)?;
     tx.prepare_cached(
         "INSERT INTO posts(member_id, atom_id, title, link, normalised_link, norm_title, published,
-            updated, first_seen, effective, summary, chars, history, primary_feed_id, primary_rank)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            updated, first_seen, effective, summary, chars, chars_source, history, primary_feed_id,
+            primary_rank)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                 CASE WHEN ?12 IS NULL THEN NULL ELSE 'feed' END, ?13, ?14, ?15)",
     )?
     .execute(params![
         feed.member_id,
@@ -280,7 +286,10 @@ fn update_post_if_primary(
         .prepare_cached(
             "UPDATE posts SET title = ?3, link = ?4, normalised_link = ?5, norm_title = ?6, published = ?7, updated = ?8,
             effective = effective_time(?7, ?8, first_seen),
-            summary = ?9, chars = ?10, primary_feed_id = ?1, primary_rank = ?2
+            summary = ?9, primary_feed_id = ?1, primary_rank = ?2,
+            -- The feed's own length wins; without one, a length read from the page stays.
+            chars = CASE WHEN ?10 IS NOT NULL THEN ?10 WHEN chars_source = 'page' THEN chars END,
+            chars_source = CASE WHEN ?10 IS NOT NULL THEN 'feed' WHEN chars_source = 'page' THEN 'page' END
          WHERE id = ?11 AND (primary_rank > ?2 OR primary_feed_id = ?1)",
         )?
         .execute(params![
@@ -314,7 +323,7 @@ fn update_post_if_primary(
 
 const POST_COLUMNS: &str = "p.id, p.atom_id, p.member_id, p.title, p.link, p.published, p.updated, p.first_seen,
     p.effective, p.summary, (SELECT c.html FROM post_content c WHERE c.post_id = p.id), p.chars, p.history, f.url, f.title, f.feed_uid, f.site_link, f.feed_updated,
-    (SELECT COUNT(*) FROM entries e WHERE e.post_id = p.id)";
+    (SELECT COUNT(*) FROM entries e WHERE e.post_id = p.id), p.chars_source";
 
 fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
     Ok(StoredPost {
@@ -337,6 +346,7 @@ fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
         feed_site_link: r.get(16)?,
         feed_updated: r.get(17)?,
         feeds: r.get(18)?,
+        chars_source: r.get(19)?,
     })
 }
 
@@ -382,7 +392,8 @@ impl Store {
             .conn
             .prepare(
                 "SELECT member_id, title, link, published, updated, first_seen, effective, chars, history,
-                        (SELECT group_concat(feed_id) FROM entries WHERE entries.post_id = posts.id)
+                        (SELECT group_concat(feed_id) FROM entries WHERE entries.post_id = posts.id),
+                        chars_source
                  FROM posts WHERE effective BETWEEN ?1 AND ?2 ORDER BY effective, atom_id",
             )
             .map_err(|e| self.err(e))?;
@@ -405,6 +416,7 @@ impl Store {
                     first_seen: r.get(5)?,
                     effective: r.get(6)?,
                     chars: r.get::<_, Option<i64>>(7)?.map(|c| c.max(0) as u64),
+                    chars_source: r.get(10)?,
                     history: r.get(8)?,
                     feeds,
                 })

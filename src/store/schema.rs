@@ -140,9 +140,33 @@ const V5: &str = r#"
 ALTER TABLE feeds ADD COLUMN fail_kind TEXT;
 "#;
 
+/// 6: where a post's length came from (`feed`, `page`, or unknown), and the post pages the
+/// reader has read: keyed by address, with validators for a conditional re-read, the post's
+/// `updated` when it was read (a page is read again only when the feed says the post changed),
+/// and what was found — or why nothing was.
+const V6: &str = r#"
+ALTER TABLE posts ADD COLUMN chars_source TEXT CHECK (chars_source IN ('feed', 'page'));
+UPDATE posts SET chars_source = 'feed' WHERE chars IS NOT NULL;
+
+CREATE TABLE pages (
+    url           TEXT PRIMARY KEY,
+    final_url     TEXT,
+    etag          TEXT,
+    last_modified TEXT,
+    read_at       INTEGER NOT NULL,
+    for_updated   INTEGER,
+    attempts      INTEGER NOT NULL DEFAULT 1,
+    rule          TEXT,
+    chars         INTEGER,
+    title         TEXT,
+    published     INTEGER,
+    error         TEXT
+) WITHOUT ROWID;
+"#;
+
 /// All migrations, in order.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new([V1, V2, V3, V4, V5].into_iter().map(M::up).collect())
+    Migrations::new([V1, V2, V3, V4, V5, V6].into_iter().map(M::up).collect())
 }
 
 #[cfg(test)]
