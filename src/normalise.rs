@@ -42,6 +42,10 @@ pub struct Post {
     pub content_html: Option<String>,
     /// Length by the club's rule, or `None` when the feed carries only a summary.
     pub chars: Option<usize>,
+    /// The length is that of an RSS `description` taken as the full text (Tistory and Velog put
+    /// the post there — unless the blogger publishes only a summary, so a short one is checked
+    /// against the post's page before it counts as short).
+    pub chars_from_description: bool,
     /// What looked wrong with this entry.
     pub warnings: Vec<String>,
 }
@@ -185,17 +189,22 @@ fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> P
         Some(_) => html_text_prefix(html, SUMMARY_CHARS + 1),
         None => text(html),
     });
-    let (content_html, chars) = match (content, &content_text) {
-        (Some(html), Some(t)) => (Some(html), Some(t.chars)),
+    let (content_html, chars, chars_from_description) = match (content, &content_text) {
+        (Some(html), Some(t)) => (Some(html), Some(t.chars), false),
         _ => match (description, &description_text) {
             (Some(html), Some(t)) if full_description || t.chars >= min_chars => {
-                (Some(html), Some(t.chars))
+                (Some(html), Some(t.chars), true)
             }
-            _ => (None, None),
+            _ => (None, None, false),
         },
     };
-    if chars.is_none() {
-        warnings.push("length-unknown: the feed carries no full text".to_string());
+    match chars {
+        None => warnings.push("length-unknown: the feed carries no full text".to_string()),
+        Some(c) if chars_from_description && c < min_chars => warnings.push(format!(
+            "the description ({c} characters) is under min_chars: it may be only a summary, so \
+             the post's page is read before the post counts as short"
+        )),
+        Some(_) => {}
     }
     let summary_source = description_text.as_ref().or(content_text.as_ref());
     let summary = summary_source
@@ -211,7 +220,24 @@ fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> P
         summary,
         content_html,
         chars,
+        chars_from_description,
         warnings,
+    }
+}
+
+/// The length a post is judged by: the feed's, unless it is an RSS `description` under
+/// `min_chars` and post pages are read — then only the page's length counts, and until the
+/// page is read the length is unknown (a post is never short on a summary alone). With pages
+/// off, the description's length stands.
+pub fn judged_length(
+    chars: Option<u64>,
+    source: Option<&str>,
+    min_chars: usize,
+    pages: bool,
+) -> Option<u64> {
+    match (chars, source) {
+        (Some(c), Some("description")) if pages && c < min_chars as u64 => None,
+        _ => chars,
     }
 }
 
@@ -699,6 +725,17 @@ pub fn normalise_title(title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_description_is_never_judged_on_its_own_while_pages_are_read() {
+        let judged = |chars, source, pages| judged_length(chars, source, 1000, pages);
+        assert_eq!(judged(Some(400), Some("description"), true), None);
+        assert_eq!(judged(Some(400), Some("description"), false), Some(400));
+        assert_eq!(judged(Some(1400), Some("description"), true), Some(1400));
+        assert_eq!(judged(Some(400), Some("feed"), true), Some(400));
+        assert_eq!(judged(Some(400), Some("page"), true), Some(400));
+        assert_eq!(judged(None, None, true), None);
+    }
     use chrono_tz::Asia::Seoul;
 
     #[test]

@@ -20,6 +20,24 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
     }
 }
 
+/// An HTML page's text: the HTTP `charset`, else a `<meta charset>` (or `http-equiv`) in the
+/// first 2 KiB, else UTF-8. Bytes that do not fit become U+FFFD; a page is never refused.
+pub fn decode_html(body: &[u8], http_charset: Option<&str>) -> String {
+    let head = String::from_utf8_lossy(&body[..body.len().min(2048)]).to_ascii_lowercase();
+    let meta = head.find("charset=").map(|i| {
+        head[i + 8..]
+            .trim_start_matches(['"', '\''])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            .collect::<String>()
+    });
+    let encoding = http_charset
+        .and_then(encoding_for_label)
+        .or_else(|| meta.as_deref().and_then(encoding_for_label))
+        .unwrap_or(encoding_rs::UTF_8);
+    encoding.decode(body).0.into_owned()
+}
+
 /// The `charset` parameter of a Content-Type header.
 pub fn charset_of_content_type(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|p| {

@@ -21,7 +21,7 @@ use feed_rs::model::{Feed, FeedType};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 
 pub use dates::parse_date;
-pub use encoding::{charset_of_content_type, encoding_for_label};
+pub use encoding::{charset_of_content_type, decode_html, encoding_for_label};
 pub use repair::is_control;
 
 use encoding::decode;

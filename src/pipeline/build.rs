@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::error::RunError;
 use crate::config::Config;
+use crate::normalise;
 use crate::render;
 use crate::render::templates::Templates;
 use crate::rounds::{self, GoodFetch, History, Judgement, MemberFeed, PostFacts};
@@ -58,7 +59,8 @@ pub fn judgement(
     let until = all.last().map_or(i64::MAX, |r| r.closes_at.timestamp());
     // Shared (not copied) into the verdicts: a big club's posts are held once.
     let mut posts = Vec::new();
-    store.round_posts(from, until, |p| posts.push(Arc::new(facts(p))))?;
+    let judged = |p: JudgedPost| facts(p, config);
+    store.round_posts(from, until, |p| posts.push(Arc::new(judged(p))))?;
     let fetches: Vec<GoodFetch> = store
         .good_fetches(from)?
         .into_iter()
@@ -117,8 +119,14 @@ fn member_feeds(
     Ok(out)
 }
 
-/// A stored post as the judge takes it.
-fn facts(p: JudgedPost) -> PostFacts {
+/// A stored post as the judge takes it, judged by the length rule.
+fn facts(p: JudgedPost, config: &Config) -> PostFacts {
+    let chars = normalise::judged_length(
+        p.chars,
+        p.chars_source.as_deref(),
+        config.rounds.min_chars,
+        config.reader.pages,
+    );
     PostFacts {
         member_id: p.member_id,
         title: p.title,
@@ -127,7 +135,7 @@ fn facts(p: JudgedPost) -> PostFacts {
         updated: p.updated.map(instant),
         first_seen: instant(p.first_seen),
         effective: instant(p.effective),
-        chars: p.chars,
+        chars,
         chars_from_page: p.chars_source.as_deref() == Some("page"),
         history: p.history,
         feeds: p.feeds,

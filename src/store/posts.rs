@@ -188,8 +188,7 @@ fn insert_post(
         "INSERT INTO posts(member_id, atom_id, title, link, normalised_link, norm_title, published,
             updated, first_seen, effective, summary, chars, chars_source, history, primary_feed_id,
             primary_rank)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                 CASE WHEN ?12 IS NULL THEN NULL ELSE 'feed' END, ?13, ?14, ?15)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?16, ?13, ?14, ?15)",
     )?
     .execute(params![
         feed.member_id,
@@ -207,6 +206,7 @@ fn insert_post(
         history,
         feed.id,
         rank,
+        chars_source(post),
     ])?;
     let post_id = tx.last_insert_rowid();
     if let Some(html) = &post.content_html {
@@ -214,6 +214,15 @@ fn insert_post(
             .execute(params![post_id, html])?;
     }
     Ok((post_id, history))
+}
+
+/// Where a feed entry's length comes from, as the store spells it.
+fn chars_source(post: &Post) -> Option<&'static str> {
+    match (post.chars, post.chars_from_description) {
+        (None, _) => None,
+        (Some(_), true) => Some("description"),
+        (Some(_), false) => Some("feed"),
+    }
 }
 
 /// A new entry id, `tag:{authority},{date}:{member}/{hash of the entry key}`: independent of
@@ -288,8 +297,10 @@ fn update_post_if_primary(
             effective = effective_time(?7, ?8, first_seen),
             summary = ?9, primary_feed_id = ?1, primary_rank = ?2,
             -- The feed's own length wins; without one, a length read from the page stays.
-            chars = CASE WHEN ?10 IS NOT NULL THEN ?10 WHEN chars_source = 'page' THEN chars END,
-            chars_source = CASE WHEN ?10 IS NOT NULL THEN 'feed' WHEN chars_source = 'page' THEN 'page' END
+            chars = CASE WHEN ?12 = 'feed' OR (?12 = 'description' AND chars_source IS NOT 'page')
+                         THEN ?10 WHEN chars_source = 'page' THEN chars END,
+            chars_source = CASE WHEN ?12 = 'feed' OR (?12 = 'description' AND chars_source IS NOT 'page')
+                                THEN ?12 WHEN chars_source = 'page' THEN 'page' END
          WHERE id = ?11 AND (primary_rank > ?2 OR primary_feed_id = ?1)",
         )?
         .execute(params![
@@ -304,6 +315,7 @@ fn update_post_if_primary(
             post.summary,
             post.chars.map(|c| c as i64),
             post_id,
+            chars_source(post),
         ])?;
     if changed > 0 {
         match &post.content_html {
@@ -474,6 +486,7 @@ mod tests {
             summary: "요약".to_string(),
             content_html: None,
             chars: None,
+            chars_from_description: false,
             warnings: vec![],
         }
     }

@@ -140,12 +140,13 @@ const V5: &str = r#"
 ALTER TABLE feeds ADD COLUMN fail_kind TEXT;
 "#;
 
-/// 6: where a post's length came from (`feed`, `page`, or unknown), and the post pages the
+/// 6: where a post's length came from (the feed's full text, an RSS description taken as it,
+/// the post's page, or unknown), and the post pages the
 /// reader has read: keyed by address, with validators for a conditional re-read, the post's
 /// `updated` when it was read (a page is read again only when the feed says the post changed),
 /// and what was found — or why nothing was.
 const V6: &str = r#"
-ALTER TABLE posts ADD COLUMN chars_source TEXT CHECK (chars_source IN ('feed', 'page'));
+ALTER TABLE posts ADD COLUMN chars_source TEXT CHECK (chars_source IN ('feed', 'description', 'page'));
 UPDATE posts SET chars_source = 'feed' WHERE chars IS NOT NULL;
 
 CREATE TABLE pages (
@@ -156,6 +157,7 @@ CREATE TABLE pages (
     read_at       INTEGER NOT NULL,
     for_updated   INTEGER,
     attempts      INTEGER NOT NULL DEFAULT 1,
+    retry         INTEGER NOT NULL DEFAULT 0,
     rule          TEXT,
     chars         INTEGER,
     title         TEXT,
