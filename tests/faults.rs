@@ -202,7 +202,7 @@ fn run() -> &'static Run {
         let mut toml = String::from(
             "[club]\nname = \"결함\"\nurl = \"https://geultto.github.io/\"\n[rounds]\nstart = \"2024-09-29\"\ndue = [\"2024-11-24\"]\n\
              [fetch]\ntimeout = \"1s\"\nconnect_timeout = \"1s\"\nmax_body = \"10MiB\"\nallow_private_addresses = false\nallow_addresses = [\"127.0.0.6/32\"]\n\
-             [output]\nfeed_url = \"https://geultto.github.io/agg/atom.xml\"\n",
+             [output]\nfeed_url = \"https://geultto.github.io/agg/atom.xml\"\n[reader]\npages = false\n",
         );
         for (name, url) in &feeds {
             let id = name.replace(|c: char| !c.is_ascii_alphanumeric(), "-").to_ascii_lowercase();

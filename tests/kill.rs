@@ -18,7 +18,7 @@ const FEEDS: usize = 200;
 /// A club of `FEEDS` members with one local feed each (15 posts with some body text).
 fn club(dir: &Path, feeds_dir: &Path) -> std::path::PathBuf {
     let mut toml = String::from(
-        "[club]\nname = \"킬\"\nurl = \"https://geultto.github.io/\"\n[rounds]\nstart = \"2024-09-29\"\ndue = [\"2024-10-13\", \"2024-10-27\", \"2024-11-10\", \"2024-11-24\"]\n[output]\nfeed_url = \"https://geultto.github.io/agg/atom.xml\"\n",
+        "[club]\nname = \"킬\"\nurl = \"https://geultto.github.io/\"\n[rounds]\nstart = \"2024-09-29\"\ndue = [\"2024-10-13\", \"2024-10-27\", \"2024-11-10\", \"2024-11-24\"]\n[output]\nfeed_url = \"https://geultto.github.io/agg/atom.xml\"\n[reader]\npages = false\n",
     );
     for m in 0..FEEDS {
         toml.push_str(&format!(

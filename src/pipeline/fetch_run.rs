@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use super::error::RunError;
 use super::feed::{self, report, ParseRules, Parsed, Planned, StoreContext};
 use super::roster_order::RosterOrder;
-use super::{build, discovery};
+use super::{build, discovery, pages};
 use crate::config::{Config, Member};
 use crate::fetch::{self, FeedRequest, FeedResult};
 use crate::health;
@@ -60,6 +60,7 @@ pub async fn fetch(
     reports.extend(stored);
     reports.sort_by_key(|(i, _)| *i);
     summary.feeds = reports.into_iter().map(|(_, r)| r).collect();
+    summary.pages = pages::read_pages(config, store, now).await?;
     // Only a run over the whole roster completes the store's first run (after which a new feed's
     // old posts come in as history).
     if members.is_empty() {

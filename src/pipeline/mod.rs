@@ -3,6 +3,7 @@
 //! - `fetch_run.rs` — `fetch`: plan the roster's feeds, discover blog-only members' feeds
 //!   (`discovery.rs`), fetch concurrently, parse and store each feed (`feed.rs`) in roster order
 //!   (`roster_order.rs`), then build the outputs.
+//!   Then `pages.rs` reads the pages of posts whose feed gives no full text.
 //! - `build.rs` — `build`, and the round judgement every output shares.
 //! - `digest.rs` — `digest`: prepare, write and send the weekly digest.
 //! - `inspect.rs` — `inspect`: one feed as the tool sees it, store untouched.
@@ -22,6 +23,7 @@ mod feed;
 mod feeds;
 mod fetch_run;
 mod inspect;
+mod pages;
 mod roster_order;
 
 pub use build::{build, judgement};

@@ -53,6 +53,21 @@ pub struct FeedReport {
     pub elapsed: Duration,
 }
 
+/// What the reader did in a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PagesRead {
+    /// Pages fetched (a followed frame counts once more).
+    pub fetched: usize,
+    /// Pages whose article gave a length.
+    pub measured: usize,
+    /// Pages that could not be fetched, or held no article.
+    pub unreadable: usize,
+    /// Pages that had not changed since their last read.
+    pub not_modified: usize,
+    /// Pages left for the next run by `max_pages`.
+    pub deferred: usize,
+}
+
 /// What a fetch run did.
 #[derive(Debug, Clone, Default)]
 pub struct RunSummary {
@@ -64,6 +79,8 @@ pub struct RunSummary {
     pub discovered: Vec<(String, String, String)>,
     /// The output files the run wrote (or found unchanged).
     pub outputs: Vec<PathBuf>,
+    /// What the reader did with post pages.
+    pub pages: PagesRead,
 }
 
 impl RunSummary {
@@ -237,6 +254,25 @@ pub fn summary(s: &RunSummary, verbose: bool) -> String {
         let _ = writeln!(
             out,
             "{history} older posts recorded as history (judged for rounds, not announced as new)"
+        );
+    }
+    let p = &s.pages;
+    if p.fetched > 0 || p.deferred > 0 {
+        let _ = writeln!(
+            out,
+            "post pages: {} read, {} measured, {} unreadable, {} unchanged{}",
+            p.fetched,
+            p.measured,
+            p.unreadable,
+            p.not_modified,
+            if p.deferred > 0 {
+                format!(
+                    "; {} left for the next run ([reader] max_pages)",
+                    p.deferred
+                )
+            } else {
+                String::new()
+            }
         );
     }
     if !verbose {

@@ -1,10 +1,11 @@
 //! The embedded SQLite store: what the tool has seen, across runs.
 //!
-//! One file in WAL mode with numbered migrations (`schema.rs`). Tables fall in three families:
+//! One file in WAL mode with numbered migrations (`schema.rs`). Tables fall in four families:
 //! feeds, their health and the discovery cache (`feeds.rs`), posts with the per-feed entries that
-//! point at them (`posts.rs`), and the digests that were sent (`digests.rs`). `record.rs` is the
-//! one write path of a fetch run: every feed's update is one `BEGIN IMMEDIATE` transaction, so a
-//! run killed at any moment leaves a consistent store and the next run carries on. Times are Unix
+//! point at them (`posts.rs`), the post pages the reader read (`pages.rs`), and the digests that
+//! were sent (`digests.rs`). `record.rs` is the one write path of a feed's fetch: every feed's
+//! update is one `BEGIN IMMEDIATE` transaction, so a run killed at any moment leaves a
+//! consistent store and the next run carries on. Times are Unix
 //! seconds (UTC). The store keeps facts; the rules that read them (rounds, health) live in their
 //! own rooms — the one rule SQL needs, a post's effective time, is the Rust function
 //! [`crate::time::effective_time`], registered with SQLite rather than written again in SQL.
@@ -12,6 +13,7 @@
 
 mod digests;
 mod feeds;
+mod pages;
 mod posts;
 mod record;
 mod schema;
@@ -23,6 +25,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use digests::SentDigest;
 pub use feeds::{DiscoveredRow, FeedHealth, FeedRow};
+pub use pages::{PageFacts, PageOutcome, PageWanted, PAGE_ATTEMPTS};
 pub use posts::{JudgedPost, NewEntries, StoredPost};
 pub use record::FetchRecord;
 
