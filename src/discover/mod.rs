@@ -19,6 +19,7 @@
 
 pub mod page;
 pub mod rules;
+pub mod sitemap;
 
 use chrono_tz::Tz;
 use url::Url;
