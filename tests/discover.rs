@@ -694,6 +694,48 @@ async fn neither_feed_nor_sitemap_keeps_the_old_error() {
 }
 
 #[tokio::test]
+async fn an_oopy_site_answers_with_its_sitemap_instead_of_the_extra_posts_advice() {
+    let s = TestServer::start("127.0.0.47").await;
+    s.route(
+        "/sitemap.xml",
+        xml(urlset(&[
+            "https://pizzathief.oopy.io/",
+            "https://pizzathief.oopy.io/kernel-bypass",
+            "https://pizzathief.oopy.io/0c5f3b4a9e2d4f6a8b1c2d3e4f5a6b7c",
+        ])),
+    );
+    let cfg = settings(&[("https://pizzathief.oopy.io", s.url(""))]);
+    let d = run(&cfg, "https://pizzathief.oopy.io/kernel-bypass").await;
+    assert_eq!(d.platform, "notion");
+    assert_eq!(
+        urls(&d),
+        [("https://pizzathief.oopy.io/sitemap.xml", "sitemap", true)]
+    );
+    assert_eq!(d.error, None);
+    assert_eq!(s.hits("/robots.txt"), 1);
+    assert_eq!(s.hits("/kernel-bypass"), 0, "a Notion page names no feed");
+    assert_eq!(
+        s.hits("/feed.xml"),
+        0,
+        "nor is a Notion site probed for one"
+    );
+
+    // An oopy site with no sitemap: the advice, saying the sitemap was looked for.
+    let bare = TestServer::start("127.0.0.48").await;
+    let cfg = settings(&[("https://nothing.oopy.io", bare.url(""))]);
+    let d = run(&cfg, "https://nothing.oopy.io/").await;
+    assert_eq!(d.platform, "notion");
+    assert!(d.feeds.is_empty());
+    let error = d.error.as_deref().unwrap();
+    assert!(
+        error.starts_with("Notion pages publish no feed: ask the member for a blog with a feed, or record each post in the member's `extra_posts`"),
+        "{error}"
+    );
+    assert!(error.contains("no sitemap was found either"), "{error}");
+    assert_eq!(bare.hits("/sitemap.xml"), 1);
+}
+
+#[tokio::test]
 async fn regression_a_platform_wide_sitemap_on_inblog_ai_is_not_the_members() {
     let s = TestServer::start("127.0.0.53").await;
     s.route(

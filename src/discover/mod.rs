@@ -15,7 +15,9 @@
 //!    accepted only when the body parses as a feed;
 //! 5. no feed anywhere: a sitemap ([`sitemap`]) that lists at least one post — the `Sitemap:`
 //!    lines of the site's `robots.txt`, else `/sitemap.xml` and `/sitemap-index.xml`; an index is
-//!    followed one level. The answer has rule `sitemap` ([`Discovery::sitemap`]), for `fetch`
+//!    followed one level. Notion sites on their own host (`*.oopy.io`, `*.notion.site`), which
+//!    publish no feed, go straight to this step, and get the `extra_posts` advice only when it
+//!    finds nothing either. The answer has rule `sitemap` ([`Discovery::sitemap`]), for `fetch`
 //!    to read like a feed; it is never the [`Discovery::main_feed`].
 //!
 //! Every request goes through the fetch stage's [`Session`], so the private-address guard, the
@@ -167,6 +169,9 @@ pub async fn discover(session: &Session, tz: Tz, input: &str) -> Discovery {
     let rule = rules::by_url(&url);
     let mut run = Run::new(session, tz, input, rule.platform);
     if let Some(why) = rule.no_feed {
+        if rule.has_sitemap {
+            return run.sitemap_or_advice(&url, why).await;
+        }
         return failed(input, rule.platform, why.to_string());
     }
     if let Some(feed) = &rule.feed {
@@ -514,6 +519,23 @@ impl<'a> Run<'a> {
             }
         }
         false
+    }
+
+    /// A platform without feeds whose sites keep a sitemap (Notion on `*.oopy.io` or
+    /// `*.notion.site`): the sitemap, else the platform's advice.
+    async fn sitemap_or_advice(mut self, url: &Url, advice: &str) -> Discovery {
+        let roots = site_roots(url, self.platform);
+        self.find_sitemap(url, &roots).await;
+        if !self.found.is_empty() {
+            return self.finish();
+        }
+        let mut words = format!("{advice} (no sitemap was found either");
+        if !self.problems.is_empty() {
+            words.push_str(": ");
+            words.push_str(&self.problems.join("; "));
+        }
+        words.push(')');
+        failed(self.input, self.platform, words)
     }
 
     /// The sitemaps the `robots.txt` of the site at `root` names (none when it has none).
