@@ -1016,3 +1016,30 @@ fn discover_json_names_the_sitemap_of_a_site_without_a_feed() {
     assert_eq!(v, expected);
     drop(rt);
 }
+
+#[test]
+#[ignore = "reads ../shared/corpus; run with --ignored"]
+fn every_curated_member_post_url_looks_like_a_post_of_its_blog() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/geultto-data/curated-post-urls.tsv");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("corpus: {} is absent; skipping", path.display());
+        return;
+    };
+    let mut refused = Vec::new();
+    let mut total = 0;
+    for line in text.lines().skip(1) {
+        let url = url::Url::parse(line.split('\t').nth(3).unwrap()).unwrap();
+        // The blog's homepage: its folder on a shared host, else the host's root.
+        let site =
+            discover::sitemap::shared_host_blog(&url).unwrap_or_else(|| url.join("/").unwrap());
+        total += 1;
+        if !discover::sitemap::is_post_like(&url, &site) {
+            refused.push(format!("{url} (site {site})"));
+        }
+        // Its homepage, and its feed, never are.
+        assert!(!discover::sitemap::is_post_like(&site, &site), "{site}");
+    }
+    assert_eq!(total, 460);
+    assert!(refused.is_empty(), "real posts refused: {refused:#?}");
+}
