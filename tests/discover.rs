@@ -514,6 +514,331 @@ async fn platform_rules_answer_unverified_when_the_network_is_away() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Blogs without a feed: the sitemap.
+
+fn urlset(locs: &[&str]) -> String {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">"#,
+    );
+    for loc in locs {
+        xml.push_str(&format!(
+            "<url><loc>{loc}</loc><lastmod>2024-11-18</lastmod></url>"
+        ));
+    }
+    xml.push_str("</urlset>");
+    xml
+}
+
+fn sitemap_index(locs: &[&str]) -> String {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">"#,
+    );
+    for loc in locs {
+        xml.push_str(&format!("<sitemap><loc>{loc}</loc></sitemap>"));
+    }
+    xml.push_str("</sitemapindex>");
+    xml
+}
+
+fn xml(body: String) -> Reply {
+    Reply::status(200)
+        .header("Content-Type", "application/xml")
+        .body(body)
+}
+
+fn text_plain(body: &str) -> Reply {
+    Reply::status(200)
+        .header("Content-Type", "text/plain")
+        .body(body.to_string())
+}
+
+/// A Next.js page as Vercel serves it: no feed link, no generator the probes could use.
+const NEXT_PAGE: &str = r#"<!DOCTYPE html><html lang="ko"><head><meta charSet="utf-8"/><meta name="viewport" content="width=device-width"/><title>snupi.log</title><link rel="preload" href="/_next/static/media/font.woff2" as="font" type="font/woff2" crossorigin="anonymous"/><link rel="stylesheet" href="/_next/static/css/app.css" data-precedence="next"/></head><body><div id="__next"></div><script src="/_next/static/chunks/main.js" async=""></script></body></html>"#;
+
+#[tokio::test]
+async fn robots_txt_names_a_sitemap_index_whose_second_sitemap_holds_the_posts() {
+    let s = TestServer::start("127.0.0.43").await;
+    s.route("/", html(NEXT_PAGE));
+    s.route(
+        "/robots.txt",
+        text_plain("User-Agent: *\nAllow: /\n\nHost: https://snupi.vercel.app\nSitemap: https://snupi.vercel.app/sitemap-index.xml\n"),
+    );
+    s.route(
+        "/sitemap-index.xml",
+        xml(sitemap_index(&[
+            "https://snupi.vercel.app/sitemap-0.xml",
+            "https://snupi.vercel.app/sitemap-1.xml",
+        ])),
+    );
+    // The first lists only the homepage and listings; the second the posts.
+    s.route(
+        "/sitemap-0.xml",
+        xml(urlset(&[
+            "https://snupi.vercel.app/",
+            "https://snupi.vercel.app/posts",
+            "https://snupi.vercel.app/posts/page/2",
+            "https://snupi.vercel.app/tags/react",
+        ])),
+    );
+    s.route(
+        "/sitemap-1.xml",
+        xml(urlset(&[
+            "https://snupi.vercel.app/posts/react-query",
+            "https://snupi.vercel.app/posts/next-app-router",
+        ])),
+    );
+    let cfg = settings(&[("https://snupi.vercel.app", s.url(""))]);
+    let d = run(&cfg, "https://snupi.vercel.app/").await;
+    assert_eq!(d.platform, "vercel");
+    assert_eq!(
+        urls(&d),
+        [(
+            "https://snupi.vercel.app/sitemap-index.xml",
+            "sitemap",
+            true
+        )]
+    );
+    assert_eq!(d.feeds[0].format.as_deref(), Some("sitemap-index"));
+    assert_eq!(d.error, None);
+    assert_eq!(d.main_feed(), None, "a sitemap is no feed to poll");
+    assert_eq!(
+        d.sitemap().map(|f| f.url.as_str()),
+        Some("https://snupi.vercel.app/sitemap-index.xml")
+    );
+    // The feed steps came first and are unchanged: every probe was tried.
+    for probe in discover::PROBES {
+        assert_eq!(s.hits(&format!("/{probe}")), 1, "{probe}");
+    }
+    assert_eq!(s.hits("/robots.txt"), 1);
+    assert_eq!(s.hits("/sitemap-0.xml"), 1);
+    assert_eq!(s.hits("/sitemap-1.xml"), 1);
+    assert_eq!(s.hits("/sitemap.xml"), 0, "robots.txt named the sitemap");
+}
+
+#[tokio::test]
+async fn a_post_url_on_a_site_with_only_sitemap_xml() {
+    let s = TestServer::start("127.0.0.44").await;
+    s.route(
+        "/blog/hello-world",
+        html("<html><head><title>Hello</title></head><body>글</body></html>"),
+    );
+    s.route("/", html("<html><head><title>home</title></head></html>"));
+    let root = s.url("/");
+    s.route(
+        "/sitemap.xml",
+        xml(urlset(&[
+            &root,
+            &format!("{root}blog"),
+            &format!("{root}blog/hello-world"),
+            &format!("{root}tags/rust"),
+        ])),
+    );
+    let d = run(&settings(&[]), &s.url("/blog/hello-world")).await;
+    assert_eq!(
+        urls(&d),
+        [(s.url("/sitemap.xml").as_str(), "sitemap", true)]
+    );
+    assert_eq!(d.feeds[0].format.as_deref(), Some("sitemap"));
+    assert_eq!(d.feeds[0].title, None);
+    assert_eq!(d.error, None);
+    assert_eq!(s.hits("/robots.txt"), 1);
+    assert_eq!(s.hits("/sitemap-index.xml"), 0, "the first guess answered");
+}
+
+#[tokio::test]
+async fn neither_feed_nor_sitemap_keeps_the_old_error() {
+    let s = TestServer::start("127.0.0.45").await;
+    s.route("/", html("<html><head><title>home</title></head></html>"));
+    s.route("/robots.txt", text_plain("User-agent: *\nDisallow:\n"));
+    // A soft 404: 200 with a page.
+    s.route(
+        "/sitemap.xml",
+        html("<!doctype html><html><body>Not found</body></html>"),
+    );
+    let d = run(&settings(&[]), &s.url("/")).await;
+    assert!(d.feeds.is_empty(), "{d:?}");
+    let error = d.error.as_deref().unwrap();
+    assert!(error.starts_with("no feed found"), "{error}");
+    assert!(
+        !error.contains("sitemap"),
+        "a guess that fails is not told: {error}"
+    );
+    assert_eq!(s.hits("/sitemap.xml"), 1);
+    assert_eq!(s.hits("/sitemap-index.xml"), 1);
+
+    // A sitemap that lists no post is no answer either, and the error says so.
+    let listings = TestServer::start("127.0.0.46").await;
+    listings.route("/", html("<html></html>"));
+    let root = listings.url("/");
+    listings.route(
+        "/robots.txt",
+        text_plain(&format!("Sitemap: {root}sitemap.xml\n")),
+    );
+    listings.route(
+        "/sitemap.xml",
+        xml(urlset(&[
+            &root,
+            &format!("{root}tags/"),
+            &format!("{root}page/2/"),
+            &format!("{root}feed.xml"),
+        ])),
+    );
+    let d = run(&settings(&[]), &root).await;
+    assert!(d.feeds.is_empty(), "{d:?}");
+    let error = d.error.as_deref().unwrap();
+    assert!(error.starts_with("no feed found"), "{error}");
+    assert!(
+        error.contains("sitemap.xml (sitemap): lists 4 addresses, none of them a post"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_oopy_site_answers_with_its_sitemap_instead_of_the_extra_posts_advice() {
+    let s = TestServer::start("127.0.0.47").await;
+    s.route(
+        "/sitemap.xml",
+        xml(urlset(&[
+            "https://pizzathief.oopy.io/",
+            "https://pizzathief.oopy.io/kernel-bypass",
+            "https://pizzathief.oopy.io/0c5f3b4a9e2d4f6a8b1c2d3e4f5a6b7c",
+        ])),
+    );
+    let cfg = settings(&[("https://pizzathief.oopy.io", s.url(""))]);
+    let d = run(&cfg, "https://pizzathief.oopy.io/kernel-bypass").await;
+    assert_eq!(d.platform, "notion");
+    assert_eq!(
+        urls(&d),
+        [("https://pizzathief.oopy.io/sitemap.xml", "sitemap", true)]
+    );
+    assert_eq!(d.error, None);
+    assert_eq!(s.hits("/robots.txt"), 1);
+    assert_eq!(s.hits("/kernel-bypass"), 0, "a Notion page names no feed");
+    assert_eq!(
+        s.hits("/feed.xml"),
+        0,
+        "nor is a Notion site probed for one"
+    );
+
+    // An oopy site with no sitemap: the advice, saying the sitemap was looked for.
+    let bare = TestServer::start("127.0.0.48").await;
+    let cfg = settings(&[("https://nothing.oopy.io", bare.url(""))]);
+    let d = run(&cfg, "https://nothing.oopy.io/").await;
+    assert_eq!(d.platform, "notion");
+    assert!(d.feeds.is_empty());
+    let error = d.error.as_deref().unwrap();
+    assert!(
+        error.starts_with("Notion pages publish no feed: ask the member for a blog with a feed, or record each post in the member's `extra_posts`"),
+        "{error}"
+    );
+    assert!(error.contains("no sitemap was found either"), "{error}");
+    assert_eq!(bare.hits("/sitemap.xml"), 1);
+}
+
+#[tokio::test]
+async fn regression_a_platform_wide_sitemap_on_inblog_ai_is_not_the_members() {
+    let s = TestServer::start("127.0.0.53").await;
+    s.route(
+        "/graphwoody/graphfds-02",
+        html("<html><head><title>FDS 2</title></head></html>"),
+    );
+    s.route("/", html("<html><head><title>inblog</title></head></html>"));
+    s.route(
+        "/robots.txt",
+        text_plain("User-agent: *\nSitemap: https://inblog.ai/sitemap.xml\n"),
+    );
+    // The platform's sitemap lists other blogs' posts: none is the member's.
+    s.route(
+        "/sitemap.xml",
+        xml(urlset(&[
+            "https://inblog.ai/otherblog/post-1",
+            "https://inblog.ai/third/post-2",
+        ])),
+    );
+    s.route(
+        "/graphwoody/sitemap.xml",
+        xml(urlset(&[
+            "https://inblog.ai/graphwoody",
+            "https://inblog.ai/graphwoody/graphfds-01",
+        ])),
+    );
+    let cfg = settings(&[("https://inblog.ai", s.url(""))]);
+    let d = run(&cfg, "https://inblog.ai/graphwoody/graphfds-02").await;
+    assert_eq!(
+        urls(&d),
+        [("https://inblog.ai/graphwoody/sitemap.xml", "sitemap", true)]
+    );
+    assert_eq!(s.hits("/sitemap.xml"), 1);
+}
+
+#[tokio::test]
+async fn regression_gzip_sitemaps_raw_and_content_encoded() {
+    let s = TestServer::start("127.0.0.49").await;
+    s.route("/", html("<html></html>"));
+    let root = s.url("/");
+    s.route(
+        "/robots.txt",
+        text_plain(&format!(
+            "Sitemap: {root}missing.xml\nSitemap: {root}sitemap.xml.gz\n"
+        )),
+    );
+    // A .xml.gz file served as it is (no Content-Encoding): the sitemap reader inflates it.
+    s.route(
+        "/sitemap.xml.gz",
+        Reply::status(200)
+            .header("Content-Type", "application/gzip")
+            .body(support::gzip(
+                urlset(&[&format!("{root}2024/11/18/first-post.html")]).as_bytes(),
+            )),
+    );
+    let d = run(&settings(&[]), &root).await;
+    assert_eq!(
+        urls(&d),
+        [(s.url("/sitemap.xml.gz").as_str(), "sitemap", true)]
+    );
+    assert_eq!(s.hits("/missing.xml"), 1, "robots.txt's lines in order");
+
+    // Content-Encoding: gzip is undone by the fetch stage.
+    let enc = TestServer::start("127.0.0.50").await;
+    enc.route("/", html("<html></html>"));
+    let root = enc.url("/");
+    enc.route(
+        "/sitemap.xml",
+        xml(urlset(&[&format!("{root}posts/hello")])).gzip(),
+    );
+    let d = run(&settings(&[]), &root).await;
+    assert_eq!(
+        urls(&d),
+        [(enc.url("/sitemap.xml").as_str(), "sitemap", true)]
+    );
+}
+
+#[tokio::test]
+async fn a_sitemap_robots_txt_names_on_an_unreachable_host_is_kept_unverified() {
+    let s = TestServer::start("127.0.0.51").await;
+    s.route("/", html("<html></html>"));
+    // A closed port stands for the sitemap's host being away.
+    s.route(
+        "/robots.txt",
+        text_plain("Sitemap: http://127.0.0.1:9/sitemap.xml\n"),
+    );
+    let d = run(&settings(&[]), &s.url("/")).await;
+    assert_eq!(
+        urls(&d),
+        [("http://127.0.0.1:9/sitemap.xml", "sitemap", false)]
+    );
+    assert!(d.feeds[0]
+        .note
+        .as_deref()
+        .unwrap()
+        .starts_with("not verified"));
+    assert_eq!(d.feeds[0].format, None);
+    assert_eq!(d.sitemap(), d.feeds.first());
+    assert_eq!(d.error, None);
+    assert_eq!(s.hits("/sitemap.xml"), 1, "the guesses are still tried");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Through the binary.
 
 fn config_with(dir: &std::path::Path, fetch_extra: &str, members: &str) -> std::path::PathBuf {
@@ -658,4 +983,63 @@ fn fetch_discovers_a_members_feed_once_and_feeds_shows_it() {
         "{v}"
     );
     drop(rt);
+}
+
+#[test]
+fn discover_json_names_the_sitemap_of_a_site_without_a_feed() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(TestServer::start("127.0.0.52"));
+    s.route("/", html("<html><head><title>home</title></head></html>"));
+    let root = s.url("/");
+    s.route(
+        "/sitemap.xml",
+        xml(urlset(&[&root, &format!("{root}posts/first")])),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(
+        dir.path(),
+        "allow_private_addresses = true\ntimeout = \"3s\"",
+        "",
+    );
+    let out = common::run(
+        &config,
+        "2024-11-20T12:00:00+09:00",
+        &["discover", "--json", &root],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected = serde_json::json!([
+        {"input": root, "platform": "other", "feeds": [
+            {"url": s.url("/sitemap.xml"), "rule": "sitemap", "format": "sitemap", "title": null, "verified": true}
+        ], "error": null}
+    ]);
+    assert_eq!(v, expected);
+    drop(rt);
+}
+
+#[test]
+#[ignore = "reads ../shared/corpus; run with --ignored"]
+fn every_curated_member_post_url_looks_like_a_post_of_its_blog() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/geultto-data/curated-post-urls.tsv");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("corpus: {} is absent; skipping", path.display());
+        return;
+    };
+    let mut refused = Vec::new();
+    let mut total = 0;
+    for line in text.lines().skip(1) {
+        let url = url::Url::parse(line.split('\t').nth(3).unwrap()).unwrap();
+        // The blog's homepage: its folder on a shared host, else the host's root.
+        let site =
+            discover::sitemap::shared_host_blog(&url).unwrap_or_else(|| url.join("/").unwrap());
+        total += 1;
+        if !discover::sitemap::is_post_like(&url, &site) {
+            refused.push(format!("{url} (site {site})"));
+        }
+        // Its homepage, and its feed, never are.
+        assert!(!discover::sitemap::is_post_like(&site, &site), "{site}");
+    }
+    assert_eq!(total, 460);
+    assert!(refused.is_empty(), "real posts refused: {refused:#?}");
 }

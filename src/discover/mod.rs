@@ -12,13 +12,20 @@
 //!    feed path (Hugo `/index.xml`, Jekyll `/feed.xml`, Hexo `/atom.xml`, …);
 //! 3. for a post URL, the same on the site's homepage;
 //! 4. fallback probes (`/feed.xml`, `/atom.xml`, `/rss.xml`, `/index.xml`, `/feed`, `/rss`),
-//!    accepted only when the body parses as a feed.
+//!    accepted only when the body parses as a feed;
+//! 5. no feed anywhere: a sitemap ([`sitemap`]) that lists at least one post — the `Sitemap:`
+//!    lines of the site's `robots.txt`, else `/sitemap.xml` and `/sitemap-index.xml`; an index is
+//!    followed one level. Notion sites on their own host (`*.oopy.io`, `*.notion.site`), which
+//!    publish no feed, go straight to this step, and get the `extra_posts` advice only when it
+//!    finds nothing either. The answer has rule `sitemap` ([`Discovery::sitemap`]), for `fetch`
+//!    to read like a feed; it is never the [`Discovery::main_feed`].
 //!
 //! Every request goes through the fetch stage's [`Session`], so the private-address guard, the
 //! body cap, the timeouts and the per-host caps apply.
 
 pub mod page;
 pub mod rules;
+pub mod sitemap;
 
 use chrono_tz::Tz;
 use url::Url;
@@ -28,6 +35,7 @@ use crate::normalise::clean_title;
 use crate::parse;
 use page::{Alternate, PageFacts};
 use rules::{Platform, UrlRule};
+use sitemap::Sitemap;
 
 /// Paths probed on a site's root when nothing else found a feed.
 pub const PROBES: [&str; 6] = [
@@ -41,6 +49,22 @@ pub const PROBES: [&str; 6] = [
 
 /// Candidates checked per input at most (beyond the probes).
 const MAX_CANDIDATES: usize = 6;
+
+/// The rule of a sitemap found for a blog without a feed.
+pub const SITEMAP_RULE: &str = "sitemap";
+
+/// Where a sitemap is looked for on a root when `robots.txt` names none: `/sitemap.xml` (Notion/
+/// oopy, Next.js, Hugo, Jekyll, most site builders), then `/sitemap-index.xml` (Gatsby, Astro).
+pub const SITEMAP_GUESSES: [&str; 2] = ["sitemap.xml", "sitemap-index.xml"];
+
+/// `Sitemap:` lines of `robots.txt` tried at most.
+const MAX_DECLARED_SITEMAPS: usize = 3;
+
+/// Child sitemaps of an index read at most, looking for a post.
+const MAX_CHILD_SITEMAPS: usize = 3;
+
+/// Requests the sitemap step makes per input at most, `robots.txt` included.
+const MAX_SITEMAP_REQUESTS: usize = 10;
 
 /// What `discover` found for one input. Serialised as it is, it is one element of the array
 /// that `discover --json` prints: renaming a field changes that output.
@@ -57,12 +81,20 @@ pub struct Discovery {
 }
 
 impl Discovery {
-    /// The main feed: the first verified one, else the first.
+    /// The main feed, to poll as a feed: the first verified one, else the first. Never a
+    /// sitemap, which is no feed to poll (see [`Discovery::sitemap`]).
     pub fn main_feed(&self) -> Option<&FoundFeed> {
-        self.feeds
-            .iter()
+        let feeds = || self.feeds.iter().filter(|f| !f.is_sitemap());
+        feeds().find(|f| f.verified).or_else(|| feeds().next())
+    }
+
+    /// The sitemap found for a blog without a feed (rule `sitemap`), to be read with
+    /// [`sitemap::parse`]: the verified one, else an unverified one.
+    pub fn sitemap(&self) -> Option<&FoundFeed> {
+        let sitemaps = || self.feeds.iter().filter(|f| f.is_sitemap());
+        sitemaps()
             .find(|f| f.verified)
-            .or_else(|| self.feeds.first())
+            .or_else(|| sitemaps().next())
     }
 }
 
@@ -72,17 +104,27 @@ pub struct FoundFeed {
     /// The feed's address.
     pub url: String,
     /// What found it: a platform rule (`tistory`, `velog`, `naver`, `brunch`, `medium`, `hugo`,
-    /// …), `link-alternate`, `probe`, or `direct` (the input was the feed).
+    /// …), `link-alternate`, `probe`, `direct` (the input was the feed), or `sitemap` (no feed:
+    /// the site's sitemap, to read like one).
     pub rule: String,
-    /// `rss2|rss1|rss0|atom|atom03|json` when verified.
+    /// `rss2|rss1|rss0|atom|atom03|json` when verified; `sitemap` or `sitemap-index` for a
+    /// verified sitemap.
     pub format: Option<String>,
     /// The feed's title (or the link's title when not verified).
     pub title: Option<String>,
-    /// True only when the feed was fetched and parsed.
+    /// True only when the feed was fetched and parsed (a sitemap: fetched, parsed, and listing at
+    /// least one post, in itself or in one of the first sitemaps of an index).
     pub verified: bool,
     /// Why it is not verified, when it is not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl FoundFeed {
+    /// Whether this is a sitemap (rule `sitemap`), not a feed.
+    pub fn is_sitemap(&self) -> bool {
+        self.rule == SITEMAP_RULE
+    }
 }
 
 /// The address rules alone, without the network (`discover --offline`).
@@ -124,19 +166,12 @@ pub async fn discover(session: &Session, tz: Tz, input: &str) -> Discovery {
         Ok(url) => url,
         Err(error) => return failed(input, Platform::Other, error),
     };
-    let mut run = Run {
-        session,
-        tz,
-        input,
-        platform: Platform::Other,
-        found: Vec::new(),
-        problems: Vec::new(),
-        checked: Vec::new(),
-        unreachable: false,
-    };
     let rule = rules::by_url(&url);
-    run.platform = rule.platform;
+    let mut run = Run::new(session, tz, input, rule.platform);
     if let Some(why) = rule.no_feed {
+        if rule.has_sitemap {
+            return run.sitemap_or_advice(&url, why).await;
+        }
         return failed(input, rule.platform, why.to_string());
     }
     if let Some(feed) = &rule.feed {
@@ -191,6 +226,7 @@ pub async fn discover(session: &Session, tz: Tz, input: &str) -> Discovery {
             }
         }
     }
+    run.find_sitemap(&final_url, &roots).await;
     run.finish()
 }
 
@@ -204,6 +240,18 @@ struct Run<'a> {
     problems: Vec<String>,
     checked: Vec<Url>,
     unreachable: bool,
+    /// Requests made by the sitemap step so far.
+    sitemap_requests: usize,
+}
+
+/// Why a document of the sitemap step was not read.
+enum Miss {
+    /// The host could not be reached (network away, timeout).
+    Unreachable(String),
+    /// The host answered, and not with the document.
+    Not(String),
+    /// Already requested, or the step's requests are spent.
+    Skipped,
 }
 
 /// What checking one candidate came to.
@@ -218,7 +266,21 @@ enum Check {
     NotAFeed(String),
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    fn new(session: &'a Session, tz: Tz, input: &'a str, platform: Platform) -> Self {
+        Run {
+            session,
+            tz,
+            input,
+            platform,
+            found: Vec::new(),
+            problems: Vec::new(),
+            checked: Vec::new(),
+            unreachable: false,
+            sitemap_requests: 0,
+        }
+    }
+
     fn done(&self) -> bool {
         self.found.iter().any(|f| f.verified)
     }
@@ -420,6 +482,148 @@ impl Run<'_> {
         }
     }
 
+    /// Step 5, when no feed was found for the blog at `page` (whose homepage may be at any of
+    /// `roots`): a sitemap that lists one of its posts. The `Sitemap:` lines of the host's
+    /// `robots.txt` first — like a linked feed, one that cannot be reached is kept unverified —
+    /// then [`SITEMAP_GUESSES`] in the blog's folder on a shared host and on each root, kept
+    /// only when verified, like a probe. A `robots.txt` that cannot be reached ends the step:
+    /// the host is away.
+    async fn find_sitemap(&mut self, page: &Url, roots: &[Url]) -> bool {
+        let Some(host_root) = roots.last() else {
+            return false;
+        };
+        // On a shared host (`inblog.ai/{blog}`) only the blog's folder is the member's.
+        let sites: Vec<Url> = match sitemap::shared_host_blog(page) {
+            Some(blog) => vec![blog],
+            None => roots.to_vec(),
+        };
+        let declared = match self.robots_sitemaps(host_root).await {
+            Ok(declared) => declared,
+            Err(Miss::Unreachable(_)) => return false,
+            Err(_) => Vec::new(),
+        };
+        for url in declared.iter().take(MAX_DECLARED_SITEMAPS) {
+            if self.check_sitemap(url, &sites, true).await {
+                return true;
+            }
+        }
+        let mut folders = sites.clone();
+        folders.extend(roots.iter().filter(|r| !sites.contains(r)).cloned());
+        for folder in &folders {
+            for guess in SITEMAP_GUESSES {
+                if let Ok(url) = folder.join(guess) {
+                    if self.check_sitemap(&url, &sites, false).await {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// A platform without feeds whose sites keep a sitemap (Notion on `*.oopy.io` or
+    /// `*.notion.site`): the sitemap, else the platform's advice.
+    async fn sitemap_or_advice(mut self, url: &Url, advice: &str) -> Discovery {
+        let roots = site_roots(url, self.platform);
+        self.find_sitemap(url, &roots).await;
+        if !self.found.is_empty() {
+            return self.finish();
+        }
+        let mut words = format!("{advice} (no sitemap was found either");
+        if !self.problems.is_empty() {
+            words.push_str(": ");
+            words.push_str(&self.problems.join("; "));
+        }
+        words.push(')');
+        failed(self.input, self.platform, words)
+    }
+
+    /// The sitemaps the `robots.txt` of the site at `root` names (none when it has none).
+    async fn robots_sitemaps(&mut self, root: &Url) -> Result<Vec<Url>, Miss> {
+        let robots = root
+            .join("/robots.txt")
+            .map_err(|e| Miss::Not(e.to_string()))?;
+        let (_, body) = self.get_document(&robots).await?;
+        Ok(sitemap::robots_sitemaps(
+            &String::from_utf8_lossy(&body),
+            root,
+        ))
+    }
+
+    /// Reads one sitemap and records it when it lists a post (`declared`: robots.txt named it,
+    /// so a failure is worth telling).
+    async fn check_sitemap(&mut self, url: &Url, sites: &[Url], declared: bool) -> bool {
+        match self.read_sitemap(url).await {
+            Ok(Sitemap::Urls(pages)) => {
+                if pages.iter().any(|p| is_post_of(&p.loc, sites)) {
+                    self.found.push(sitemap_feed(url, Ok("sitemap")));
+                    return true;
+                }
+                self.problems.push(format!(
+                    "{url} ({SITEMAP_RULE}): lists {} addresses, none of them a post",
+                    pages.len()
+                ));
+            }
+            Ok(Sitemap::Index(children)) => return self.check_index(url, children, sites).await,
+            Err(Miss::Unreachable(why)) if declared => {
+                self.found.push(sitemap_feed(url, Err(why)));
+            }
+            Err(Miss::Not(why)) if declared => {
+                self.problems.push(format!("{url} ({SITEMAP_RULE}): {why}"));
+            }
+            Err(_) => {}
+        }
+        false
+    }
+
+    /// A sitemap index: its first few sitemaps (those named like posts first) are read, one
+    /// level only, until one lists a post.
+    async fn check_index(&mut self, url: &Url, mut children: Vec<Url>, sites: &[Url]) -> bool {
+        children.sort_by_key(child_rank);
+        for child in children.iter().take(MAX_CHILD_SITEMAPS) {
+            if let Ok(Sitemap::Urls(pages)) = self.read_sitemap(child).await {
+                if pages.iter().any(|p| is_post_of(&p.loc, sites)) {
+                    self.found.push(sitemap_feed(url, Ok("sitemap-index")));
+                    return true;
+                }
+            }
+        }
+        let why = match children.len() {
+            0 => "lists no sitemaps".to_string(),
+            n if n > MAX_CHILD_SITEMAPS => {
+                format!("none of the first {MAX_CHILD_SITEMAPS} of its {n} sitemaps lists a post")
+            }
+            n => format!("none of its {n} sitemaps lists a post"),
+        };
+        self.problems
+            .push(format!("{url} ({SITEMAP_RULE} index): {why}"));
+        false
+    }
+
+    async fn read_sitemap(&mut self, url: &Url) -> Result<Sitemap, Miss> {
+        let (final_url, body) = self.get_document(url).await?;
+        sitemap::parse(&body, &final_url, self.tz).map_err(Miss::Not)
+    }
+
+    /// Fetches a document of the sitemap step: where it came from and its body.
+    async fn get_document(&mut self, url: &Url) -> Result<(Url, Vec<u8>), Miss> {
+        if self.checked.contains(url) || self.sitemap_requests >= MAX_SITEMAP_REQUESTS {
+            return Err(Miss::Skipped);
+        }
+        self.checked.push(url.clone());
+        self.sitemap_requests += 1;
+        match self.session.get(url).await.outcome {
+            Outcome::Fetched {
+                final_url, body, ..
+            } => Ok((Url::parse(&final_url).unwrap_or_else(|_| url.clone()), body)),
+            Outcome::NotModified { .. } => Err(Miss::Not("answered 304 unasked".to_string())),
+            Outcome::Failed(e) => match e.kind {
+                FailKind::Timeout | FailKind::Connect => Err(Miss::Unreachable(e.message)),
+                _ => Err(Miss::Not(e.message)),
+            },
+        }
+    }
+
     fn finish(self) -> Discovery {
         let error = if self.found.is_empty() {
             let mut words = String::from("no feed found");
@@ -443,6 +647,48 @@ impl Run<'_> {
             feeds,
             error,
         }
+    }
+}
+
+/// A sitemap as a found feed: verified, with its format; or not, with why.
+fn sitemap_feed(url: &Url, verified: Result<&str, String>) -> FoundFeed {
+    let (format, note) = match verified {
+        Ok(format) => (Some(format.to_string()), None),
+        Err(why) => (None, Some(format!("not verified: {why}"))),
+    };
+    FoundFeed {
+        url: url.to_string(),
+        rule: SITEMAP_RULE.to_string(),
+        format,
+        title: None,
+        verified: note.is_none(),
+        note,
+    }
+}
+
+/// Whether a sitemap's address is a post of the blog at one of its homepages.
+fn is_post_of(url: &Url, sites: &[Url]) -> bool {
+    sites.iter().any(|site| sitemap::is_post_like(url, site))
+}
+
+/// The order an index's sitemaps are read in: named like posts (`post-sitemap.xml`,
+/// `sitemap-blog.xml`) first, named like listings or pages (`category-sitemap.xml`,
+/// `page-sitemap.xml`) last, the rest as listed. Only the file's name counts, not its folder.
+fn child_rank(url: &Url) -> u8 {
+    let name = url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+    if has(&["post", "blog", "article", "entr"]) {
+        0
+    } else if has(&[
+        "tag", "categor", "author", "archive", "page", "image", "video",
+    ]) {
+        2
+    } else {
+        1
     }
 }
 

@@ -1,7 +1,8 @@
 //! What a blog's address alone says: the platform, and for the platforms whose feed URL follows
 //! from the address (Tistory, Velog, Naver, Medium, Substack, WordPress.com, Ghost(Pro),
-//! Blogger) the feed itself. Pure: no network, so these rules answer even when the network is
-//! away, and they can be checked against every member URL the club has.
+//! Blogger) the feed itself; for Notion, which publishes none, the advice, and whether the site
+//! keeps a sitemap to read instead. Pure: no network, so these rules answer even when the network
+//! is away, and they can be checked against every member URL the club has.
 
 use url::Url;
 
@@ -26,7 +27,8 @@ pub enum Platform {
     Ghost,
     /// `*.blogspot.com`.
     Blogger,
-    /// Notion pages (`*.notion.site`, `*.oopy.io`): no feed.
+    /// Notion pages (`notion.so`, `*.notion.site`, `*.oopy.io`): no feed; the sites on their own
+    /// host may keep a sitemap.
     Notion,
     /// A site on `*.github.io` whose generator is not known (yet).
     GithubPages,
@@ -96,6 +98,10 @@ pub struct UrlRule {
     pub page: Option<Url>,
     /// Set when the platform publishes no feed at all: what the operator can do instead.
     pub no_feed: Option<&'static str>,
+    /// With `no_feed`: the site is the member's own and may keep a sitemap (oopy serves
+    /// `/sitemap.xml`), which discovery reads before giving the advice. False on hosts shared by
+    /// the whole platform (`notion.so`), whose sitemap is the platform's, not the member's.
+    pub has_sitemap: bool,
 }
 
 impl UrlRule {
@@ -105,6 +111,7 @@ impl UrlRule {
             feed,
             page: None,
             no_feed: None,
+            has_sitemap: false,
         }
     }
 
@@ -333,16 +340,16 @@ fn platform_subdomain(a: &Address<'_>) -> Option<UrlRule> {
     })
 }
 
-/// Notion pages (`notion.so`, `*.notion.site`, `*.oopy.io`): no feed at all.
+/// Notion pages (`notion.so`, `*.notion.site`, `*.oopy.io`): no feed at all; a site on its own
+/// host (`*.notion.site`, `*.oopy.io`) may have a sitemap.
 fn notion(a: &Address<'_>) -> Option<UrlRule> {
-    let is_notion = a.host == "notion.so"
-        || a.subdomain_of("notion.site").is_some()
-        || a.subdomain_of("oopy.io").is_some();
-    is_notion.then(|| UrlRule {
+    let own_site = a.subdomain_of("notion.site").is_some() || a.subdomain_of("oopy.io").is_some();
+    (own_site || a.host == "notion.so").then(|| UrlRule {
         no_feed: Some(
             "Notion pages publish no feed: ask the member for a blog with a feed, or record \
              each post in the member's `extra_posts`",
         ),
+        has_sitemap: own_site,
         ..UrlRule::needs_page(Platform::Notion)
     })
 }
@@ -545,5 +552,21 @@ mod tests {
         let notion = by_url(&Url::parse("https://pizzathief.oopy.io/kernel").unwrap());
         assert_eq!(notion.platform, Platform::Notion);
         assert!(notion.no_feed.is_some());
+    }
+
+    #[test]
+    fn notion_sites_on_their_own_host_may_have_a_sitemap_and_notion_so_has_none_of_ours() {
+        for (input, sitemap) in [
+            ("https://pizzathief.oopy.io/kernel", true),
+            ("https://me.notion.site/Kafka-2f3e4d5c", true),
+            ("https://www.notion.so/me/Kafka-2f3e4d5c", false),
+            ("https://notion.so/x", false),
+        ] {
+            let rule = by_url(&Url::parse(input).unwrap());
+            assert_eq!(rule.platform, Platform::Notion, "{input}");
+            assert!(rule.no_feed.is_some(), "{input}");
+            assert_eq!(rule.has_sitemap, sitemap, "{input}");
+        }
+        assert!(!by_url(&Url::parse("https://x.tistory.com/").unwrap()).has_sitemap);
     }
 }
