@@ -189,22 +189,16 @@ fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> P
         Some(_) => html_text_prefix(html, SUMMARY_CHARS + 1),
         None => text(html),
     });
-    let (content_html, chars, chars_from_description) = match (content, &content_text) {
-        (Some(html), Some(t)) => (Some(html), Some(t.chars), false),
-        _ => match (description, &description_text) {
-            (Some(html), Some(t)) if full_description || t.chars >= min_chars => {
-                (Some(html), Some(t.chars), true)
-            }
-            _ => (None, None, false),
-        },
-    };
-    match chars {
-        None => warnings.push("length-unknown: the feed carries no full text".to_string()),
-        Some(c) if chars_from_description && c < min_chars => warnings.push(format!(
-            "the description ({c} characters) is under min_chars: it may be only a summary, so \
-             the post's page is read before the post counts as short"
-        )),
-        Some(_) => {}
+    let (content_html, chars, chars_from_description) = full_text(
+        content,
+        content_text.as_ref(),
+        description,
+        description_text.as_ref(),
+        full_description,
+        min_chars,
+    );
+    if let Some(warning) = length_warning(chars, chars_from_description, min_chars) {
+        warnings.push(warning);
     }
     let summary_source = description_text.as_ref().or(content_text.as_ref());
     let summary = summary_source
@@ -238,6 +232,44 @@ pub fn judged_length(
     match (chars, source) {
         (Some(c), Some("description")) if pages && c < min_chars as u64 => None,
         _ => chars,
+    }
+}
+
+/// The entry's full text (HTML) and its length: Atom content / `content:encoded`, else an RSS
+/// `description` where it holds the whole post (Tistory, Velog, or already `min_chars` long);
+/// whether the length is a description's; `None` when the feed carries only a summary.
+fn full_text(
+    content: Option<String>,
+    content_text: Option<&HtmlText>,
+    description: Option<String>,
+    description_text: Option<&HtmlText>,
+    full_description: bool,
+    min_chars: usize,
+) -> (Option<String>, Option<usize>, bool) {
+    match (content, content_text) {
+        (Some(html), Some(t)) => (Some(html), Some(t.chars), false),
+        _ => match (description, description_text) {
+            (Some(html), Some(t)) if full_description || t.chars >= min_chars => {
+                (Some(html), Some(t.chars), true)
+            }
+            _ => (None, None, false),
+        },
+    }
+}
+
+/// What `inspect` says about a length that may not count as it is.
+fn length_warning(
+    chars: Option<usize>,
+    from_description: bool,
+    min_chars: usize,
+) -> Option<String> {
+    match chars {
+        None => Some("length-unknown: the feed carries no full text".to_string()),
+        Some(c) if from_description && c < min_chars => Some(format!(
+            "the description ({c} characters) is under min_chars: it may be only a summary, so \
+             the post's page is read before the post counts as short"
+        )),
+        Some(_) => None,
     }
 }
 
