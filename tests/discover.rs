@@ -1043,3 +1043,77 @@ fn every_curated_member_post_url_looks_like_a_post_of_its_blog() {
     assert_eq!(total, 460);
     assert!(refused.is_empty(), "real posts refused: {refused:#?}");
 }
+
+/// A blog-only member whose Next.js site has no feed, only next-sitemap's index: `fetch` keeps
+/// the index's sitemap of posts as the member's feed and reads it like one — post addresses
+/// become posts (dated by `lastmod` until a page says more), the homepage, tag and paging
+/// addresses do not — and the next run asks only the sitemap again.
+#[test]
+fn fetch_reads_a_sitemap_like_a_feed_for_a_blog_without_one() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(TestServer::start("127.0.0.53"));
+    s.route("/", html(NEXT_PAGE));
+    let root = s.url("/");
+    s.route(
+        "/robots.txt",
+        text_plain(&format!("User-agent: *\nSitemap: {root}sitemap.xml\n")),
+    );
+    s.route(
+        "/sitemap.xml",
+        xml(sitemap_index(&[&format!("{root}sitemap-0.xml")])),
+    );
+    s.route(
+        "/sitemap-0.xml",
+        xml(urlset(&[
+            &root,
+            &format!("{root}posts/kafka-exactly-once"),
+            &format!("{root}posts/rust-lifetimes"),
+            &format!("{root}tags/rust"),
+            &format!("{root}posts/page/2"),
+        ])),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let members = format!(
+        "\n[[members]]\nid = \"next\"\nname = \"넥스트\"\nteam = \"t\"\nblog = \"{root}\"\n"
+    );
+    let config = config_with(
+        dir.path(),
+        "allow_private_addresses = true\ntimeout = \"3s\"",
+        &members,
+    );
+    let out = common::run(&config, "2024-11-20T12:00:00+09:00", &["fetch"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    let t = common::text(&out);
+    assert!(t.contains("(rule sitemap)"), "{t}");
+    let out = common::run(
+        &config,
+        "2024-11-20T12:00:00+09:00",
+        &["report", "--round", "all", "--json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let posts: Vec<String> = v["members"][0]["rounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["posts"].as_array().unwrap().clone())
+        .map(|p| p["url"].as_str().unwrap().to_string())
+        .collect();
+    let mut want = vec![
+        format!("{root}posts/kafka-exactly-once"),
+        format!("{root}posts/rust-lifetimes"),
+    ];
+    let mut got = posts.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "only the post addresses: {posts:?}");
+    let out = common::run(&config, "2024-11-20T12:00:00+09:00", &["feeds", "--json"]);
+    let f: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(f[0]["url"], s.url("/sitemap-0.xml"));
+    assert_eq!(f[0]["source"], "discovered:sitemap");
+    let before = s.hits("/sitemap-0.xml");
+    let out = common::run(&config, "2024-11-20T13:00:00+09:00", &["fetch"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    assert_eq!(s.hits("/sitemap-0.xml"), before + 1, "polled like a feed");
+    assert_eq!(s.hits("/robots.txt"), 1, "the discovery is cached");
+    drop(rt);
+}

@@ -666,6 +666,14 @@ fn same_host(url: &Url, site: &Url) -> bool {
     host_key(url) == host_key(site) && url.port() == site.port()
 }
 
+/// The blog a sitemap at `sitemap_url` belongs to, for [`is_post_like`]: its folder on a shared
+/// host (`inblog.ai/{blog}/`), else the sitemap's own folder (`/` or a project site's `/blog/`).
+pub fn site_of(sitemap_url: &Url) -> Url {
+    shared_host_blog(sitemap_url)
+        .or_else(|| sitemap_url.join("./").ok())
+        .unwrap_or_else(|| sitemap_url.clone())
+}
+
 /// On a host shared by many blogs, where each blog is a folder — `velog.io/@user`,
 /// `medium.com/@user`, `brunch.co.kr/@user` (a first segment starting with `@`) and
 /// `inblog.ai/{blog}` — that folder (`https://inblog.ai/graphwoody/`), from the blog's address

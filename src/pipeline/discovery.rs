@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 
 use super::error::RunError;
 use crate::config::{Config, Member};
+use crate::discover::sitemap::{self, Sitemap};
 use crate::discover::{self, Discovery};
-use crate::fetch::Session;
+use crate::fetch::{Outcome, Session};
 use crate::health;
 use crate::render::terminal::RunSummary;
 use crate::source::FeedSource;
@@ -65,12 +66,12 @@ pub(super) async fn feeds_of_blogs(
             }
         }))
         .await;
-    for (member, blog, d) in results {
+    for (member, blog, mut d) in results {
+        resolve_sitemap_index(&session, tz, &mut d).await;
         remember(store, t, &member, &blog, &d)?;
-        match d
-            .main_feed()
-            .and_then(|f| url::Url::parse(&f.url).ok().map(|u| (u, &f.rule)))
-        {
+        // A blog without a feed is read through its sitemap, like a feed.
+        let feed = d.main_feed().or_else(|| d.sitemap());
+        match feed.and_then(|f| url::Url::parse(&f.url).ok().map(|u| (u, &f.rule))) {
             Some((feed, rule)) => {
                 summary
                     .discovered
@@ -130,6 +131,45 @@ fn cached_feed(
     )))
 }
 
+/// A blog without a feed whose sitemap is an index (next-sitemap's `/sitemap.xml`, Ghost's):
+/// the index is replaced by the first of its sitemaps (post-named ones first, at most three
+/// tried) that lists a post, which `fetch` then reads like a feed.
+async fn resolve_sitemap_index(session: &Session, tz: chrono_tz::Tz, d: &mut Discovery) {
+    if d.main_feed().is_some() {
+        return;
+    }
+    let Some(found) = d.sitemap().cloned() else {
+        return;
+    };
+    let Ok(index_url) = url::Url::parse(&found.url) else {
+        return;
+    };
+    let Some(Sitemap::Index(mut children)) = read_sitemap(session, &index_url, tz).await else {
+        return;
+    };
+    let site = sitemap::site_of(&index_url);
+    children.sort_by_key(|c| !c.path().to_ascii_lowercase().contains("post"));
+    for child in children.into_iter().take(3) {
+        if let Some(Sitemap::Urls(urls)) = read_sitemap(session, &child, tz).await {
+            if urls.iter().any(|u| sitemap::is_post_like(&u.loc, &site)) {
+                if let Some(f) = d.feeds.iter_mut().find(|f| f.url == found.url) {
+                    f.url = child.to_string();
+                    f.format = Some("sitemap".to_string());
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// One sitemap document, fetched and parsed (`None` when either failed).
+async fn read_sitemap(session: &Session, url: &url::Url, tz: chrono_tz::Tz) -> Option<Sitemap> {
+    match session.get(url).await.outcome {
+        Outcome::Fetched { body, .. } => sitemap::parse(&body, url, tz).ok(),
+        _ => None,
+    }
+}
+
 /// Keeps a discovery's answer for the next runs.
 fn remember(
     store: &Store,
@@ -138,7 +178,7 @@ fn remember(
     blog: &url::Url,
     d: &Discovery,
 ) -> Result<(), RunError> {
-    let main = d.main_feed();
+    let main = d.main_feed().or_else(|| d.sitemap());
     store.record_discovery(&DiscoveredRow {
         member_id: member.to_string(),
         blog: blog.to_string(),

@@ -11,6 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, ContentMode};
+use crate::discover::sitemap::{self, Sitemap};
 use crate::fetch::{FailKind, FeedResult, FetchError, Outcome};
 use crate::health;
 use crate::ids::TagContext;
@@ -101,6 +102,9 @@ pub(super) fn parse(
         return None;
     };
     let body = std::mem::take(body);
+    if looks_like_sitemap(&body) {
+        return Some(sitemap_posts(&body, final_url, rules.tz));
+    }
     let base = source.is_url().then_some(final_url.as_str());
     let charset = content_type
         .as_deref()
@@ -127,6 +131,65 @@ pub(super) fn parse(
             },
             message: e.to_string(),
         }),
+    })
+}
+
+/// Whether a body is a sitemap (a blog without a feed is read through its sitemap).
+fn looks_like_sitemap(body: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&body[..body.len().min(1024)]);
+    head.contains("<urlset") || head.contains("<sitemapindex")
+}
+
+/// A sitemap read like a feed: each address that looks like a post of the blog becomes an
+/// entry known by its link, dated by its `lastmod` (as `updated`) until its page gives the
+/// post's own date; title and length come from the page too.
+fn sitemap_posts(body: &[u8], final_url: &str, tz: chrono_tz::Tz) -> Parsed {
+    let failure = |message: String| ParseFailure {
+        kind: FailKind::Unreadable,
+        message,
+    };
+    let url = url::Url::parse(final_url).map_err(|e| failure(e.to_string()))?;
+    let urls = match sitemap::parse(body, &url, tz).map_err(failure)? {
+        Sitemap::Urls(urls) => urls,
+        Sitemap::Index(children) => {
+            return Err(failure(format!(
+                "a sitemap index of {} sitemaps, not a list of posts: run `geultto-agg discover \
+                 <blog>` again, or list the blog's sitemap of posts in `feeds`",
+                children.len()
+            )))
+        }
+    };
+    let site = sitemap::site_of(&url);
+    let posts = urls
+        .into_iter()
+        .filter(|u| sitemap::is_post_like(&u.loc, &site))
+        .map(|u| {
+            let link = u.loc.to_string();
+            let normalised_link = normalise::normalise_link(&link);
+            Post {
+                key: format!("link:{}", normalised_link.as_deref().unwrap_or(&link)),
+                title: String::new(),
+                link: Some(link),
+                normalised_link,
+                published: None,
+                updated: u.lastmod,
+                summary: String::new(),
+                content_html: None,
+                chars: None,
+                chars_from_description: false,
+                warnings: vec!["from a sitemap: title, date and length come from the page".into()],
+            }
+        })
+        .collect();
+    Ok(ParsedBody {
+        meta: FeedMeta {
+            title: String::new(),
+            id: final_url.to_string(),
+            site_link: Some(site.to_string()),
+            updated: None,
+        },
+        posts,
+        repairs: Vec::new(),
     })
 }
 

@@ -4,13 +4,15 @@
 //! read once; again only when the feed says the post was updated (the post's `updated` is later
 //! than the one it was read for) — with the page's validators, so an unchanged page costs a
 //! 304 — or, after a failed fetch, on a later run, a few times at most. A length found on the
-//! page becomes the post's length (`chars_source = 'page'`) in the same transaction.
+//! page becomes the post's length (`chars_source = 'page'`) in the same transaction, and the
+//! page's title and date fill in what the feed (or sitemap) did not give.
 
 use std::collections::HashMap;
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::{Result, Store, StoreError};
+use crate::normalise::normalise_title;
 
 /// A failed page fetch is tried again on later runs, this many times in all.
 pub const PAGE_ATTEMPTS: u32 = 3;
@@ -254,6 +256,21 @@ fn page_read(
              WHERE link = ?1 AND (chars IS NULL OR chars_source IN ('description', 'page'))",
         )?
         .execute(params![url, *chars as i64])?;
+    }
+    // What the feed lacked, the page gives: a title (a sitemap lists none), a publication date
+    // (a sitemap's lastmod is only when the page changed) — and with it the effective time.
+    if let Some(title) = title.map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        tx.prepare_cached(
+            "UPDATE posts SET title = ?2, norm_title = ?3 WHERE link = ?1 AND title = ''",
+        )?
+        .execute(params![url, title, normalise_title(title)])?;
+    }
+    if let Some(published) = published {
+        tx.prepare_cached(
+            "UPDATE posts SET published = ?2, effective = effective_time(?2, updated, first_seen)
+             WHERE link = ?1 AND published IS NULL",
+        )?
+        .execute(params![url, published])?;
     }
     Ok(())
 }
