@@ -160,6 +160,43 @@ impl PostFacts {
     }
 }
 
+/// A post recorded by hand (`extra_posts`), with what its page gave where the roster is silent:
+/// the title and date the operator wrote win, the page's fill in, and its length is the page's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandPost {
+    /// The member who wrote it.
+    pub member_id: String,
+    /// The post's address.
+    pub url: url::Url,
+    /// Its title: the roster's, else the page's, else empty.
+    pub title: String,
+    /// The local date it counts on.
+    pub date: NaiveDate,
+    /// Its length, when its page was read.
+    pub chars: Option<u64>,
+}
+
+impl HandPost {
+    /// The post as the judge sees it: dated 00:00 local on its date.
+    pub fn facts(&self, tz: Tz) -> PostFacts {
+        let t = time::local_midnight(self.date, tz);
+        PostFacts {
+            member_id: self.member_id.clone(),
+            title: self.title.clone(),
+            url: Some(self.url.to_string()),
+            published: Some(t),
+            updated: None,
+            first_seen: t,
+            effective: t,
+            chars: self.chars,
+            chars_from_page: self.chars.is_some(),
+            history: false,
+            feeds: Vec::new(),
+            extra: true,
+        }
+    }
+}
+
 /// A successful fetch (fetched or not modified) of one feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GoodFetch {
@@ -256,9 +293,9 @@ pub struct Judgement {
 
 /// Judges every member in every round by the club's `rules`, in the club's zone `tz`.
 ///
-/// `posts` are the stored posts that can fall in a round (history included); `history` holds
-/// the successful fetches since the first round opened and each member's feeds; the members'
-/// `extra_posts` are added here.
+/// `posts` are the stored posts that can fall in a round (history included) and the posts
+/// recorded by hand ([`HandPost::facts`]); `history` holds the successful fetches since the
+/// first round opened and each member's feeds.
 pub fn judge(
     rules: &RoundsConfig,
     tz: Tz,
@@ -277,13 +314,10 @@ pub fn judge(
     let members = members
         .iter()
         .map(|member| {
-            let extra: Vec<Arc<PostFacts>> =
-                extra_posts(member, tz).into_iter().map(Arc::new).collect();
-            let mut own: Vec<&Arc<PostFacts>> = by_member
+            let own: Vec<&Arc<PostFacts>> = by_member
                 .get(member.id.as_str())
                 .cloned()
                 .unwrap_or_default();
-            own.extend(extra.iter());
             let judge = MemberJudge {
                 rules,
                 member,
@@ -390,31 +424,6 @@ fn totals(verdicts: &[Verdict], penalty: u64) -> Totals {
     }
     totals.deduction = u64::from(totals.missed) * penalty;
     totals
-}
-
-/// A member's `extra_posts` as posts dated 00:00 local on their date.
-fn extra_posts(member: &Member, tz: Tz) -> Vec<PostFacts> {
-    member
-        .extra_posts
-        .iter()
-        .map(|e| {
-            let t = time::local_midnight(e.date, tz);
-            PostFacts {
-                member_id: member.id.clone(),
-                title: e.title.clone(),
-                url: Some(e.url.to_string()),
-                published: Some(t),
-                updated: None,
-                first_seen: t,
-                effective: t,
-                chars: None,
-                chars_from_page: false,
-                history: false,
-                feeds: Vec::new(),
-                extra: true,
-            }
-        })
-        .collect()
 }
 
 /// Judges one member, round by round.
@@ -778,12 +787,30 @@ mod tests {
 
     #[test]
     fn extra_posts_count_like_posts_and_totals_add_up() {
-        let c = config("penalty = 5000", "extra_posts = [{ url = \"https://x.oopy.io/p\", date = \"2024-10-27\", title = \"노션 글\" }]");
+        let c = config("penalty = 5000", "");
+        let by_hand = HandPost {
+            member_id: "m".into(),
+            url: url::Url::parse("https://x.oopy.io/p").unwrap(),
+            title: "노션 글".into(),
+            date: NaiveDate::from_ymd_opt(2024, 10, 27).unwrap(),
+            chars: None,
+        };
         let j = judged(
             &c,
-            &[post("2024-10-05T10:00:00+09:00", Some(1500))],
+            &[
+                post("2024-10-05T10:00:00+09:00", Some(1500)),
+                by_hand.facts(c.club.timezone),
+            ],
             &[],
             "2024-11-20T12:00:00+09:00",
+        );
+        assert_eq!(
+            j.members[0].rounds[1]
+                .flags
+                .iter()
+                .copied()
+                .collect::<Vec<_>>(),
+            ["by-hand"]
         );
         let m = &j.members[0];
         let statuses: Vec<Status> = m.rounds.iter().map(|v| v.status).collect();

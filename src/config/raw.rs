@@ -156,7 +156,7 @@ pub(super) struct RawMember {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawExtraPost {
     pub(super) url: Spanned<String>,
-    pub(super) date: Spanned<String>,
+    pub(super) date: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) title: String,
 }

@@ -182,9 +182,10 @@ pub struct Member {
 pub struct ExtraPost {
     /// The post's address.
     pub url: url::Url,
-    /// The local date it counts on (00:00 of it decides the round).
-    pub date: NaiveDate,
-    /// Its title, as the operator wrote it (may be empty).
+    /// The local date it counts on (00:00 of it decides the round); when absent, the date the
+    /// post's page gives.
+    pub date: Option<NaiveDate>,
+    /// Its title, as the operator wrote it (empty: the page's title, else the address).
     pub title: String,
 }
 

@@ -622,8 +622,14 @@ impl Validator<'_> {
         let mut posts = Vec::new();
         for p in raw {
             let url = self.url(&p.url, &format!("{key}.extra_posts.url"));
-            let date = self.date(&p.date, &format!("{key}.extra_posts.date"));
-            if let (Some(url), Some(date)) = (url, date) {
+            let date = match &p.date {
+                Some(d) => match self.date(d, &format!("{key}.extra_posts.date")) {
+                    Some(date) => Some(date),
+                    None => continue,
+                },
+                None => None,
+            };
+            if let Some(url) = url {
                 posts.push(ExtraPost {
                     url,
                     date,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::error::RunError;
+use super::hand::{hand_posts, newest};
 use crate::config::Config;
 use crate::normalise;
 use crate::render;
@@ -26,7 +27,13 @@ use crate::time::instant;
 pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<PathBuf>, RunError> {
     let templates = Templates::load(config.output.templates.as_deref())?;
     let ids: Vec<&str> = config.members.iter().map(|m| m.id.as_str()).collect();
-    let posts = store.recent_posts(config.output.entries, &ids)?;
+    let (hand, _) = hand_posts(config, store)?;
+    let posts = newest(
+        config,
+        store.recent_posts(config.output.entries, &ids)?,
+        &hand,
+        now,
+    );
     let atom = render::atom::render(config, &posts, now)?;
     let judgement = judgement(config, store, now)?;
     let health = store.feed_health()?;
@@ -61,6 +68,8 @@ pub fn judgement(
     let mut posts = Vec::new();
     let judged = |p: JudgedPost| facts(p, config);
     store.round_posts(from, until, |p| posts.push(Arc::new(judged(p))))?;
+    let (hand, _) = hand_posts(config, store)?;
+    posts.extend(hand.iter().map(|h| Arc::new(h.facts(config.club.timezone))));
     let fetches: Vec<GoodFetch> = store
         .good_fetches(from)?
         .into_iter()

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::build::judgement;
 use super::error::RunError;
+use super::hand::hand_posts;
 use crate::config::Config;
 use crate::mail::{self, DigestMail};
 use crate::normalise::one_line;
@@ -71,9 +72,11 @@ pub fn prepare_digests(
     let already_sent = store.posts_in_sent_digests(&week.to_string())?;
     let judgement = judgement(config, store, now)?;
     let health = store.feed_health()?;
+    let (hand, _) = hand_posts(config, store)?;
     let inputs = digest::Inputs {
         config,
         posts: &posts,
+        hand: &hand,
         already_sent: &already_sent,
         judgement: &judgement,
         health: &health,

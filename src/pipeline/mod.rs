@@ -22,6 +22,7 @@ mod error;
 mod feed;
 mod feeds;
 mod fetch_run;
+mod hand;
 mod inspect;
 mod pages;
 mod roster_order;

@@ -244,9 +244,12 @@ fn source(
     fallback_updated: DateTime<FixedOffset>,
     now: DateTime<Utc>,
 ) -> Source {
+    // A post recorded by hand comes from no feed (no feed carries it): its source is the
+    // member, with no feed address of its own.
+    let by_hand = post.feeds == 0;
     let feed_url = match &post.feed {
-        FeedSource::Url(u) => ascii_link(u.as_str()),
-        FeedSource::Path(_) => None,
+        FeedSource::Url(u) if !by_hand => ascii_link(u.as_str()),
+        _ => None,
     };
     let id = post
         .feed_uid
@@ -263,7 +266,14 @@ fn source(
         })
         .or_else(|| feed_url.clone())
         .or_else(|| post.feed_site_link.as_deref().and_then(ascii_link))
-        .unwrap_or_else(|| feed_source_id(&config.club.host, &post.member_id, &post.feed.key()));
+        .unwrap_or_else(|| {
+            let key = if by_hand {
+                "by-hand".to_string()
+            } else {
+                post.feed.key()
+            };
+            feed_source_id(&config.club.host, &post.member_id, &key)
+        });
     let mut links = Vec::new();
     if let Some(site) = post
         .feed_site_link

@@ -21,7 +21,7 @@ use super::view::{self, PostView, RoundView, TeamView, TroubleView, UnverifiedVi
 use super::RenderError;
 use crate::config::Config;
 use crate::normalise::one_line;
-use crate::rounds::Judgement;
+use crate::rounds::{HandPost, Judgement};
 use crate::store::{FeedHealth, StoredPost};
 use crate::time::{local_date, local_midnight, HISTORY_AGE};
 
@@ -167,6 +167,8 @@ pub struct Inputs<'a> {
     pub config: &'a Config,
     /// Every stored post.
     pub posts: &'a [StoredPost],
+    /// The posts recorded by hand.
+    pub hand: &'a [HandPost],
     /// Posts carried by sent digests of other weeks.
     pub already_sent: &'a HashSet<i64>,
     /// The round judgement at `now`.
@@ -258,8 +260,9 @@ fn week_posts(inputs: &Inputs<'_>, week: Week) -> Vec<PostView> {
         })
         .filter_map(|p| view::post_view(config, p))
         .collect();
-    posts.extend(view::extra_post_views(
+    posts.extend(view::hand_post_views(
         config,
+        inputs.hand,
         week.monday(),
         week.monday() + chrono::Days::new(7),
     ));

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::health;
 use crate::normalise::{one_line, truncate_chars};
-use crate::rounds::{Judgement, Round, RoundState};
+use crate::rounds::{HandPost, Judgement, Round, RoundState};
 use crate::status::Status;
 use crate::store::{FeedHealth, StoredPost};
 use crate::time::{local_date, local_midnight};
@@ -174,37 +174,42 @@ pub fn post_view(config: &Config, p: &StoredPost) -> Option<PostView> {
     })
 }
 
-/// Members' hand-recorded posts (`extra_posts`) dated in `[from, to)` local dates.
-pub fn extra_post_views(config: &Config, from: NaiveDate, to: NaiveDate) -> Vec<PostView> {
+/// Posts recorded by hand (`extra_posts`, with what their pages gave) dated in `[from, to)`
+/// local dates, of members still on the roster.
+pub fn hand_post_views(
+    config: &Config,
+    hand: &[HandPost],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<PostView> {
     let tz = config.club.timezone;
-    let mut out = Vec::new();
-    for m in &config.members {
-        for e in &m.extra_posts {
-            if e.date < from || e.date >= to {
-                continue;
-            }
-            let at = local_midnight(e.date, tz).timestamp();
-            out.push(PostView {
+    hand.iter()
+        .filter(|h| h.date >= from && h.date < to)
+        .filter_map(|h| {
+            let m = config.member(&h.member_id)?;
+            Some(PostView {
                 id: None,
-                at,
-                title: if e.title.trim().is_empty() {
-                    e.url.to_string()
+                at: local_midnight(h.date, tz).timestamp(),
+                title: if h.title.trim().is_empty() {
+                    h.url.to_string()
                 } else {
-                    one_line(&e.title)
+                    one_line(&h.title)
                 },
                 author: m.name.clone(),
                 member: m.id.clone(),
                 team: m.team.clone(),
-                link: web_link(Some(e.url.as_str())),
+                link: web_link(Some(h.url.as_str())),
                 excerpt: String::new(),
-                minutes: None,
-                date: korean_date(e.date),
-                iso_date: e.date.to_string(),
+                minutes: h.chars.filter(|c| *c > 0).map(|c| {
+                    let c = c as i64;
+                    ((c + CHARS_PER_MINUTE - 1) / CHARS_PER_MINUTE).max(1)
+                }),
+                date: korean_date(h.date),
+                iso_date: h.date.to_string(),
                 extra: true,
-            });
-        }
-    }
-    out
+            })
+        })
+        .collect()
 }
 
 /// Groups posts by team, teams in roster order (first member of each team), keeping the order
