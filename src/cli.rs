@@ -53,6 +53,24 @@ pub enum Command {
     /// The roster as OPML 2.0, and back.
     #[command(subcommand)]
     Opml(OpmlCommand),
+    /// Record a post by hand (a blog without a feed, a post the feed missed): read its page for
+    /// title, date and length, and append it to the member's `extra_posts`.
+    Submit(SubmitArgs),
+}
+
+/// `submit` options.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The member's id.
+    pub member: String,
+    /// The post's address.
+    pub url: String,
+    /// The local date it counts on (wins over the page's date; needed when the page has none).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// Its title (wins over the page's).
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
 }
 
 /// Formats `digest --format` prints.

@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::Context;
 use geultto_agg::cli::{
     Cli, Command, DigestArgs, DigestAudience, DigestFormat, DiscoverArgs, FetchArgs, OpmlCommand,
-    ReportArgs, ReportFormat, TableOrJson, TextOrJson,
+    ReportArgs, ReportFormat, SubmitArgs, TableOrJson, TextOrJson,
 };
 use geultto_agg::config::{self, Config};
 use geultto_agg::render::digest::{Audience, Week};
@@ -107,7 +107,74 @@ pub fn run(cli: &Cli) -> Result<u8, Fatal> {
             Ok(0)
         }
         Command::Check => check(cli, config),
+        Command::Submit(args) => submit(cli, config, args, runtime()?),
     }
+}
+
+/// `submit`: read the post's page, say what it gave, and record the post by hand.
+fn submit(cli: &Cli, config: &Config, args: &SubmitArgs, rt: Runtime) -> Result<u8, Fatal> {
+    let url = url::Url::parse(&args.url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| anyhow::anyhow!("{:?} is not an http(s) address of a post", args.url))?;
+    if config.member(&args.member).is_none() {
+        let ids: Vec<&str> = config.members.iter().map(|m| m.id.as_str()).collect();
+        let error = anyhow::anyhow!(
+            "no member `{}`; the ids are: {}",
+            args.member,
+            ids.join(", ")
+        );
+        return Err(error.into());
+    }
+    let tz = config.club.timezone;
+    let page = rt.block_on(pipeline::read_page(config, &url));
+    let (title, page_date) = match &page {
+        Ok((final_url, page)) => {
+            eprint!("{}", terminal::page_read(final_url, page, tz));
+            (
+                page.title.clone(),
+                page.published.map(|d| d.with_timezone(&tz).date_naive()),
+            )
+        }
+        Err(why) => {
+            eprintln!("page:     {url}: not read ({why})");
+            (None, None)
+        }
+    };
+    let date = match &args.date {
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| anyhow::anyhow!("--date {d:?}: write it as YYYY-MM-DD"))?,
+        ),
+        None => page_date,
+    };
+    let Some(date) = date else {
+        let error = anyhow::anyhow!(
+            "{url}: the page gives no date; give the post's date with --date YYYY-MM-DD \
+             ({} is unchanged)",
+            cli.config.display()
+        );
+        return Err(error.into());
+    };
+    let title = args.title.clone().or(title).unwrap_or_default();
+    let post = edit::submit::Submission {
+        member: args.member.clone(),
+        url,
+        date,
+        title,
+    };
+    edit::submit::submit(&cli.config, &post)?;
+    say(
+        cli,
+        &format!(
+            "recorded in {}: {} {} {}\n",
+            cli.config.display(),
+            post.member,
+            post.date,
+            post.url
+        ),
+    );
+    Ok(0)
 }
 
 /// `fetch`: poll, store, build; a progress bar on a terminal, a line per feed with `-v`.

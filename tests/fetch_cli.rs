@@ -274,3 +274,74 @@ fn a_cross_post_takes_the_first_listed_feeds_id_whichever_feed_answers_first() {
     }
     assert_eq!(ids[0], ids[1]);
 }
+
+/// `submit` reads the post's page through the fetch stage and appends the post to the member's
+/// `extra_posts`; without a date on the page or `--date` it changes nothing and exits 1; the
+/// same post twice is refused.
+#[test]
+fn submit_records_a_post_by_hand_and_refuses_what_it_cannot_date() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(TestServer::start("127.0.0.61"));
+    s.route(
+        "/notion-post",
+        Reply::status(200)
+            .header("Content-Type", "text/html; charset=utf-8")
+            .body("<html><head><title>노션 글</title></head><body><p>본문</p></body></html>"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = club_config(
+        dir.path(),
+        &[M {
+            id: "minji",
+            name: "김민지",
+            team: "데이터",
+            feeds: vec![],
+        }],
+        "allow_private_addresses = true\ntimeout = \"3s\"",
+        "",
+    );
+    // A member needs a feed or a blog: give her a blog.
+    let original = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("feeds = []", "blog = \"https://minji.oopy.io/\"");
+    std::fs::write(&config, &original).unwrap();
+    let url = s.url("/notion-post");
+    let out = run(&config, NOW, &["submit", "minji", &url]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("--date"), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        original,
+        "unchanged"
+    );
+    let out = run(
+        &config,
+        NOW,
+        &["submit", "minji", &url, "--date", "2024-11-02"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let edited = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        edited.contains(&format!(
+            "extra_posts = [{{ url = \"{url}\", date = \"2024-11-02\""
+        )),
+        "{edited}"
+    );
+    let head = &original[..original.find("[[members]]").unwrap()];
+    assert!(edited.starts_with(head), "the rest is kept");
+    let out = run(
+        &config,
+        NOW,
+        &["submit", "minji", &url, "--date", "2024-11-02"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("already recorded"), "{}", text(&out));
+    let out = run(
+        &config,
+        NOW,
+        &["submit", "nobody", &url, "--date", "2024-11-02"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("no member `nobody`"), "{}", text(&out));
+    drop(rt);
+}

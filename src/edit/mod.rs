@@ -2,11 +2,12 @@
 //!
 //! Each edit works on the file's text through `toml_edit`, so comments, order and layout stay as
 //! the operator wrote them; the edited text must pass the same validation `check` applies before
-//! it replaces the file, atomically. `opml.rs` adds the members of an OPML file; recording a post
-//! by hand (`submit`), adding a member from a blog (`add`) and writing a starter roster (`init`)
-//! belong here too.
+//! it replaces the file, atomically. `opml.rs` adds the members of an OPML file, `submit.rs` a
+//! post recorded by hand; adding a member from a blog (`add`) and writing a starter roster
+//! (`init`) belong here too.
 
 pub mod opml;
+pub mod submit;
 
 use std::path::Path;
 

@@ -34,6 +34,7 @@ pub use error::RunError;
 pub use feeds::feed_lines;
 pub use fetch_run::{fetch, Progress};
 pub use inspect::{inspect, InspectError};
+pub use pages::read_page;
 
 /// The one async runtime of a command: a few blocking threads (feeds are parsed on at most one
 /// per core, local files are read on them), as every extra thread's malloc arena would hold

@@ -70,6 +70,30 @@ pub(super) async fn read_pages(
     Ok(done)
 }
 
+/// Reads one page through the fetch stage (a frame followed once), for `submit` and `inspect`:
+/// where it was read and what the reader found, or why it could not be fetched.
+pub async fn read_page(config: &Config, url: &url::Url) -> Result<(String, Page), String> {
+    let mut wanted = PageWanted {
+        url: url.to_string(),
+        for_updated: None,
+        etag: None,
+        last_modified: None,
+        attempts: 0,
+    };
+    for _hop in 0..2 {
+        let read = fetch_pages(config, std::slice::from_ref(&wanted)).await;
+        match read.into_iter().next().map(|(_, r)| r) {
+            Some(Read::Page {
+                final_url, page, ..
+            }) => return Ok((final_url, page)),
+            Some(Read::Follow(next)) => wanted.url = next.to_string(),
+            Some(Read::Failed(why, _)) => return Err(why),
+            Some(Read::NotModified) | None => return Err(format!("{url}: no answer")),
+        }
+    }
+    Err(format!("{url}: the page is a frame within a frame"))
+}
+
 /// Posts recorded by hand whose page was never read (their title, date or length may come from
 /// it).
 fn hand_recorded(config: &Config, store: &Store) -> Result<Vec<PageWanted>, RunError> {

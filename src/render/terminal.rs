@@ -381,6 +381,27 @@ pub fn discoveries(results: &[Discovery]) -> String {
     out
 }
 
+/// What the reader found on a post's page, for `submit` and `inspect`: title, date, and the
+/// article's length (with the rule that found it and its opening words) or why there is none.
+pub fn page_read(final_url: &str, page: &crate::reader::Page, tz: Tz) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "page:     {final_url}");
+    let _ = writeln!(out, "title:    {}", page.title.as_deref().unwrap_or("-"));
+    let date = page.published.map(|d| crate::time::rfc3339(d, tz));
+    let _ = writeln!(out, "date:     {}", date.as_deref().unwrap_or("-"));
+    match &page.article {
+        Ok(a) => {
+            let opening: String = a.text.chars().take(300).collect();
+            let _ = writeln!(out, "chars:    {} (rule {})", a.chars, a.rule);
+            let _ = writeln!(out, "text:     {opening}");
+        }
+        Err(why) => {
+            let _ = writeln!(out, "chars:    unknown ({why})");
+        }
+    }
+    out
+}
+
 /// The lines for how sending each audience's digest ended, and how many were not sent.
 pub fn send_outcomes(week: Week, outcomes: &[SendOutcome], tz: Tz) -> (String, usize) {
     let mut out = String::new();
