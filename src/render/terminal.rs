@@ -102,7 +102,7 @@ pub struct Inspection {
     pub source: String,
     /// Where it was read after redirects.
     pub final_url: String,
-    /// `rss2|rss1|rss0|atom|atom03|json`.
+    /// `rss2|rss1|rss0|atom|atom03|json`, or `html` for a post's page.
     pub format: String,
     /// Encoding used to decode.
     pub encoding: String,
@@ -114,6 +114,52 @@ pub struct Inspection {
     pub title: String,
     /// Every entry, as the tool would store it.
     pub entries: Vec<InspectedEntry>,
+    /// For a post's page (not a feed): what the reader extracted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<InspectedPage>,
+}
+
+/// A post's page as the reader sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InspectedPage {
+    /// Where it was read (after redirects, and a frame followed).
+    pub final_url: String,
+    /// The reader rule that found the article (`null` when none was found).
+    pub rule: Option<String>,
+    /// The article's length by the club's rule (`null` when unknown).
+    pub chars: Option<usize>,
+    /// The first 300 characters of the article's text.
+    pub text: Option<String>,
+    /// The page's title.
+    pub title: Option<String>,
+    /// The post's date from the page (RFC 3339, club zone).
+    pub published: Option<String>,
+    /// Why no article was found.
+    pub error: Option<String>,
+}
+
+impl InspectedPage {
+    /// What the reader found on `page`, read at `final_url`.
+    pub fn of(final_url: String, page: &crate::reader::Page, tz: Tz) -> InspectedPage {
+        let (rule, chars, text, error) = match &page.article {
+            Ok(a) => (
+                Some(a.rule.to_string()),
+                Some(a.chars),
+                Some(a.text.chars().take(300).collect()),
+                None,
+            ),
+            Err(why) => (None, None, None, Some(why.clone())),
+        };
+        InspectedPage {
+            final_url,
+            rule,
+            chars,
+            text,
+            title: page.title.clone(),
+            published: page.published.map(|d| crate::time::rfc3339(d, tz)),
+            error,
+        }
+    }
 }
 
 /// One entry as `inspect` shows it.
@@ -321,6 +367,21 @@ pub fn inspection(report: &Inspection) -> String {
     }
     for w in &report.warnings {
         let _ = writeln!(out, "warning:  {w}");
+    }
+    if let Some(p) = &report.page {
+        let _ = writeln!(out, "page:     {}", p.final_url);
+        let _ = writeln!(out, "  title:  {}", p.title.as_deref().unwrap_or("-"));
+        let _ = writeln!(out, "  date:   {}", p.published.as_deref().unwrap_or("-"));
+        match (&p.chars, &p.rule, &p.error) {
+            (Some(c), Some(rule), _) => {
+                let _ = writeln!(out, "  chars:  {c} (rule {rule})");
+                let _ = writeln!(out, "  text:   {}", p.text.as_deref().unwrap_or(""));
+            }
+            (_, _, why) => {
+                let _ = writeln!(out, "  chars:  unknown ({})", why.as_deref().unwrap_or("?"));
+            }
+        }
+        return out;
     }
     let _ = writeln!(out, "entries:  {}", report.entries.len());
     for e in &report.entries {
