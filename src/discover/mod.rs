@@ -415,7 +415,7 @@ impl<'a> Run<'a> {
             });
             return None;
         }
-        let html = decode_html(&body, charset);
+        let html = parse::decode_html(&body, charset);
         Some((final_url.clone(), page::read(&html, &final_url)))
     }
 
@@ -763,23 +763,6 @@ fn site_roots(url: &Url, platform: Platform) -> Vec<Url> {
     roots
 }
 
-/// HTML bytes to text: the HTTP charset, else a `<meta charset>` near the top, else UTF-8.
-fn decode_html(body: &[u8], http_charset: Option<&str>) -> String {
-    let head = String::from_utf8_lossy(&body[..body.len().min(2048)]).to_ascii_lowercase();
-    let meta = head.find("charset=").map(|i| {
-        head[i + 8..]
-            .trim_start_matches(['"', '\''])
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-            .collect::<String>()
-    });
-    let encoding = http_charset
-        .and_then(parse::encoding_for_label)
-        .or_else(|| meta.as_deref().and_then(parse::encoding_for_label))
-        .unwrap_or(encoding_rs::UTF_8);
-    encoding.decode(body).0.into_owned()
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -824,6 +807,6 @@ mod tests {
     fn meta_charset_decodes_euc_kr_pages() {
         let (bytes, _, _) =
             encoding_rs::EUC_KR.encode("<meta charset=euc-kr><title>블로그</title>");
-        assert!(decode_html(&bytes, None).contains("블로그"));
+        assert!(parse::decode_html(&bytes, None).contains("블로그"));
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 
 use super::{Result, Store};
 
@@ -54,43 +54,29 @@ impl Store {
     /// Records that the digest of `week` went to `audience`, with the posts it carried, in one
     /// transaction. A repeated send (`--force`) updates the row and adds to the post list.
     pub fn record_digest_sent(&mut self, sent: &SentDigest, post_ids: &[i64]) -> Result<()> {
-        let path = self.path.clone();
-        let wrap = |source| super::StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(wrap)?;
-        tx.execute(
-            "INSERT INTO digests_sent(week, audience, sent_at, message_id, recipients, sends)
-             VALUES (?1, ?2, ?3, ?4, ?5, 1)
-             ON CONFLICT(week, audience) DO UPDATE SET sent_at = excluded.sent_at,
-                message_id = excluded.message_id, recipients = excluded.recipients,
-                sends = sends + 1",
-            params![
-                sent.week,
-                sent.audience,
-                sent.sent_at,
-                sent.message_id,
-                sent.recipients
-            ],
-        )
-        .map_err(wrap)?;
-        {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO digest_posts(week, audience, post_id) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(wrap)?;
+        self.immediate(|tx| {
+            tx.execute(
+                "INSERT INTO digests_sent(week, audience, sent_at, message_id, recipients, sends)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1)
+                 ON CONFLICT(week, audience) DO UPDATE SET sent_at = excluded.sent_at,
+                    message_id = excluded.message_id, recipients = excluded.recipients,
+                    sends = sends + 1",
+                params![
+                    sent.week,
+                    sent.audience,
+                    sent.sent_at,
+                    sent.message_id,
+                    sent.recipients
+                ],
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO digest_posts(week, audience, post_id) VALUES (?1, ?2, ?3)",
+            )?;
             for id in post_ids {
-                insert
-                    .execute(params![sent.week, sent.audience, id])
-                    .map_err(wrap)?;
+                insert.execute(params![sent.week, sent.audience, id])?;
             }
-        }
-        tx.commit().map_err(wrap)
+            Ok(())
+        })
     }
 
     /// Posts carried by a sent digest of any week other than `except_week`.

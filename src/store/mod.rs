@@ -143,6 +143,23 @@ impl Store {
         }
     }
 
+    /// Runs `write` in one `BEGIN IMMEDIATE` transaction, committed when it succeeds and rolled
+    /// back (dropped) when it fails: the store has all of it or none.
+    fn immediate<T>(
+        &mut self,
+        write: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let done = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .and_then(|tx| {
+                let value = write(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            });
+        done.map_err(|e| self.err(e))
+    }
+
     /// A value from the `meta` table.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         self.conn

@@ -9,9 +9,9 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 
-use super::{Result, Store, StoreError};
+use super::{Result, Store};
 use crate::normalise::normalise_title;
 
 /// A failed page fetch is tried again on later runs, this many times in all.
@@ -171,17 +171,8 @@ impl Store {
         outcome: &PageOutcome<'_>,
         now: i64,
     ) -> Result<()> {
-        let path = self.path.clone();
-        let wrap = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(wrap)?;
-        let written = match outcome {
-            PageOutcome::Read { .. } => page_read(&tx, url, for_updated, outcome, now),
+        self.immediate(|tx| match outcome {
+            PageOutcome::Read { .. } => page_read(tx, url, for_updated, outcome, now),
             PageOutcome::NotModified => tx
                 .prepare_cached(
                     "UPDATE pages SET read_at = ?2, for_updated = ?3, attempts = 0, retry = 0 WHERE url = ?1",
@@ -198,9 +189,7 @@ impl Store {
                 )
                 .and_then(|mut s| s.execute(params![url, now, for_updated, retry, error]))
                 .map(|_| ()),
-        };
-        written.map_err(wrap)?;
-        tx.commit().map_err(wrap)
+        })
     }
 }
 

@@ -6,11 +6,11 @@
 //! every feed either wholly stored or untouched. What the values mean (when to poll next, how
 //! long a pause lasts) is decided by the health policy before the record is made.
 
-use rusqlite::{params, Transaction, TransactionBehavior};
+use rusqlite::{params, Transaction};
 
 use super::feeds::FeedRow;
 use super::posts::{upsert_entries, NewEntries};
-use super::{Result, Store, StoreError};
+use super::{Result, Store};
 use crate::fetch::FailKind;
 use crate::ids::TagContext;
 use crate::normalise::{FeedMeta, Post};
@@ -95,44 +95,26 @@ impl Store {
         now: i64,
     ) -> Result<NewEntries> {
         let first_run_completed = self.first_run_completed()?;
-        let path = self.path.clone();
-        let wrap = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(wrap)?;
-        let added = match record {
-            FetchRecord::Fetched { .. } => {
-                fetched(&tx, feed, record, now, first_run_completed).map_err(wrap)?
-            }
+        self.immediate(|tx| match record {
+            FetchRecord::Fetched { .. } => fetched(tx, feed, record, now, first_run_completed),
             FetchRecord::NotModified { .. } => {
-                not_modified(&tx, feed, record, now).map_err(wrap)?;
-                NewEntries::default()
+                not_modified(tx, feed, record, now).map(|()| NewEntries::default())
             }
             FetchRecord::Paused {
                 http_status,
                 message,
                 until,
-            } => {
-                exec(
-                    &tx,
-                    "UPDATE feeds SET last_attempt = ?2, http_status = ?3, last_error = ?4, paused_until = ?5 WHERE id = ?1",
-                    params![feed.id, now, http_status, message, until],
-                )
-                .and_then(|_| log(&tx, feed, now, "paused", *http_status, Some(message), 0))
-                .map_err(wrap)?;
-                NewEntries::default()
-            }
+            } => exec(
+                tx,
+                "UPDATE feeds SET last_attempt = ?2, http_status = ?3, last_error = ?4, paused_until = ?5 WHERE id = ?1",
+                params![feed.id, now, http_status, message, until],
+            )
+            .and_then(|_| log(tx, feed, now, "paused", *http_status, Some(message), 0))
+            .map(|()| NewEntries::default()),
             FetchRecord::Failed { .. } => {
-                failed(&tx, feed, record, now).map_err(wrap)?;
-                NewEntries::default()
+                failed(tx, feed, record, now).map(|()| NewEntries::default())
             }
-        };
-        tx.commit().map_err(wrap)?;
-        Ok(added)
+        })
     }
 }
 
