@@ -72,6 +72,8 @@ const CHROME_WORDS: &[&str] = &[
     "comments",
     "reply",
     "replies",
+    "response",
+    "responses",
     "disqus",
     "utterances",
     "giscus",
@@ -107,6 +109,7 @@ const CHROME_WORDS: &[&str] = &[
     "tag",
     "tags",
     "byline",
+    "meta",
     "postbtn",
     "reaction",
     "reactions",
@@ -156,7 +159,7 @@ pub fn is_chrome(el: &Element, words: bool) -> bool {
     if el.classes().any(|c| HIDDEN_CLASSES.contains(&c)) {
         return true;
     }
-    if !words || matches!(name, "html" | "body" | "main") {
+    if !words || matches!(name, "html" | "body" | "main") || is_content_level(name) {
         return false;
     }
     let tokens: Vec<&str> = el.classes().chain(el.id()).collect();
@@ -170,6 +173,55 @@ const CONTENT_WORDS: &[&str] = &["content", "article", "main", "body", "column",
 /// Whether a class or id names the content.
 fn names_content(token: &str) -> bool {
     words_of(token).any(|w| CONTENT_WORDS.contains(&w.as_str()))
+}
+
+/// Where a page lists other posts or other people's words, whose dates are not the post's:
+/// `nav` and `aside`, and comments, sidebars, widgets, related and popular posts by class or id.
+pub fn lists_other_posts(el: &Element) -> bool {
+    const PREFIXES: &[&str] = &[
+        "comment",
+        "reply",
+        "replies",
+        "response",
+        "sidebar",
+        "widget",
+        "related",
+        "recommend",
+        "popular",
+        "recent",
+        "disqus",
+        "utterances",
+        "giscus",
+        "cbox",
+    ];
+    matches!(el.name(), "nav" | "aside")
+        || el
+            .classes()
+            .chain(el.id())
+            .any(|t| words_of(t).any(|w| PREFIXES.iter().any(|p| w.starts_with(p))))
+}
+
+/// Elements that hold the article's own words, never a widget of their own: their class
+/// names (often CSS-module hashes such as `anchorWithStickyNavbar_LWe7`) are not read.
+fn is_content_level(name: &str) -> bool {
+    matches!(
+        name,
+        "h1" | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "pre"
+            | "code"
+            | "blockquote"
+            | "figure"
+            | "figcaption"
+            | "table"
+            | "tbody"
+            | "tr"
+            | "td"
+            | "th"
+    )
 }
 
 /// Whether an inline style hides the element.

@@ -5,8 +5,9 @@
 //! `article:published_time` (and its spellings in `<meta>`), JSON-LD `datePublished` (in an
 //! array or an `@graph` too, a posting's before any other's), microdata and microformat dates
 //! (`itemprop="datePublished"`, `.dt-published`, `time.published`), a platform's own markup
-//! (Naver's `addDate` and `.se_publishDate`, Velog's `released_at`, Tistory's and Brunch's
-//! `.date` lines), and the first `<time datetime>` outside chrome. Texts go through
+//! (Naver's `addDate`, `.se_publishDate` and `._postAddDate`, Tistory's and Brunch's date
+//! lines, Velog's `released_at`), the first `<time datetime>` outside chrome, and last a theme's
+//! `.date` or `.post-date` outside chrome. Texts go through
 //! [`crate::parse::parse_date`]: a date without a zone is in the club's. The frame is Naver's
 //! `iframe#mainFrame`, whose address is the post's own view.
 
@@ -18,7 +19,7 @@ use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;
 
-use super::chrome::{is_chrome, one_line};
+use super::chrome::{lists_other_posts, one_line};
 use crate::parse::{is_control, parse_date};
 
 /// Compiles selectors once; one that does not parse (a bug the tests catch) is left out.
@@ -38,23 +39,40 @@ static SCRIPT: LazyLock<Vec<Selector>> = LazyLock::new(|| compile(&["script"]));
 static NAVER_PROPERTY: LazyLock<Vec<Selector>> =
     LazyLock::new(|| compile(&["#_post_property[addDate]"]));
 
-/// Elements whose `datetime` or `content` (else text) is the post's date, best first: microdata
-/// and microformats, then the platforms' date lines.
-static DATED: LazyLock<Vec<Selector>> = LazyLock::new(|| {
+/// Microdata and microformat dates: an element whose `datetime` or `content` (else its text)
+/// is the post's date.
+static MICRODATA: LazyLock<Vec<Selector>> = LazyLock::new(|| {
     compile(&[
-        "[itemprop='datePublished']",
+        "[itemprop~='datePublished']",
         ".dt-published",
         "time.published",
         "time[pubdate]",
         "time.entry-date",
+    ])
+});
+
+/// The platforms' own date lines: Naver (SmartEditor 3's, SmartEditor 2's, the mobile page's),
+/// Tistory's skins, Brunch's cover.
+static PLATFORM_DATES: LazyLock<Vec<Selector>> = LazyLock::new(|| {
+    compile(&[
         ".se_publishDate",
+        "._postAddDate",
         ".blog_date",
         ".info_post .date",
+        ".titleWrap .date",
         ".wrap_cover .date",
         ".cover_info .date",
+    ])
+});
+
+/// Date lines any theme may use, read last (outside chrome: comments carry dates too).
+static LOOSE_DATES: LazyLock<Vec<Selector>> = LazyLock::new(|| {
+    compile(&[
         ".post-meta .date",
         ".article-date",
         ".post-date",
+        ".entry-date",
+        ".date",
     ])
 });
 static TIME: LazyLock<Vec<Selector>> = LazyLock::new(|| compile(&["time[datetime]"]));
@@ -125,10 +143,12 @@ pub fn published(doc: &Html, tz: Tz) -> Option<DateTime<Utc>> {
         .iter()
         .find_map(|k| meta_content(doc, &[k]).and_then(|t| parse_date(&t, tz)))
         .or_else(|| json_ld_date(doc, tz))
-        .or_else(|| dated_element(doc, tz))
+        .or_else(|| dated_element(doc, &MICRODATA, tz))
         .or_else(|| naver_add_date(doc))
+        .or_else(|| dated_element(doc, &PLATFORM_DATES, tz))
         .or_else(|| velog_released_at(doc, tz))
         .or_else(|| first_time(doc, tz))
+        .or_else(|| dated_element(doc, &LOOSE_DATES, tz))
 }
 
 /// `datePublished` from the page's JSON-LD: a posting's or article's first, else any.
@@ -181,10 +201,10 @@ fn is_posting(t: &str) -> bool {
     t.contains("Article") || t.contains("Posting")
 }
 
-/// The first parseable date of the [`DATED`] elements outside chrome: `datetime`, then
-/// `content`, then the text.
-fn dated_element(doc: &Html, tz: Tz) -> Option<DateTime<Utc>> {
-    DATED.iter().find_map(|s| {
+/// The first parseable date of `selectors`' elements outside chrome, selector by selector:
+/// `datetime`, then `content`, then the text.
+fn dated_element(doc: &Html, selectors: &[Selector], tz: Tz) -> Option<DateTime<Utc>> {
+    selectors.iter().find_map(|s| {
         doc.select(s)
             .filter(|e| !in_chrome(*e))
             .find_map(|e| element_date(e, tz))
@@ -209,11 +229,12 @@ fn first_time(doc: &Html, tz: Tz) -> Option<DateTime<Utc>> {
     })
 }
 
-/// Whether `e` sits in navigation, a sidebar, comments or other chrome.
+/// Whether `e` sits where other posts' dates are: navigation, a sidebar, comments, related
+/// posts (a post's own header and footer are fine).
 fn in_chrome(e: ElementRef) -> bool {
     e.ancestors()
         .filter_map(ElementRef::wrap)
-        .any(|a| is_chrome(a.value(), true))
+        .any(|a| lists_other_posts(a.value()))
 }
 
 /// Naver's post property block: `addDate` in milliseconds since the epoch.
@@ -223,18 +244,18 @@ fn naver_add_date(doc: &Html) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(ms.div_euclid(1000), 0)
 }
 
-/// Velog's `"released_at":"…"` in the page's state script.
+/// Velog's `"released_at": "…"` in the page's state script.
 fn velog_released_at(doc: &Html, tz: Tz) -> Option<DateTime<Utc>> {
-    const KEY: &str = "\"released_at\":\"";
+    const KEY: &str = "\"released_at\"";
     SCRIPT
         .iter()
         .flat_map(|s| doc.select(s))
         .find_map(|script| {
             let text: String = script.text().collect();
-            let start = text.find(KEY)? + KEY.len();
-            let rest = text.get(start..)?;
-            let end = rest.find('"')?;
-            parse_date(rest.get(..end)?, tz)
+            let rest = text.get(text.find(KEY)? + KEY.len()..)?;
+            let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+            let rest = rest.strip_prefix('"')?;
+            parse_date(rest.get(..rest.find('"')?)?, tz)
         })
 }
 
