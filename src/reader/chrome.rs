@@ -117,7 +117,14 @@ const CHROME_WORDS: &[&str] = &[
     "likes",
     "likeit",
     "sympathy",
+    "og",
+    "oglink",
+    "opengraph",
+    "map",
+    "sticker",
     "profile",
+    "author",
+    "bio",
     "copyright",
 ];
 
@@ -224,6 +231,15 @@ fn is_content_level(name: &str) -> bool {
     )
 }
 
+/// A block whose class names it code (`se-code`, `code-block`, `codeBlockContainer`): code
+/// even when it is not written with `<pre>`/`<code>`.
+fn is_code_widget(el: &Element) -> bool {
+    matches!(el.name(), "div" | "section" | "figure")
+        && el
+            .classes()
+            .any(|c| words_of(c).any(|w| w == "code" || w == "codeblock"))
+}
+
 /// Whether an inline style hides the element.
 fn hides(style: &str) -> bool {
     let compact: String = style
@@ -264,6 +280,28 @@ fn words_of(token: &str) -> impl Iterator<Item = String> + '_ {
     words.into_iter().filter(|w| !w.is_empty())
 }
 
+/// Whether `el` only repeats the post's title: a heading (`h1`–`h3`) or an element whose
+/// class names a title (`title_view`, `tit_post`, `subject`), whose text is one of `titles`
+/// or the start of one before a separator (`제목 :: 블로그`). Other elements are not read, so
+/// that deep markup is not walked once per element.
+pub fn repeats_title(el: ElementRef, titles: &[String]) -> bool {
+    let e = el.value();
+    let titled = matches!(e.name(), "h1" | "h2" | "h3")
+        || e.classes().any(|c| {
+            words_of(c).any(|w| matches!(w.as_str(), "title" | "tit" | "subject" | "headline"))
+        });
+    if !titled || titles.is_empty() {
+        return false;
+    }
+    let text = one_line(&el.text().collect::<String>());
+    !text.is_empty()
+        && titles.iter().any(|t| {
+            t == &text
+                || t.strip_prefix(text.as_str())
+                    .is_some_and(|rest| rest.starts_with([' ', '|', ':', '-', '–', '—', '<', '·']))
+        })
+}
+
 /// Writes article elements' content without chrome, for measuring.
 pub struct Cleaner<'r> {
     /// A rule's own chrome, beyond [`is_chrome`].
@@ -287,22 +325,7 @@ impl Cleaner<'_> {
     pub fn drops(&self, el: ElementRef) -> bool {
         is_chrome(el.value(), self.words)
             || self.drops.iter().any(|s| s.matches(&el))
-            || self.repeats_title(el)
-    }
-
-    /// Whether `el` is an `h1`/`h2` whose text is the post's title.
-    fn repeats_title(&self, el: ElementRef) -> bool {
-        if !matches!(el.value().name(), "h1" | "h2") || self.titles.is_empty() {
-            return false;
-        }
-        let text = one_line(&el.text().collect::<String>());
-        !text.is_empty()
-            && self.titles.iter().any(|t| {
-                t == &text
-                    || t.strip_prefix(text.as_str()).is_some_and(|rest| {
-                        rest.starts_with([' ', '|', ':', '-', '–', '—', '<', '·'])
-                    })
-            })
+            || repeats_title(el, self.titles)
     }
 
     /// The inner HTML of `roots`, in order, without what [`Cleaner::drops`] leaves out: tag
@@ -339,7 +362,9 @@ impl Cleaner<'_> {
                             out.push(' ');
                             continue;
                         }
-                        let name = if self.code.iter().any(|s| s.matches(&el)) {
+                        let name = if self.code.iter().any(|s| s.matches(&el))
+                            || (self.words && is_code_widget(e))
+                        {
                             "pre"
                         } else {
                             e.name()

@@ -7,14 +7,17 @@
 //! by its length and commas, discounted by how much of it is link text; a candidate's tag and
 //! its class words (`content`, `entry`, `post` up; `meta`, `footer`, `comment` down) weigh in,
 //! and its total is discounted by the link density of everything under it. The best
-//! candidate is the article, with those of its siblings that score nearly as well or are
-//! plain paragraphs (an article split into sections). Chrome (see [`super::chrome`]) is not
-//! walked at all; when class words would leave no paragraph, the page is read again with
-//! tags and roles only.
+//! candidate is widened as Readability does when several nearly as good ones sit on other
+//! branches (an editor that wraps each paragraph in a component), and raised past wrappers of
+//! which it is the only child; the article is then that block with those of its siblings that
+//! score nearly as well, are plain paragraphs, or are lists, tables, quotations or code with
+//! few links (a list's short lines never score). Chrome (see [`super::chrome`]) and the
+//! heading that repeats the title are not walked at all; when class words would leave no
+//! paragraph, the page is read again with tags and roles only.
 
 use scraper::ElementRef;
 
-use super::chrome::is_chrome;
+use super::chrome::{is_chrome, repeats_title};
 
 /// Fewest characters (no whitespace) a block must hold to count as a paragraph.
 pub const MIN_PARAGRAPH: usize = 25;
@@ -43,10 +46,11 @@ struct Info<'a> {
     links: usize,
 }
 
-/// The densest block of paragraphs under `body`, or why there is none.
-pub fn densest(body: ElementRef<'_>) -> Result<Found<'_>, String> {
+/// The densest block of paragraphs under `body`, or why there is none; an element repeating
+/// one of `titles` (the post's title) is not text of the post.
+pub fn densest<'a>(body: ElementRef<'a>, titles: &[String]) -> Result<Found<'a>, String> {
     for words in [true, false] {
-        let nodes = walk(body, words);
+        let nodes = walk(body, words, titles);
         if let Some(roots) = best(&nodes) {
             return Ok(Found { roots, words });
         }
@@ -59,7 +63,7 @@ pub fn densest(body: ElementRef<'_>) -> Result<Found<'_>, String> {
 
 /// Every element under `root` outside chrome, in page order (a parent before its children),
 /// with its own text and its subtree's totals. Iterative: depth cannot exhaust the stack.
-fn walk(root: ElementRef<'_>, words: bool) -> Vec<Info<'_>> {
+fn walk<'a>(root: ElementRef<'a>, words: bool, titles: &[String]) -> Vec<Info<'a>> {
     let mut nodes: Vec<Info> = Vec::new();
     // (node, parent index, nearest block index, inside a link)
     let mut stack = vec![(*root, None, None, false)];
@@ -78,7 +82,7 @@ fn walk(root: ElementRef<'_>, words: bool) -> Vec<Info<'_>> {
         let Some(el) = ElementRef::wrap(node) else {
             continue;
         };
-        if is_chrome(el.value(), words) && el != root {
+        if el != root && (is_chrome(el.value(), words) || repeats_title(el, titles)) {
             continue;
         }
         let idx = nodes.len();
@@ -118,32 +122,126 @@ fn walk(root: ElementRef<'_>, words: bool) -> Vec<Info<'_>> {
 /// The best candidate and its siblings that belong with it; `None` when no paragraph scored.
 fn best<'a>(nodes: &[Info<'a>]) -> Option<Vec<ElementRef<'a>>> {
     let scores = scores(nodes);
-    let mut top: Option<(usize, f64)> = None;
-    for (i, s) in scores.iter().enumerate() {
-        let Some(s) = s else { continue };
-        let score = s * (1.0 - link_density(nodes[i].links, nodes[i].chars));
-        let better = match top {
-            None => true,
-            // On a tie the tighter block (less text around the paragraphs) wins.
-            Some((t, ts)) => score > ts || (score == ts && nodes[i].chars < nodes[t].chars),
-        };
-        if better {
-            top = Some((i, score));
-        }
-    }
-    let (top, top_score) = top?;
+    let final_score = |i: usize, s: f64| s * (1.0 - link_density(nodes[i].links, nodes[i].chars));
+    let mut ranked: Vec<(usize, f64)> = scores
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.map(|s| (i, final_score(i, s))))
+        .collect();
+    // Best first; on a tie the tighter block (less text around the paragraphs) wins.
+    ranked.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then(nodes[a.0].chars.cmp(&nodes[b.0].chars))
+    });
+    let tree = Children::of(nodes);
+    let top = tree.up_from_only_child(nodes, widen(nodes, &ranked)?);
     let Some(parent) = nodes[top].parent else {
         return Some(vec![nodes[top].el]);
     };
+    let top_score = scores[top].map_or(0.0, |s| final_score(top, s));
     let threshold = (top_score * 0.2).max(10.0);
     let roots = (0..nodes.len())
         .filter(|&i| i == top || nodes[i].parent == Some(parent))
         .filter(|&i| {
-            i == top || scores[i].is_some_and(|s| s >= threshold) || is_plain_paragraph(&nodes[i])
+            i == top
+                || scores[i].is_some_and(|s| s >= threshold)
+                || is_plain_paragraph(&nodes[i])
+                || tree.is_content_block(nodes, i)
         })
         .map(|i| nodes[i].el)
         .collect();
     Some(roots)
+}
+
+/// How many children outside chrome each element has, and its first.
+struct Children {
+    count: Vec<usize>,
+    first: Vec<Option<usize>>,
+}
+
+impl Children {
+    fn of(nodes: &[Info]) -> Self {
+        let mut count = vec![0; nodes.len()];
+        let mut first = vec![None; nodes.len()];
+        for (i, n) in nodes.iter().enumerate() {
+            if let Some(p) = n.parent {
+                count[p] += 1;
+                first[p].get_or_insert(i);
+            }
+        }
+        Children { count, first }
+    }
+
+    /// Readability's step for wrappers: while the candidate is its parent's only child (chrome
+    /// aside), the parent is the candidate, so that the siblings it is joined with are the
+    /// article's other blocks and not the wrapper's empty insides. The root is never reached.
+    fn up_from_only_child(&self, nodes: &[Info], mut top: usize) -> usize {
+        while let Some(p) = nodes[top].parent {
+            if self.count[p] != 1 || nodes[p].parent.is_none() {
+                break;
+            }
+            top = p;
+        }
+        top
+    }
+
+    /// A sibling that is a list, a table, a quotation or code, perhaps inside wrappers of one
+    /// child each (an editor's component), with few links: part of the article even though its
+    /// short lines never score as paragraphs.
+    fn is_content_block(&self, nodes: &[Info], mut i: usize) -> bool {
+        if nodes[i].chars == 0 || link_density(nodes[i].links, nodes[i].chars) >= 0.25 {
+            return false;
+        }
+        while self.count[i] == 1 {
+            match self.first[i] {
+                Some(c) => i = c,
+                None => break,
+            }
+        }
+        matches!(
+            nodes[i].el.value().name(),
+            "ul" | "ol" | "dl" | "table" | "blockquote" | "pre"
+        )
+    }
+}
+
+/// The best candidate, widened as Readability does for editors that wrap every paragraph in
+/// components of its own (Naver's SmartEditor): when at least three of the next four
+/// candidates score three quarters of the best or more, the article is the lowest ancestor of
+/// the best that holds three of them. Candidates that contain the best or sit inside it do
+/// not count. `ranked` is best first.
+fn widen(nodes: &[Info], ranked: &[(usize, f64)]) -> Option<usize> {
+    const MIN_ALTERNATIVES: usize = 3;
+    let &(top, top_score) = ranked.first()?;
+    let holds = |ancestor: usize, mut i: usize| loop {
+        match nodes[i].parent {
+            Some(p) if p == ancestor => break true,
+            Some(p) => i = p,
+            None => break false,
+        }
+    };
+    // Alternatives on other branches: the best one's ancestors score from its own paragraphs.
+    let alternatives: Vec<usize> = ranked
+        .iter()
+        .skip(1)
+        .take(4)
+        .filter(|&&(i, s)| s >= 0.75 * top_score && !holds(i, top) && !holds(top, i))
+        .map(|(i, _)| *i)
+        .collect();
+    if alternatives.len() < MIN_ALTERNATIVES {
+        return Some(top);
+    }
+    let mut ancestor = nodes[top].parent;
+    while let Some(a) = ancestor {
+        if nodes[a].parent.is_none() {
+            break; // the walk's root (the body) is never the article
+        }
+        if alternatives.iter().filter(|&&alt| holds(a, alt)).count() >= MIN_ALTERNATIVES {
+            return Some(a);
+        }
+        ancestor = nodes[a].parent;
+    }
+    Some(top)
 }
 
 /// Each element's score, `None` for those no paragraph credited.
@@ -307,7 +405,7 @@ mod tests {
             .select(&Selector::parse("body").unwrap())
             .next()
             .unwrap();
-        densest(body)
+        densest(body, &[])
             .unwrap()
             .roots
             .iter()
@@ -360,12 +458,34 @@ mod tests {
     }
 
     #[test]
+    fn paragraphs_wrapped_in_components_of_their_own_are_taken_together() {
+        let component = "<div class='se-component'><div class='se-component-content'>\
+                         <div class='se-section'><div class='se-module'>{}</div></div></div></div>";
+        let components: String = (0..6).map(|_| component.replace("{}", PARA)).collect();
+        let html =
+            format!("<body><div id='post'>{components}</div><div id='other'>{PARA}</div></body>");
+        assert_eq!(found_ids(&html), ["post"]);
+    }
+
+    #[test]
+    fn a_short_post_keeps_the_list_beside_its_one_paragraph() {
+        let html = format!(
+            "<body><div id='wrap'><div id='first'><div>{PARA}</div></div>\
+             <div id='list'><div><ol><li>도쿄</li><li>파리</li><li>서울</li></ol></div></div>\
+             <div id='links'><ul><li><a href='/a'>다른 글</a></li><li><a href='/b'>또 다른 글</a></li></ul></div>\
+             </div></body>"
+        );
+        // (An id or class such as `post` would weigh the wrapper up, as in Readability.)
+        assert_eq!(found_ids(&html), ["first", "list"]);
+    }
+
+    #[test]
     fn a_page_without_paragraphs_has_no_article() {
         let doc = Html::parse_document("<body><nav>홈 태그 방명록</nav><p>짧은 글</p></body>");
         let body = doc
             .select(&Selector::parse("body").unwrap())
             .next()
             .unwrap();
-        assert!(densest(body).is_err());
+        assert!(densest(body, &[]).is_err());
     }
 }

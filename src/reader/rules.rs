@@ -450,7 +450,7 @@ fn general(cx: &Context) -> Result<Article, String> {
         .iter()
         .find_map(|s| cx.doc.select(s).next())
         .unwrap_or_else(|| cx.doc.root_element());
-    let found = densest(body)?;
+    let found = densest(body, cx.titles)?;
     let cleaner = Cleaner {
         words: found.words,
         ..cleaner
@@ -461,6 +461,7 @@ fn general(cx: &Context) -> Result<Article, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalise::html_text;
 
     #[test]
     fn every_selector_compiles() {
@@ -493,6 +494,88 @@ mod tests {
             };
             assert_eq!(tistory.applies(&cx), yes, "{host}");
         }
+    }
+
+    /// The general rules alone (no platform rule) on a page, against its truth: (rule, chars).
+    fn general_alone(html: &str) -> (&'static str, usize) {
+        let doc = Html::parse_document(html);
+        let titles = super::super::meta::titles(&doc);
+        let cx = Context {
+            doc: &doc,
+            host: "unknown.example".into(),
+            titles: &titles,
+        };
+        general(&cx).map_or(("none", 0), |a| (a.rule, a.chars))
+    }
+
+    /// The text between a fixture's truth markers, measured as feed content is.
+    fn truth(html: &str) -> Option<usize> {
+        let parts: Vec<&str> = html.split("<!--truth-->").skip(1).collect();
+        (!parts.is_empty()).then(|| {
+            parts
+                .iter()
+                .map(|p| html_text(p.split("<!--/truth-->").next().unwrap_or("")).chars)
+                .sum()
+        })
+    }
+
+    fn within_ten_percent(pages: &[(String, String, usize)]) {
+        let mut failures = Vec::new();
+        for (name, html, truth) in pages {
+            let (rule, chars) = general_alone(html);
+            let error = (chars as f64 - *truth as f64) / *truth as f64 * 100.0;
+            println!("{name:<22} {rule:<8} {chars:>6} {truth:>6} {error:>+8.1}");
+            if error.abs() > 10.0 {
+                failures.push(name.clone());
+            }
+        }
+        assert!(failures.is_empty(), "{failures:?}");
+    }
+
+    /// The general extractor must not lean on the platform rules: on every fixture it alone
+    /// stays within ±10% too.
+    #[test]
+    fn the_general_rules_alone_measure_every_fixture() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pages");
+        let mut pages = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "html") {
+                continue;
+            }
+            let html = std::fs::read_to_string(&path).unwrap_or_default();
+            if let Some(t) = truth(&html) {
+                pages.push((path.file_name().unwrap().to_string_lossy().into(), html, t));
+            }
+        }
+        pages.sort();
+        assert!(pages.len() >= 17);
+        within_ten_percent(&pages);
+    }
+
+    /// The same on the corpus's real pages (read in place; see `tests/reader_corpus.rs` for
+    /// their truth).
+    #[test]
+    #[ignore = "reads ../shared/corpus in place"]
+    fn the_general_rules_alone_measure_the_real_pages() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/corpus/korean-blog-extractor");
+        if !dir.is_dir() {
+            println!("note: {} is absent; skipped", dir.display());
+            return;
+        }
+        let pages: Vec<(String, String, usize)> = [
+            "post_tistory.html",
+            "post_naver.html",
+            "post_wordpress.html",
+        ]
+        .iter()
+        .map(|f| {
+            let html = std::fs::read_to_string(dir.join(f)).unwrap();
+            (f.to_string(), html, 139)
+        })
+        .collect();
+        within_ten_percent(&pages);
     }
 
     #[test]
