@@ -476,11 +476,33 @@ fn five_megabytes_of_nested_divs_are_refused_quickly() {
 }
 
 #[test]
-fn a_deep_but_parseable_page_is_read_without_recursion() {
+fn a_page_nested_up_to_the_limit_is_read() {
     let para = "<p>깊게 감싼 본문 문단입니다, 스물다섯 글자를 충분히 넘기는 길이로 씁니다.</p>";
-    let html = format!("<body>{}{}</body>", "<div>".repeat(3_000), para.repeat(3));
+    let html = format!("<body>{}{}</body>", "<div>".repeat(500), para.repeat(3));
     let page = survives("deep", &html);
     let article = page.article.unwrap();
     assert_eq!(article.rule, "density");
     assert_eq!(article.chars, 3 * html_text(para).chars);
+}
+
+#[test]
+fn nested_article_containers_are_measured_once() {
+    let para = "<p>본문 문단입니다, 스물다섯 글자를 충분히 넘기는 길이로 씁니다.</p>";
+    // Within the browsers' nesting limit: read, the outermost container measured.
+    let html = format!(
+        "<body>{}{para}</body>",
+        "<div class='entry-content'>".repeat(500)
+    );
+    let page = read(&html, &at("https://a.tistory.com/1"), Seoul);
+    assert_eq!(page.article.unwrap().chars, html_text(para).chars);
+    // Past it (each container would be measured over the rest): refused, quickly.
+    let html = format!("<body>{}{para}</body>", "<article>".repeat(6_000));
+    let reason = survives("nested articles", &html).article.unwrap_err();
+    assert!(reason.contains("too deep"), "{reason}");
+    let html = format!(
+        "<body>{}{para}</body>",
+        "<span class='title'>".repeat(100_000)
+    );
+    let reason = survives("nested spans", &html).article.unwrap_err();
+    assert!(reason.contains("512"), "{reason}");
 }

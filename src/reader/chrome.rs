@@ -293,7 +293,16 @@ pub fn repeats_title(el: ElementRef, titles: &[String]) -> bool {
     if !titled || titles.is_empty() {
         return false;
     }
-    let text = one_line(&el.text().collect::<String>());
+    // Read no more text than the longest title could match.
+    let longest = titles.iter().map(String::len).max().unwrap_or(0);
+    let mut text = String::new();
+    for piece in el.text() {
+        text.push_str(piece);
+        if text.len() > longest + 64 {
+            return false;
+        }
+    }
+    let text = one_line(&text);
     !text.is_empty()
         && titles.iter().any(|t| {
             t == &text

@@ -77,6 +77,9 @@ static LOOSE_DATES: LazyLock<Vec<Selector>> = LazyLock::new(|| {
 });
 static TIME: LazyLock<Vec<Selector>> = LazyLock::new(|| compile(&["time[datetime]"]));
 
+/// Elements of one date selector looked at: the post's date comes early on its page.
+const MAX_CANDIDATES: usize = 32;
+
 /// `<meta>` names and properties (lowercase) that carry the publication date.
 const DATE_METAS: &[&str] = &[
     "article:published_time",
@@ -206,6 +209,7 @@ fn is_posting(t: &str) -> bool {
 fn dated_element(doc: &Html, selectors: &[Selector], tz: Tz) -> Option<DateTime<Utc>> {
     selectors.iter().find_map(|s| {
         doc.select(s)
+            .take(MAX_CANDIDATES)
             .filter(|e| !in_chrome(*e))
             .find_map(|e| element_date(e, tz))
     })
@@ -224,6 +228,7 @@ fn element_date(e: ElementRef, tz: Tz) -> Option<DateTime<Utc>> {
 fn first_time(doc: &Html, tz: Tz) -> Option<DateTime<Utc>> {
     TIME.iter().find_map(|s| {
         doc.select(s)
+            .take(MAX_CANDIDATES)
             .filter(|e| !in_chrome(*e))
             .find_map(|e| e.value().attr("datetime").and_then(|t| parse_date(t, tz)))
     })
@@ -244,18 +249,19 @@ fn naver_add_date(doc: &Html) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(ms.div_euclid(1000), 0)
 }
 
-/// Velog's `"released_at": "…"` in the page's state script.
+/// Velog's `released_at` in the page's state script, as plain JSON (`"released_at": "…"`) or
+/// inside a script string (`\"released_at\":\"…\"`).
 fn velog_released_at(doc: &Html, tz: Tz) -> Option<DateTime<Utc>> {
-    const KEY: &str = "\"released_at\"";
+    const KEY: &str = "released_at";
     SCRIPT
         .iter()
         .flat_map(|s| doc.select(s))
         .find_map(|script| {
             let text: String = script.text().collect();
             let rest = text.get(text.find(KEY)? + KEY.len()..)?;
-            let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-            let rest = rest.strip_prefix('"')?;
-            parse_date(rest.get(..rest.find('"')?)?, tz)
+            let value = rest.trim_start_matches(['"', '\\', ':', ' ']);
+            let end = value.find(['"', '\\'])?;
+            parse_date(value.get(..end)?, tz)
         })
 }
 
@@ -315,6 +321,8 @@ mod tests {
         assert_eq!(date(naver_pc).as_deref(), Some("2025-08-26T01:45:00+00:00"));
         let velog = r#"<script>window.__APOLLO_STATE__={"released_at":"2024-01-05T05:44:00.000Z"}</script>"#;
         assert_eq!(date(velog).as_deref(), Some("2024-01-05T05:44:00+00:00"));
+        let escaped = r#"<script>self.__next_f.push([1,"{"released_at":"2024-01-05T05:44:00.000Z"}"])</script>"#;
+        assert_eq!(date(escaped).as_deref(), Some("2024-01-05T05:44:00+00:00"));
         let relative = "<p class='blog_date'>4시간 전</p>";
         assert_eq!(date(relative), None);
     }

@@ -9,12 +9,14 @@
 //! Brunch, Medium, WordPress, Docusaurus, Hugo, Jekyll, Gatsby, Hexo, Next.js), then the page's
 //! `<article>`, then a general extractor, the densest block of paragraphs ([`density`]);
 //! inside the chosen element the chrome is left out before measuring ([`chrome`]). Metadata is
-//! read by [`meta`]; [`depth`] refuses pages nested so deep that parsing them would take
-//! minutes. A page without an article is an `Err` with a reason for the operator, never a
+//! read by [`meta`]; [`depth`] refuses pages nested so deep that parsing or reading them
+//! would take minutes (html5ever's cost grows with the square of the depth; past the 512
+//! levels browsers allow, the reader does not go). A page without an article is an `Err` with a reason for the operator, never a
 //! panic.
 //!
-//! Fetching, storing and scheduling are the pipeline's (the fetch stage's guard, caps and body
-//! cap apply to pages as to feeds); sitemaps are not read here.
+//! Fetching, storing and scheduling are not here: the pipeline fetches the page (through the
+//! fetch stage, with its guard, caps and body cap), hands the decoded text to [`read`], follows
+//! [`Page::follow`] once, and stores what comes back. Sitemaps are not read here either.
 
 mod chrome;
 mod density;
@@ -64,18 +66,13 @@ pub struct Article {
 pub fn read(html: &str, page_url: &Url, tz: Tz) -> Page {
     let cost = depth::parse_cost(html);
     if cost.cost > depth::MAX_PARSE_COST {
-        return Page {
-            follow: None,
-            title: None,
-            published: None,
-            article: Err(format!(
-                "the page nests its elements {} levels deep: too deep to parse safely, so it \
-                 was not read",
-                cost.max_depth
-            )),
-        };
+        return too_deep(cost.max_depth as usize);
     }
     let doc = Html::parse_document(html);
+    let nesting = depth::tree_depth(doc.root_element());
+    if nesting > depth::MAX_TREE_DEPTH {
+        return too_deep(nesting);
+    }
     let follow = meta::follow(&doc, page_url);
     let titles = meta::titles(&doc);
     let article = match &follow {
@@ -93,5 +90,19 @@ pub fn read(html: &str, page_url: &Url, tz: Tz) -> Page {
         title: meta::title(&doc),
         published: meta::published(&doc, tz),
         article,
+    }
+}
+
+/// The page that was not read because it nests `levels` deep.
+fn too_deep(levels: usize) -> Page {
+    Page {
+        follow: None,
+        title: None,
+        published: None,
+        article: Err(format!(
+            "the page nests its elements {levels} levels deep: too deep to read safely \
+             (browsers stop at {}), so it was not read",
+            depth::MAX_TREE_DEPTH
+        )),
     }
 }

@@ -374,7 +374,11 @@ enum Outcome {
     Absent,
 }
 
-/// The largest match of `selector` outside chrome, measured by `cleaner`.
+/// Matches of one container selector looked at, in page order: a post page has a few (a list
+/// page a few dozen); a page built to have thousands is not measured thousands of times.
+const MAX_MATCHES: usize = 64;
+
+/// The largest outermost match of `selector` outside chrome, measured by `cleaner`.
 fn largest(
     cx: &Context,
     selector: &Selector,
@@ -382,7 +386,13 @@ fn largest(
     rule: &'static str,
 ) -> Result<Outcome, String> {
     let mut outcome = Outcome::Absent;
-    for el in cx.doc.select(selector).filter(|e| !inside_chrome(*e)) {
+    let mut outer: Option<ElementRef> = None;
+    for el in cx.doc.select(selector).take(MAX_MATCHES) {
+        // A match inside the last one measured is part of it (and never larger).
+        if outer.is_some_and(|o| el.ancestors().any(|a| a == *o)) || inside_chrome(el) {
+            continue;
+        }
+        outer = Some(el);
         if PASSWORD.iter().any(|s| el.select(s).next().is_some()) {
             return Err(format!(
                 "the post is protected by a password (rule {rule}): its text is not on the page"
