@@ -1,6 +1,6 @@
 //! The reader on the real pages of the corpus (`../shared/corpus/korean-blog-extractor/`, read
 //! in place, never copied): a Tistory post, the same post on Naver (the mobile page) and on
-//! WordPress.com. Ignored by default (`cargo test -- --ignored` runs it, as CI does); skipped
+//! WordPress.com; and one English article page no platform rule knows. Ignored by default (`cargo test -- --ignored` runs it, as CI does); skipped
 //! with a note when the corpus is absent.
 //!
 //! The truth for Tistory and WordPress is the feed: both carry the full post (Tistory's
@@ -112,6 +112,39 @@ fn real_pages_measure_within_ten_percent_of_the_truth() {
         assert_eq!(page.follow, None);
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// A real article page no platform rule knows (The Atlantic, from NetNewsWire's parser
+/// resources in the corpus): its feed is not in the corpus, so the truth is an independent
+/// extractor's — trafilatura 2 on the page gives 4,059 characters without whitespace.
+#[test]
+#[ignore = "reads ../shared/corpus in place"]
+fn a_real_article_page_by_the_general_rules() {
+    let Some(dir) = corpus() else { return };
+    let path = dir.join("../rsparser-resources/coco.html");
+    let Ok(bytes) = std::fs::read(&path) else {
+        println!("note: {} is absent; skipped", path.display());
+        return;
+    };
+    let html = String::from_utf8_lossy(&bytes).into_owned();
+    let page = reader::read(
+        &html,
+        &Url::parse("https://www.theatlantic.com/").unwrap(),
+        Seoul,
+    );
+    let article = page.article.expect("an article");
+    let truth = 4059;
+    let error = (article.chars as f64 - truth as f64) / truth as f64 * 100.0;
+    println!(
+        "{:<22} {:<10} {:>6} {:>6} {:>+8.1}",
+        "coco.html", article.rule, article.chars, truth, error
+    );
+    assert!(error.abs() <= 10.0, "{article:?}");
+    assert_eq!(
+        page.title.as_deref(),
+        Some("'Coco' Is Among Pixar's Best Movies in Years")
+    );
+    assert!(page.published.is_some());
 }
 
 #[test]
