@@ -5,14 +5,14 @@
 //! the article's text and its length by the club's rule (measured with
 //! [`crate::normalise::html_text`] on the article's inner HTML, exactly as feed content is
 //! measured), the title and publication date, and, for Naver's frame page, the address to read
-//! instead. Platform rules come first ([`rules`]: Tistory, Velog, Naver's SmartEditor 3 and 2,
+//! instead. Platform rules come first (`rules.rs`: Tistory, Velog, Naver's SmartEditor 3 and 2,
 //! Brunch, Medium, WordPress, Docusaurus, Hugo, Jekyll, Gatsby, Hexo, Next.js), then the page's
-//! `<article>`, then a general extractor, the densest block of paragraphs ([`density`]);
-//! inside the chosen element the chrome is left out before measuring ([`chrome`]). Metadata is
-//! read by [`meta`]; [`depth`] refuses pages nested so deep that parsing or reading them
+//! `<article>`, then a general extractor, the densest block of paragraphs (`density.rs`);
+//! inside the chosen element the chrome is left out before measuring (`chrome.rs`). Metadata is
+//! read by `meta.rs`; `depth.rs` refuses pages nested so deep that parsing or reading them
 //! would take minutes (html5ever's cost grows with the square of the depth; past the 512
-//! levels browsers allow, the reader does not go). A page without an article is an `Err` with a reason for the operator, never a
-//! panic.
+//! levels browsers allow, the reader does not go). A page without an article is an `Err` with
+//! a reason for the operator, never a panic.
 //!
 //! Fetching, storing and scheduling are not here: the pipeline fetches the page (through the
 //! fetch stage, with its guard, caps and body cap), hands the decoded text to [`read`], follows
