@@ -178,6 +178,9 @@ fn a_naver_post_is_measured_through_its_frame_and_an_unreadable_page_leaves_it_u
     drop(rt);
 }
 
+/// A post as the store keeps it: link, title, chars, chars_source, published.
+type StoredRow = (String, String, Option<i64>, Option<String>, Option<i64>);
+
 /// A blog with only a sitemap: its posts' titles, dates and lengths come from their pages.
 #[test]
 fn a_sitemaps_posts_take_their_title_date_and_length_from_their_pages() {
@@ -199,7 +202,7 @@ fn a_sitemaps_posts_take_their_title_date_and_length_from_their_pages() {
     let out = run(&config, NOW, &["fetch"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let db = rusqlite::Connection::open(dir.path().join("geultto-agg.db")).unwrap();
-    let posts: Vec<(String, String, Option<i64>, Option<String>, Option<i64>)> = db
+    let posts: Vec<StoredRow> = db
         .prepare("SELECT link, title, chars, chars_source, published FROM posts")
         .unwrap()
         .query_map([], |r| {
