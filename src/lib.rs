@@ -11,8 +11,9 @@
 //! [`pipeline`] strings the stages together for the commands, and [`edit`] changes the roster
 //! file. Shared vocabulary lives in small rooms of its own: [`source`] (where a feed lives),
 //! [`status`] (a round status), [`time`] (local dates and the effective-time rule), [`ids`]
-//! (hashes and minted ids), and [`clock`], the one place that reads the time. [`reader`] and
-//! [`chat`] are the rooms of the next stages. `ARCHITECTURE.md` draws the house.
+//! (hashes and minted ids), and [`clock`], the one place that reads the time. [`reader`] reads a
+//! post's page when its feed has no full text; [`chat`] is the room of the next stage.
+//! `ARCHITECTURE.md` draws the house.
 
 pub mod chat;
 pub mod cli;
