@@ -259,3 +259,44 @@ fn submit_reads_the_title_and_date_from_the_page() {
     );
     drop(rt);
 }
+
+/// At most `[reader] max_pages` pages a run; the rest wait for the next run.
+#[test]
+fn max_pages_leaves_the_rest_for_the_next_run() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(TestServer::start("127.0.0.75"));
+    let (a, b) = (s.url("/a"), s.url("/b"));
+    s.route("/a", page("hugo.html"));
+    s.route("/b", page("jekyll.html"));
+    s.route(
+        "/rss",
+        Reply::ok(format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><link>{a}</link>\
+             <description>d</description>\
+             <item><title>가</title><link>{a}</link><guid>{a}</guid><pubDate>Mon, 18 Nov 2024 10:00:00 +0900</pubDate><description>요약</description></item>\
+             <item><title>나</title><link>{b}</link><guid>{b}</guid><pubDate>Tue, 19 Nov 2024 10:00:00 +0900</pubDate><description>요약</description></item>\
+             </channel></rss>"
+        )),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = club(dir.path(), &s.url("/rss"));
+    let text_ = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("max_pages = 10", "max_pages = 1");
+    std::fs::write(&config, text_).unwrap();
+    let out = run(&config, NOW, &["fetch"]);
+    assert!(
+        text(&out).contains("1 left for the next run"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        (s.hits("/a"), s.hits("/b")),
+        (0, 1),
+        "the newest post first"
+    );
+    let out = run(&config, "2024-11-20T13:00:00+09:00", &["fetch"]);
+    assert!(out.status.success());
+    assert_eq!((s.hits("/a"), s.hits("/b")), (1, 1));
+    drop(rt);
+}
