@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::normalise;
 use crate::render;
 use crate::render::templates::Templates;
-use crate::rounds::{self, GoodFetch, History, Judgement, MemberFeed, PostFacts};
+use crate::rounds::{self, GoodFetch, HandPost, History, Judgement, MemberFeed, PostFacts};
 use crate::source::FeedSource;
 use crate::store::{FeedHealth, JudgedPost, Store};
 use crate::time::instant;
@@ -27,7 +27,8 @@ use crate::time::instant;
 pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<PathBuf>, RunError> {
     let templates = Templates::load(config.output.templates.as_deref())?;
     let ids: Vec<&str> = config.members.iter().map(|m| m.id.as_str()).collect();
-    let (hand, _) = hand_posts(config, store)?;
+    let hand = hand_posts(config, store)?;
+    let health = store.feed_health()?;
     let posts = newest(
         config,
         store.recent_posts(config.output.entries, &ids)?,
@@ -35,8 +36,7 @@ pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<P
         now,
     );
     let atom = render::atom::render(config, &posts, now)?;
-    let judgement = judgement(config, store, now)?;
-    let health = store.feed_health()?;
+    let judgement = judge_with(config, store, now, &hand, &health)?;
     let page = render::page::model(config, &posts, &judgement, &health, now);
     let index = render::page::render(&templates, &page)?;
     let opml = render::opml::export(config);
@@ -59,6 +59,19 @@ pub fn judgement(
     store: &Store,
     now: DateTime<Utc>,
 ) -> Result<Judgement, RunError> {
+    let hand = hand_posts(config, store)?;
+    judge_with(config, store, now, &hand, &store.feed_health()?)
+}
+
+/// [`judgement`] with the posts recorded by hand and the feeds' health already read (the
+/// outputs need them too).
+pub(super) fn judge_with(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+    hand: &[HandPost],
+    health: &[FeedHealth],
+) -> Result<Judgement, RunError> {
     // Only posts that can fall in a round matter (a member's older posts would only take memory):
     // from the first round's opening to the last one's close.
     let all = rounds::rounds(&config.rounds, config.club.timezone);
@@ -68,7 +81,6 @@ pub fn judgement(
     let mut posts = Vec::new();
     let judged = |p: JudgedPost| facts(p, config);
     store.round_posts(from, until, |p| posts.push(Arc::new(judged(p))))?;
-    let (hand, _) = hand_posts(config, store)?;
     posts.extend(hand.iter().map(|h| Arc::new(h.facts(config.club.timezone))));
     let fetches: Vec<GoodFetch> = store
         .good_fetches(from)?
@@ -78,7 +90,7 @@ pub fn judgement(
             at: instant(at),
         })
         .collect();
-    let feeds = member_feeds(config, store)?;
+    let feeds = member_feeds(config, store, health)?;
     let history = History {
         fetches: &fetches,
         feeds: &feeds,
@@ -98,8 +110,8 @@ pub fn judgement(
 fn member_feeds(
     config: &Config,
     store: &Store,
+    health: &[FeedHealth],
 ) -> Result<HashMap<String, Vec<MemberFeed>>, RunError> {
-    let health = store.feed_health()?;
     let known: HashMap<String, &FeedHealth> =
         health.iter().map(|h| (h.row.source.key(), h)).collect();
     let mut out = HashMap::new();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::build::judgement;
+use super::build::judge_with;
 use super::error::RunError;
 use super::hand::hand_posts;
 use crate::config::Config;
@@ -70,9 +70,9 @@ pub fn prepare_digests(
     let templates = Templates::load(config.output.templates.as_deref())?;
     let posts = store.all_posts()?;
     let already_sent = store.posts_in_sent_digests(&week.to_string())?;
-    let judgement = judgement(config, store, now)?;
     let health = store.feed_health()?;
-    let (hand, _) = hand_posts(config, store)?;
+    let hand = hand_posts(config, store)?;
+    let judgement = judge_with(config, store, now, &hand, &health)?;
     let inputs = digest::Inputs {
         config,
         posts: &posts,

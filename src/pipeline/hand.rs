@@ -14,14 +14,10 @@ use crate::store::{Store, StoredPost};
 use crate::time::{local_date, local_midnight};
 
 /// Every member's posts recorded by hand, completed from their pages; an entry with no date of
-/// its own whose page gave none (or was not read yet) is left out, and its address returned.
-pub fn hand_posts(
-    config: &Config,
-    store: &Store,
-) -> Result<(Vec<HandPost>, Vec<String>), RunError> {
+/// its own whose page gave none (or was not read yet) is left out until its page gives one.
+pub fn hand_posts(config: &Config, store: &Store) -> Result<Vec<HandPost>, RunError> {
     let tz = config.club.timezone;
     let mut posts = Vec::new();
-    let mut undated = Vec::new();
     for member in &config.members {
         for e in &member.extra_posts {
             let page = store.page(e.url.as_str())?;
@@ -30,7 +26,6 @@ pub fn hand_posts(
                 .and_then(|p| p.published)
                 .map(|t| local_date(t, tz));
             let Some(date) = e.date.or(page_date) else {
-                undated.push(e.url.to_string());
                 continue;
             };
             let title = if e.title.trim().is_empty() {
@@ -49,7 +44,7 @@ pub fn hand_posts(
             });
         }
     }
-    Ok((posts, undated))
+    Ok(posts)
 }
 
 /// A post recorded by hand as the merged feed and the page show it: its id is minted from the

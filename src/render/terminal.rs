@@ -369,18 +369,7 @@ pub fn inspection(report: &Inspection) -> String {
         let _ = writeln!(out, "warning:  {w}");
     }
     if let Some(p) = &report.page {
-        let _ = writeln!(out, "page:     {}", p.final_url);
-        let _ = writeln!(out, "  title:  {}", p.title.as_deref().unwrap_or("-"));
-        let _ = writeln!(out, "  date:   {}", p.published.as_deref().unwrap_or("-"));
-        match (&p.chars, &p.rule, &p.error) {
-            (Some(c), Some(rule), _) => {
-                let _ = writeln!(out, "  chars:  {c} (rule {rule})");
-                let _ = writeln!(out, "  text:   {}", p.text.as_deref().unwrap_or(""));
-            }
-            (_, _, why) => {
-                let _ = writeln!(out, "  chars:  unknown ({})", why.as_deref().unwrap_or("?"));
-            }
-        }
+        out.push_str(&page_lines(p));
         return out;
     }
     let _ = writeln!(out, "entries:  {}", report.entries.len());
@@ -445,18 +434,22 @@ pub fn discoveries(results: &[Discovery]) -> String {
 /// What the reader found on a post's page, for `submit` and `inspect`: title, date, and the
 /// article's length (with the rule that found it and its opening words) or why there is none.
 pub fn page_read(final_url: &str, page: &crate::reader::Page, tz: Tz) -> String {
+    page_lines(&InspectedPage::of(final_url.to_string(), page, tz))
+}
+
+/// A page as the reader saw it, a line per fact.
+fn page_lines(p: &InspectedPage) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "page:     {final_url}");
-    let _ = writeln!(out, "title:    {}", page.title.as_deref().unwrap_or("-"));
-    let date = page.published.map(|d| crate::time::rfc3339(d, tz));
-    let _ = writeln!(out, "date:     {}", date.as_deref().unwrap_or("-"));
-    match &page.article {
-        Ok(a) => {
-            let opening: String = a.text.chars().take(300).collect();
-            let _ = writeln!(out, "chars:    {} (rule {})", a.chars, a.rule);
-            let _ = writeln!(out, "text:     {opening}");
+    let _ = writeln!(out, "page:     {}", p.final_url);
+    let _ = writeln!(out, "title:    {}", p.title.as_deref().unwrap_or("-"));
+    let _ = writeln!(out, "date:     {}", p.published.as_deref().unwrap_or("-"));
+    match (&p.chars, &p.rule) {
+        (Some(c), Some(rule)) => {
+            let _ = writeln!(out, "chars:    {c} (rule {rule})");
+            let _ = writeln!(out, "text:     {}", p.text.as_deref().unwrap_or(""));
         }
-        Err(why) => {
+        _ => {
+            let why = p.error.as_deref().unwrap_or("no article");
             let _ = writeln!(out, "chars:    unknown ({why})");
         }
     }
