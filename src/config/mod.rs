@@ -6,6 +6,7 @@
 //! relies on. `units.rs` reads durations and sizes; `roster.rs` holds the club's roster rules
 //! (passes, overrides), which are warnings in `fetch` and `report` and errors in `check`.
 
+mod chat;
 mod raw;
 mod roster;
 mod types;
@@ -16,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 pub use roster::roster_problems;
 pub use types::{
-    available_cores, Club, Config, ContentMode, Email, ExtraPost, FetchConfig, Member, Output,
-    Reader, Rounds, Security,
+    available_cores, Chat, ChatKind, Club, Config, ContentMode, Email, ExtraPost, FetchConfig,
+    Member, Output, Reader, Rounds, Security,
 };
 pub use units::{parse_duration, parse_size};
 pub use validate::Problem;

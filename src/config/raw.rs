@@ -24,6 +24,7 @@ pub(super) struct RawConfig {
     pub(super) email: Option<RawEmail>,
     #[serde(default)]
     pub(super) reader: RawReader,
+    pub(super) chat: Option<RawChat>,
     #[serde(default)]
     pub(super) members: Vec<RawMember>,
 }
@@ -125,6 +126,16 @@ pub(super) struct RawEmail {
     pub(super) show_missing: bool,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawChat {
+    pub(super) kind: Spanned<String>,
+    pub(super) members_webhook_env: Option<Spanned<String>>,
+    pub(super) operators_webhook_env: Option<Spanned<String>>,
+    pub(super) bot_token_env: Option<Spanned<String>>,
+    pub(super) remind_before: Option<Spanned<String>>,
+}
+
 fn default_smtp_port() -> u16 {
     587
 }
@@ -150,6 +161,8 @@ pub(super) struct RawMember {
     pub(super) overrides: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub(super) extra_posts: Vec<RawExtraPost>,
+    pub(super) email: Option<Spanned<String>>,
+    pub(super) slack_id: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

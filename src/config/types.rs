@@ -35,6 +35,8 @@ pub struct Config {
     pub email: Option<Email>,
     /// Reading post pages for the length of posts whose feed gives no full text.
     pub reader: Reader,
+    /// Chat delivery of the digest and the reminders, when configured.
+    pub chat: Option<Chat>,
     /// The roster, in file order.
     pub members: Vec<Member>,
     /// CPU cores this machine offers, read once: feeds are parsed on at most this many threads.
@@ -141,6 +143,49 @@ pub struct Email {
     pub show_missing: bool,
 }
 
+/// `[chat]`: where the digest and the reminders are posted. Holds names of environment
+/// variables, never the webhook URLs or tokens themselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chat {
+    /// Slack or Discord.
+    pub kind: ChatKind,
+    /// The variable holding the members' channel webhook.
+    pub members_webhook_env: Option<String>,
+    /// The variable holding the operators' channel webhook.
+    pub operators_webhook_env: Option<String>,
+    /// The variable holding a Slack bot token (direct messages to pending members).
+    pub bot_token_env: Option<String>,
+    /// `remind` without `--round` reminds of the open round only when it closes within this.
+    pub remind_before: Duration,
+}
+
+/// A chat platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatKind {
+    /// Slack: incoming webhooks with Block Kit, `chat.postMessage` for direct messages.
+    Slack,
+    /// Discord: webhooks with content and embeds.
+    Discord,
+}
+
+impl ChatKind {
+    /// `slack` or `discord`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatKind::Slack => "slack",
+            ChatKind::Discord => "discord",
+        }
+    }
+
+    /// The platform's name in messages to a person.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChatKind::Slack => "Slack",
+            ChatKind::Discord => "Discord",
+        }
+    }
+}
+
 /// SMTP transport security.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Security {
@@ -175,6 +220,10 @@ pub struct Member {
     pub overrides: BTreeMap<u32, Status>,
     /// Posts recorded by hand.
     pub extra_posts: Vec<ExtraPost>,
+    /// The member's own address: a short reminder mail before a round closes.
+    pub email: Option<String>,
+    /// The member's Slack user id (`U0123ABCD`): mentioned in reminders, and their DM.
+    pub slack_id: Option<String>,
 }
 
 /// A post on a platform without a feed, recorded by hand.

@@ -111,14 +111,14 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<Problem>> 
 }
 
 /// Walks the raw config once, collecting problems as it goes.
-struct Validator<'a> {
+pub(super) struct Validator<'a> {
     text: &'a str,
     base: &'a Path,
     problems: Vec<Problem>,
 }
 
 impl Validator<'_> {
-    fn problem(
+    pub(super) fn problem(
         &mut self,
         span: Option<Range<usize>>,
         key: impl Into<String>,
@@ -134,7 +134,7 @@ impl Validator<'_> {
         });
     }
 
-    fn duration(
+    pub(super) fn duration(
         &mut self,
         value: Option<Spanned<String>>,
         key: &str,
@@ -213,6 +213,7 @@ impl Validator<'_> {
         let fetch = self.fetch(raw.fetch);
         let output = self.output(raw.output);
         let email = raw.email.map(|e| self.email(e));
+        let chat = raw.chat.map(|c| self.chat(c));
         let reader = Reader {
             pages: raw.reader.pages.unwrap_or(true),
             max_pages: raw.reader.max_pages.unwrap_or(200),
@@ -227,6 +228,7 @@ impl Validator<'_> {
             output: output?,
             email,
             reader,
+            chat,
             members,
             cores: available_cores(),
         })
@@ -502,7 +504,10 @@ impl Validator<'_> {
         ] {
             self.round_number(value.as_ref(), rounds, &format!("{key}.{name}"));
         }
+        let (email, slack_id) = self.contact(m.email, m.slack_id, &key);
         Member {
+            email,
+            slack_id,
             overrides: self.overrides(&m.overrides, &key),
             extra_posts: self.extra_posts(m.extra_posts, &key),
             id,
