@@ -13,6 +13,7 @@ pub mod digest;
 pub mod feeds;
 pub mod opml;
 pub mod page;
+pub mod remind;
 pub mod report;
 pub mod templates;
 pub mod terminal;
