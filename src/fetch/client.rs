@@ -508,7 +508,7 @@ fn header_text(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn host_port(url: &Url) -> String {
+pub(super) fn host_port(url: &Url) -> String {
     match (url.host_str(), url.port_or_known_default()) {
         (Some(host), Some(port)) => format!("{host}:{port}"),
         (Some(host), None) => host.to_owned(),

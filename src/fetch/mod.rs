@@ -11,6 +11,7 @@ mod client;
 mod guard;
 mod hosts;
 mod local;
+mod post;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -20,6 +21,7 @@ use tokio::task::JoinSet;
 
 pub use guard::{CidrError, IpCidr};
 pub use hosts::{registrable_domain, Domain, Hostname};
+pub use post::{Answer, PostError, Poster};
 
 use crate::ids::body_hash;
 use crate::source::FeedSource;

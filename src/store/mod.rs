@@ -11,6 +11,7 @@
 //! [`crate::time::effective_time`], registered with SQLite rather than written again in SQL.
 //! A lock file beside the database keeps two runs from overlapping.
 
+mod deliveries;
 mod digests;
 mod feeds;
 mod pages;
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
+pub use deliveries::Delivery;
 pub use digests::SentDigest;
 pub use feeds::{DiscoveredRow, FeedHealth, FeedRow};
 pub use pages::{PageFacts, PageOutcome, PageWanted, PAGE_ATTEMPTS};

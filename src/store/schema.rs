@@ -166,9 +166,32 @@ CREATE TABLE pages (
 ) WITHOUT ROWID;
 "#;
 
+/// 7: what went to chat and to members' own addresses: one row per message kind (`digest`,
+/// `remind`), period (an ISO week, `round-N`) and channel (`chat:members`, `chat:operators`,
+/// `dm:<member>`, `mail:<member>`), with how many of its messages the platform accepted — a
+/// long digest is several messages, and a run stopped halfway resumes after the last accepted
+/// one. Channels are named by role, never by their secret address.
+const V7: &str = r#"
+CREATE TABLE deliveries (
+    kind    TEXT NOT NULL,
+    period  TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    parts   INTEGER NOT NULL,
+    total   INTEGER NOT NULL,
+    sent_at INTEGER NOT NULL,
+    sends   INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (kind, period, channel)
+) WITHOUT ROWID;
+"#;
+
 /// All migrations, in order.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new([V1, V2, V3, V4, V5, V6].into_iter().map(M::up).collect())
+    Migrations::new(
+        [V1, V2, V3, V4, V5, V6, V7]
+            .into_iter()
+            .map(M::up)
+            .collect(),
+    )
 }
 
 #[cfg(test)]
