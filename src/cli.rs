@@ -48,14 +48,37 @@ pub enum Command {
     Report(ReportArgs),
     /// Validate the config offline: unknown keys, duplicates, bad rounds, passes that break the rules.
     Check,
-    /// The weekly digest: write it, print one format, or send it by mail.
+    /// The weekly digest: write it, print one format, or send it by mail and to chat.
     Digest(DigestArgs),
+    /// The reminder before a round closes: who has not posted yet; `--send` delivers it to
+    /// chat, direct messages and members' own addresses, once per round.
+    Remind(RemindArgs),
     /// The roster as OPML 2.0, and back.
     #[command(subcommand)]
     Opml(OpmlCommand),
     /// Record a post by hand (a blog without a feed, a post the feed missed): read its page for
     /// title, date and length, and append it to the member's `extra_posts`.
     Submit(SubmitArgs),
+}
+
+/// `remind` options.
+#[derive(Debug, Args)]
+pub struct RemindArgs {
+    /// The round to remind of (default: the open round, if it closes within `[chat] remind_before`).
+    #[arg(long, value_name = "N")]
+    pub round: Option<u32>,
+    /// Deliver it (without: print what would be sent).
+    #[arg(long)]
+    pub send: bool,
+    /// Send again a reminder already delivered for this round.
+    #[arg(long, requires = "send")]
+    pub force: bool,
+    /// `text` for a person, `json` for the messages' payloads.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextOrJson,
+    /// Shorthand for `--format json`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `submit` options.
@@ -110,7 +133,8 @@ pub struct DigestArgs {
     /// Folder for the .html .txt .md .eml files (default: `[output] digest_dir`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Send by SMTP as `[email]` says (once per week and audience).
+    /// Send by SMTP as `[email]` says and post to chat as `[chat]` says (once per week,
+    /// audience and channel).
     #[arg(long)]
     pub send: bool,
     /// With --send: send again even if this week was already sent.

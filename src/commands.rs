@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::Context;
 use geultto_agg::cli::{
     Cli, Command, DigestArgs, DigestAudience, DigestFormat, DiscoverArgs, FetchArgs, OpmlCommand,
-    ReportArgs, ReportFormat, SubmitArgs, TableOrJson, TextOrJson,
+    RemindArgs, ReportArgs, ReportFormat, SubmitArgs, TableOrJson, TextOrJson,
 };
 use geultto_agg::config::{self, Config};
 use geultto_agg::render::digest::{Audience, Week};
@@ -95,6 +95,7 @@ pub fn run(cli: &Cli) -> Result<u8, Fatal> {
             report(config, args, now)
         }
         Command::Digest(args) => digest(cli, config, args, now, runtime),
+        Command::Remind(args) => remind(cli, config, args, now, runtime),
         Command::Opml(OpmlCommand::Export) => print_bytes(&render::opml::export(config)),
         Command::Opml(OpmlCommand::Import { file }) => {
             let report = edit::opml::import(&cli.config, file)?;
@@ -257,7 +258,7 @@ fn digest(
     // Sending takes the run lock: two cron jobs must not both send the same week.
     let _lock = if args.send { Some(lock(config)?) } else { None };
     let mut store = Store::open(&config.storage_path)?;
-    if args.send && config.email.is_none() {
+    if args.send && config.email.is_none() && config.chat.is_none() {
         return Err(pipeline::RunError::NoEmail.into());
     }
     let prepared = pipeline::prepare_digests(config, &store, week, now)?;
@@ -292,15 +293,82 @@ fn digest(
     if !args.send {
         return Ok(0);
     }
-    let sending = pipeline::send_digests(config, &mut store, prepared, args.force, now);
-    let outcomes = runtime()?.block_on(sending)?;
-    let (lines, failed) = terminal::send_outcomes(week, &outcomes, config.club.timezone);
-    eprint!("{lines}");
+    let rt = runtime()?;
+    let chat = rt.block_on(pipeline::send_chat_digests(
+        config,
+        &mut store,
+        &prepared,
+        args.force,
+        now,
+    ))?;
+    let mut failed = chat.iter().filter(|o| o.failed()).count();
+    for outcome in &chat {
+        eprintln!("digest {week} → {outcome}");
+    }
+    if config.email.is_some() {
+        let sending = pipeline::send_digests(config, &mut store, prepared, args.force, now);
+        let outcomes = rt.block_on(sending)?;
+        let (lines, mail_failed) = terminal::send_outcomes(week, &outcomes, config.club.timezone);
+        eprint!("{lines}");
+        failed += mail_failed;
+    }
     if failed > 0 {
         return Err(anyhow::anyhow!(
             "{failed} digest message(s) not sent; they are not recorded, so the next run will try again"
         )
         .into());
+    }
+    Ok(0)
+}
+
+/// `remind`: print the reminder (text or the payloads), and with `--send` deliver it.
+fn remind(
+    cli: &Cli,
+    config: &Config,
+    args: &RemindArgs,
+    now: chrono::DateTime<chrono::Utc>,
+    runtime: impl FnOnce() -> anyhow::Result<Runtime>,
+) -> Result<u8, Fatal> {
+    let _lock = if args.send { Some(lock(config)?) } else { None };
+    let mut store = Store::open(&config.storage_path)?;
+    if args.send && config.email.is_none() && config.chat.is_none() {
+        return Err(pipeline::RunError::NoEmail.into());
+    }
+    let prepared = match pipeline::prepare_reminder(config, &store, args.round, now)? {
+        Ok(p) => p,
+        // A daily cron's usual day: nothing closes soon. `--round N` that cannot be reminded
+        // of is the operator's mistake.
+        Err(why) if args.round.is_none() => {
+            say(cli, &format!("{why}\n"));
+            return Ok(0);
+        }
+        Err(why) => return Err(anyhow::Error::new(why).into()),
+    };
+    if args.json || args.format == TextOrJson::Json {
+        print_json(&prepared)?;
+    } else {
+        print(&render::remind::text(&prepared.reminder))?;
+    }
+    if !args.send {
+        return Ok(0);
+    }
+    let round = prepared.reminder.round;
+    let outcomes = runtime()?.block_on(pipeline::send_reminder(
+        config,
+        &mut store,
+        prepared,
+        args.force,
+        now,
+    ))?;
+    for outcome in &outcomes {
+        eprintln!("remind round {round} → {outcome}");
+    }
+    let failed = outcomes.iter().filter(|o| o.failed()).count();
+    if failed > 0 {
+        let error = anyhow::anyhow!(
+            "{failed} reminder delivery(ies) failed; they are not recorded, so the next run sends them (and only them)"
+        );
+        return Err(error.into());
     }
     Ok(0)
 }

@@ -224,6 +224,48 @@ pub fn build(o: &Outgoing) -> Result<Message, MailError> {
         .map_err(|e| MailError::Build(e.to_string()))
 }
 
+/// A member's own reminder before a round closes: one plain-text message to one address.
+#[derive(Debug, Clone, Copy)]
+pub struct ReminderMail<'a> {
+    /// `[email] from`.
+    pub from: &'a str,
+    /// The member's address.
+    pub to: &'a str,
+    /// The member's id (part of the Message-ID).
+    pub member: &'a str,
+    /// The round.
+    pub round: u32,
+    /// The club site's host: the right-hand side of the Message-ID.
+    pub host: &'a str,
+    /// The subject.
+    pub subject: &'a str,
+    /// The body.
+    pub text: &'a str,
+}
+
+/// Builds a reminder: `text/plain` UTF-8, `Date` from `--now`, a Message-ID naming the round
+/// and the member, `Auto-Submitted` so autoresponders stay quiet.
+pub fn reminder(r: &ReminderMail<'_>, now: DateTime<Utc>) -> Result<Message, MailError> {
+    let message_id = format!(
+        "<round-{}.remind.{}.{}.{}@{}>",
+        r.round,
+        r.member,
+        now.timestamp(),
+        short_hash(r.text),
+        r.host
+    );
+    Message::builder()
+        .from(mailbox("from", r.from)?)
+        .to(mailbox("to", r.to)?)
+        .subject(r.subject.to_string())
+        .date(SystemTime::from(now))
+        .message_id(Some(message_id))
+        .header(AutoSubmitted)
+        .header(ContentType::TEXT_PLAIN)
+        .body(r.text.to_string())
+        .map_err(|e| MailError::Build(e.to_string()))
+}
+
 /// The message as an RFC 5322 file (`.eml`).
 pub fn eml(message: &Message) -> Vec<u8> {
     message.formatted()

@@ -3,15 +3,19 @@
 //! [`prepare_digests`] reads the store and renders each audience's digest in every format, as a
 //! message ready to send; [`write_digests`] writes the `.html .txt .md .eml` files;
 //! [`send_digests`] mails each audience that has recipients and was not sent this week yet (or
-//! `force`), recording a send only once the server accepted it.
+//! `force`), recording a send only once the server accepted it; [`send_chat_digests`] posts
+//! each audience's digest to its chat channel, recorded on its own (mail and chat never block
+//! or repeat each other).
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use super::build::judge_with;
+use super::deliver::{deliver, Parcel};
 use super::error::RunError;
 use super::hand::hand_posts;
+use crate::chat::{self, deliver::Outcome, deliver::Sender, deliver::Target};
 use crate::config::Config;
 use crate::mail::{self, DigestMail};
 use crate::normalise::one_line;
@@ -136,6 +140,49 @@ pub fn write_digests(dir: &Path, prepared: &[PreparedDigest]) -> Result<Vec<Path
         }
     }
     Ok(written)
+}
+
+/// Posts each audience's digest to its chat channel (members' digest to the members' channel,
+/// operators' to the operators'), once per week and channel unless `force`. The posts the
+/// members' channel announced count as announced, as a mailed digest's do.
+pub async fn send_chat_digests(
+    config: &Config,
+    store: &mut Store,
+    prepared: &[PreparedDigest],
+    force: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<Outcome>, RunError> {
+    let Some(chat) = &config.chat else {
+        return Ok(Vec::new());
+    };
+    let mut sender = Sender::new(&config.fetch.settings);
+    let mut outcomes = Vec::new();
+    for p in prepared {
+        let (channel, key, env) = match p.audience {
+            Audience::Members => ("chat:members", "members_webhook_env", &chat.members_webhook_env),
+            Audience::Operators => (
+                "chat:operators",
+                "operators_webhook_env",
+                &chat.operators_webhook_env,
+            ),
+        };
+        let Some(env) = env else {
+            continue;
+        };
+        let parcel = Parcel {
+            kind: "digest",
+            period: p.digest.week.clone(),
+            channel: channel.to_string(),
+            target: Target::webhook(chat.kind, key, env),
+            messages: chat::digest_messages(chat.kind, &p.digest),
+        };
+        let outcome = deliver(store, &mut sender, parcel, force, now, config.club.timezone).await?;
+        if p.audience == Audience::Members && matches!(outcome, Outcome::Delivered { .. }) {
+            store.record_posts_announced(&p.digest.week, &p.digest.post_ids)?;
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
 }
 
 /// Sends each prepared digest that has recipients and was not sent yet (or `force`), recording

@@ -17,8 +17,8 @@ pub enum RunError {
     /// Mail could not be built or the password is missing.
     #[error(transparent)]
     Mail(#[from] mail::MailError),
-    /// `--send` without an `[email]` section.
-    #[error("--send needs an [email] section in the config (smtp_host, from, to); see the README")]
+    /// `--send` with neither an `[email]` nor a `[chat]` section.
+    #[error("--send needs an [email] section (smtp_host, from, to) or a [chat] section (kind, members_webhook_env) in the config; see the README")]
     NoEmail,
     /// `--member` named nobody on the roster.
     #[error("no member `{0}` in the roster; check the id in feeds.toml")]

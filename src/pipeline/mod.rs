@@ -5,16 +5,18 @@
 //!   (`roster_order.rs`), then build the outputs.
 //!   Then `pages.rs` reads the pages of posts whose feed gives no full text.
 //! - `build.rs` — `build`, and the round judgement every output shares.
-//! - `digest.rs` — `digest`: prepare, write and send the weekly digest.
+//! - `digest.rs` — `digest`: prepare, write and send the weekly digest (mail and chat).
+//! - `remind.rs` — `remind`: the reminder before a round closes, to chat, DMs and mail.
+//! - `deliver.rs` — one chat delivery exactly once, resumed after its last accepted message.
 //! - `inspect.rs` — `inspect`: one feed as the tool sees it, store untouched.
 //! - `discover.rs` — `discover`: blog addresses to feeds.
 //! - `feeds.rs` — `feeds`: the store's view of every feed's health.
 //!
 //! Policies live in their own rooms (health, rounds, render, mail); this module only calls
-//! them in order. The stages still to come — reading post pages ([`crate::reader`]) and posting
-//! to chat ([`crate::chat`]) — join as files here, not as branches in these.
+//! them in order. A new stage joins as a file here, not as a branch in these.
 
 mod build;
+mod deliver;
 mod digest;
 mod discover;
 mod discovery;
@@ -25,10 +27,12 @@ mod fetch_run;
 mod hand;
 mod inspect;
 mod pages;
+mod remind;
 mod roster_order;
 
 pub use build::{build, judgement};
-pub use digest::{prepare_digests, send_digests, write_digests, PreparedDigest};
+pub use digest::{prepare_digests, send_chat_digests, send_digests, write_digests, PreparedDigest};
+pub use remind::{prepare_reminder, send_reminder, Planned, PreparedReminder};
 pub use discover::discover_all;
 pub use error::RunError;
 pub use feeds::feed_lines;

@@ -144,7 +144,7 @@ pub fn which_round<'a>(
         };
     }
     let open = rounds.iter().find(|r| r.state(now) == RoundState::Open);
-    let window_text = crate::fetch::human_duration(window);
+    let window_text = window_words(window);
     match open {
         Some(r)
             if (r.closes_at - now)
@@ -296,6 +296,16 @@ pub fn closes(round: &Round, tz: Tz) -> String {
             local.hour(),
             local.minute()
         )
+    }
+}
+
+/// A window as the config writes it: `30h`, `90m`.
+fn window_words(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs % 3600 == 0 {
+        format!("{}h", secs / 3600)
+    } else {
+        format!("{}m", secs / 60)
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod atom_check;
 pub mod html_check;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

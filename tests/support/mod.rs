@@ -99,7 +99,10 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 /// A request as the server saw it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    pub method: String,
     pub path: String,
+    /// The request body (read when it announces a Content-Length).
+    pub body: Vec<u8>,
     /// Header names lowercased.
     pub headers: HashMap<String, String>,
     pub at: Instant,
@@ -245,7 +248,7 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) -> io::Result<()
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 8192];
     loop {
-        // Read one request head (GET only, no body).
+        // Read one request head, and the body when it announces its length (POST).
         let end = loop {
             if let Some(end) = find_header_end(&pending) {
                 break end;
@@ -261,6 +264,11 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) -> io::Result<()
 
         let mut lines = head.split("\r\n");
         let request_line = lines.next().unwrap_or_default();
+        let method = request_line
+            .split_whitespace()
+            .next()
+            .unwrap_or("GET")
+            .to_owned();
         let path = request_line
             .split_whitespace()
             .nth(1)
@@ -271,6 +279,19 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) -> io::Result<()
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
             .collect();
 
+        let length: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        while pending.len() < length {
+            let n = read_some(&stream, &mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            pending.extend_from_slice(&buf[..n]);
+        }
+        let body: Vec<u8> = pending.drain(..length).collect();
+
         let _in_flight = InFlight::enter(&state);
         let hit = {
             let mut hits = state.hits.lock().unwrap();
@@ -279,6 +300,8 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) -> io::Result<()
             *n
         };
         state.requests.lock().unwrap().push(Recorded {
+            method,
+            body,
             path: path.clone(),
             headers,
             at: Instant::now(),
