@@ -9,3 +9,5 @@
 //!
 //! It will take the render stage's models (the digest, the reminder) and the config's `[chat]`
 //! section; the pipeline's digest and reminder jobs call it. Nothing else imports it.
+
+pub mod limits;
