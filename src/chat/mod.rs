@@ -11,3 +11,4 @@
 //! section; the pipeline's digest and reminder jobs call it. Nothing else imports it.
 
 pub mod limits;
+pub mod slack;
