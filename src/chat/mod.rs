@@ -10,5 +10,6 @@
 //! It will take the render stage's models (the digest, the reminder) and the config's `[chat]`
 //! section; the pipeline's digest and reminder jobs call it. Nothing else imports it.
 
+pub mod discord;
 pub mod limits;
 pub mod slack;
