@@ -122,13 +122,13 @@ pub enum NoRound {
 }
 
 /// The round to remind of at `now`: `asked`, or the open one closing within `window`.
-pub fn which_round<'a>(
-    rounds: &'a [Round],
+pub fn which_round(
+    rounds: &[Round],
     asked: Option<u32>,
     window: Duration,
     now: DateTime<Utc>,
     tz: Tz,
-) -> Result<&'a Round, NoRound> {
+) -> Result<&Round, NoRound> {
     if let Some(n) = asked {
         let round = rounds
             .iter()
