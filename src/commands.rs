@@ -295,11 +295,7 @@ fn digest(
     }
     let rt = runtime()?;
     let chat = rt.block_on(pipeline::send_chat_digests(
-        config,
-        &mut store,
-        &prepared,
-        args.force,
-        now,
+        config, &mut store, &prepared, args.force, now,
     ))?;
     let mut failed = chat.iter().filter(|o| o.failed()).count();
     for outcome in &chat {
@@ -354,11 +350,7 @@ fn remind(
     }
     let round = prepared.reminder.round;
     let outcomes = runtime()?.block_on(pipeline::send_reminder(
-        config,
-        &mut store,
-        prepared,
-        args.force,
-        now,
+        config, &mut store, prepared, args.force, now,
     ))?;
     for outcome in &outcomes {
         eprintln!("remind round {round} → {outcome}");

@@ -186,13 +186,16 @@ impl Target {
             .ok()
             .filter(|b| !b.trim().is_empty())
             .unwrap_or_else(|| SLACK_API_BASE.to_string());
-        let url = Url::parse(&format!("{}/chat.postMessage", base.trim().trim_end_matches('/')))
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .ok_or_else(|| ChatError::BadUrl {
-                env: SLACK_API_BASE_ENV.to_string(),
-                platform: "Slack",
-            })?;
+        let url = Url::parse(&format!(
+            "{}/chat.postMessage",
+            base.trim().trim_end_matches('/')
+        ))
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| ChatError::BadUrl {
+            env: SLACK_API_BASE_ENV.to_string(),
+            platform: "Slack",
+        })?;
         Ok(Target {
             platform: ChatKind::Slack,
             env: env.to_string(),
@@ -311,7 +314,12 @@ fn judge(target: &Target, answer: &Answer) -> Judged {
             .and_then(|j| j.get("retry_after"))
             .and_then(Value::as_f64)
             .map(|s| Duration::from_secs_f64(s.max(0.0)));
-        return Judged::Wait(answer.retry_after.or(from_body).unwrap_or(Duration::from_secs(1)));
+        return Judged::Wait(
+            answer
+                .retry_after
+                .or(from_body)
+                .unwrap_or(Duration::from_secs(1)),
+        );
     }
     let api = target.token.is_some();
     let ok = match (target.platform, api) {
@@ -392,19 +400,30 @@ mod tests {
         let discord = target(ChatKind::Discord, false);
         assert_eq!(judge(&slack, &answer(200, "ok", None)), Judged::Accepted);
         assert_eq!(judge(&discord, &answer(204, "", None)), Judged::Accepted);
-        assert_eq!(judge(&api, &answer(200, r#"{"ok":true}"#, None)), Judged::Accepted);
-        let Judged::Refused { word, .. } = judge(&api, &answer(200, r#"{"ok":false,"error":"channel_not_found"}"#, None)) else {
+        assert_eq!(
+            judge(&api, &answer(200, r#"{"ok":true}"#, None)),
+            Judged::Accepted
+        );
+        let Judged::Refused { word, .. } = judge(
+            &api,
+            &answer(200, r#"{"ok":false,"error":"channel_not_found"}"#, None),
+        ) else {
             panic!("an ok:false answer is a refusal")
         };
         assert_eq!(word, "channel_not_found");
-        let Judged::Refused { word, advice } = judge(&slack, &answer(400, "invalid_payload", None)) else {
+        let Judged::Refused { word, advice } = judge(&slack, &answer(400, "invalid_payload", None))
+        else {
             panic!()
         };
         assert_eq!(word, "invalid_payload");
         assert!(advice.contains("report"));
         let Judged::Refused { word, advice } = judge(
             &discord,
-            &answer(404, r#"{"message": "Unknown Webhook", "code": 10015}"#, None),
+            &answer(
+                404,
+                r#"{"message": "Unknown Webhook", "code": 10015}"#,
+                None,
+            ),
         ) else {
             panic!()
         };
@@ -415,7 +434,10 @@ mod tests {
             Judged::Wait(Duration::from_secs(3))
         );
         assert_eq!(
-            judge(&discord, &answer(429, r#"{"retry_after": 0.5, "global": false}"#, None)),
+            judge(
+                &discord,
+                &answer(429, r#"{"retry_after": 0.5, "global": false}"#, None)
+            ),
             Judged::Wait(Duration::from_millis(500))
         );
     }
@@ -423,8 +445,17 @@ mod tests {
     #[test]
     fn errors_name_the_variable_and_never_the_address() {
         std::env::remove_var("GEULTTO_TEST_UNSET_HOOK");
-        let err = Target::webhook(ChatKind::Slack, "members_webhook_env", "GEULTTO_TEST_UNSET_HOOK").unwrap_err();
-        assert!(err.to_string().contains("$GEULTTO_TEST_UNSET_HOOK, which is not set"), "{err}");
+        let err = Target::webhook(
+            ChatKind::Slack,
+            "members_webhook_env",
+            "GEULTTO_TEST_UNSET_HOOK",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("$GEULTTO_TEST_UNSET_HOOK, which is not set"),
+            "{err}"
+        );
         let refused = ChatError::Refused {
             platform: "Slack",
             env: "GEULTTO_CHAT_MEMBERS".into(),
@@ -433,7 +464,10 @@ mod tests {
             advice: advice(404, "no_service"),
         };
         let text = refused.to_string();
-        assert!(text.contains("$GEULTTO_CHAT_MEMBERS: 404 no_service"), "{text}");
+        assert!(
+            text.contains("$GEULTTO_CHAT_MEMBERS: 404 no_service"),
+            "{text}"
+        );
         assert!(!text.contains("127.0.0.1"), "{text}");
     }
 }

@@ -159,7 +159,11 @@ pub async fn send_chat_digests(
     let mut outcomes = Vec::new();
     for p in prepared {
         let (channel, key, env) = match p.audience {
-            Audience::Members => ("chat:members", "members_webhook_env", &chat.members_webhook_env),
+            Audience::Members => (
+                "chat:members",
+                "members_webhook_env",
+                &chat.members_webhook_env,
+            ),
             Audience::Operators => (
                 "chat:operators",
                 "operators_webhook_env",

@@ -32,13 +32,13 @@ mod roster_order;
 
 pub use build::{build, judgement};
 pub use digest::{prepare_digests, send_chat_digests, send_digests, write_digests, PreparedDigest};
-pub use remind::{prepare_reminder, send_reminder, Planned, PreparedReminder};
 pub use discover::discover_all;
 pub use error::RunError;
 pub use feeds::feed_lines;
 pub use fetch_run::{fetch, Progress};
 pub use inspect::{inspect, InspectError};
 pub use pages::read_page;
+pub use remind::{prepare_reminder, send_reminder, Planned, PreparedReminder};
 
 /// The one async runtime of a command: a few blocking threads (feeds are parsed on at most one
 /// per core, local files are read on them), as every extra thread's malloc arena would hold

@@ -57,7 +57,9 @@ pub fn prepare_reminder(
     let window = config
         .chat
         .as_ref()
-        .map_or(std::time::Duration::from_secs(30 * 3600), |c| c.remind_before);
+        .map_or(std::time::Duration::from_secs(30 * 3600), |c| {
+            c.remind_before
+        });
     let picked = match remind::which_round(&judged.rounds, round, window, now, tz) {
         Ok(r) => r.clone(),
         Err(e) => return Ok(Err(e)),
@@ -92,9 +94,16 @@ pub fn prepare_reminder(
             }
         }
     }
-    if let Some(chat) = config.chat.as_ref().filter(|c| c.operators_webhook_env.is_some()) {
+    if let Some(chat) = config
+        .chat
+        .as_ref()
+        .filter(|c| c.operators_webhook_env.is_some())
+    {
         let tally = expected_tally(&reminder, &messages);
-        messages.push(planned("chat:operators", chat::tally_message(chat.kind, &tally)));
+        messages.push(planned(
+            "chat:operators",
+            chat::tally_message(chat.kind, &tally),
+        ));
     }
     Ok(Ok(PreparedReminder {
         platform: config.chat.as_ref().map(|c| c.kind.as_str()),
@@ -113,7 +122,12 @@ fn planned(channel: &str, payload: Value) -> Planned {
 
 /// The count the operators would hear if every message were accepted.
 fn expected_tally(r: &Reminder, messages: &[Planned]) -> Tally {
-    let count = |prefix: &str| messages.iter().filter(|m| m.channel.starts_with(prefix)).count();
+    let count = |prefix: &str| {
+        messages
+            .iter()
+            .filter(|m| m.channel.starts_with(prefix))
+            .count()
+    };
     Tally {
         round: r.round,
         reminded: r.pending,
@@ -176,7 +190,10 @@ pub async fn send_reminder(
             };
             deliver(store, &mut sender, parcel, force, now, tz).await?
         };
-        if matches!(outcome, Outcome::Delivered { .. } | Outcome::AlreadyDelivered { .. }) {
+        if matches!(
+            outcome,
+            Outcome::Delivered { .. } | Outcome::AlreadyDelivered { .. }
+        ) {
             if channel.starts_with("dm:") {
                 tally.direct += 1;
             } else if channel.starts_with("mail:") {
@@ -201,12 +218,18 @@ fn target(config: &Config, channel: &str) -> Result<Target, chat::deliver::ChatE
         }),
     };
     match channel {
-        "chat:members" => env("members_webhook_env", chat.and_then(|c| c.members_webhook_env.as_ref())),
+        "chat:members" => env(
+            "members_webhook_env",
+            chat.and_then(|c| c.members_webhook_env.as_ref()),
+        ),
         "chat:operators" => env(
             "operators_webhook_env",
             chat.and_then(|c| c.operators_webhook_env.as_ref()),
         ),
-        _ => Target::slack_api(chat.and_then(|c| c.bot_token_env.as_deref()).unwrap_or_default()),
+        _ => Target::slack_api(
+            chat.and_then(|c| c.bot_token_env.as_deref())
+                .unwrap_or_default(),
+        ),
     }
 }
 
@@ -248,7 +271,12 @@ async fn send_mail(
             });
         }
     }
-    let text = |key: &str| m.payload.get(key).and_then(Value::as_str).unwrap_or_default();
+    let text = |key: &str| {
+        m.payload
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
     let member = channel.trim_start_matches("mail:");
     let message = mail::reminder(
         &ReminderMail {

@@ -302,7 +302,7 @@ pub fn closes(round: &Round, tz: Tz) -> String {
 /// A window as the config writes it: `30h`, `90m`.
 fn window_words(d: Duration) -> String {
     let secs = d.as_secs();
-    if secs % 3600 == 0 {
+    if secs.is_multiple_of(3600) {
         format!("{}h", secs / 3600)
     } else {
         format!("{}m", secs / 60)
