@@ -643,3 +643,103 @@ fn remind_send_mentions_dms_and_mails_the_pending_members_once_per_round() {
     assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
     assert_eq!(s.total_hits(), before * 2);
 }
+
+#[test]
+fn a_webhook_on_a_private_address_is_refused_unless_allowed_and_a_slow_one_times_out() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = slack_server(&rt, "127.0.0.87");
+    let dir = tempfile::tempdir().unwrap();
+    let config = chat_demo(dir.path(), "slack", false, "");
+    fetched(dir.path(), &config);
+    let db = dir.path().join("geultto-agg.db");
+    let toml = std::fs::read_to_string(&config).unwrap();
+
+    // The guard of [fetch] applies: loopback is refused while private addresses are not allowed.
+    std::fs::write(
+        &config,
+        toml.replace(
+            "allow_private_addresses = true",
+            "allow_private_addresses = false",
+        ),
+    )
+    .unwrap();
+    let out = run_chat(&config, &s, NOW, &["digest", "--send"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("${MEMBERS_ENV}")),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(s.total_hits(), 0, "nothing reached the private address");
+    assert_eq!(count_rows(&db, "deliveries"), 0);
+    no_secret_leaks(&out, &db);
+
+    // So does its timeout: a channel that answers after the whole-request timeout is not sent.
+    s.route(
+        "/hooks/members/T000/B000/SECRETmembers",
+        Reply::ok("ok").delay(Duration::from_secs(3)),
+    );
+    std::fs::write(
+        &config,
+        toml.replace("timeout = \"30s\"", "timeout = \"1s\""),
+    )
+    .unwrap();
+    let out = run_chat(&config, &s, NOW, &["digest", "--send"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("did not answer within 1 s"),
+        "{}",
+        text(&out)
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let members: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM deliveries WHERE channel = 'chat:members'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(members, 0);
+}
+
+#[test]
+fn a_direct_message_slack_refuses_fails_alone_and_is_the_only_one_sent_again() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = slack_server(&rt, "127.0.0.88");
+    // Slack's Web API answers 200 with ok:false for a user it cannot reach.
+    s.route_seq(
+        "/api/chat.postMessage",
+        vec![
+            Reply::ok(r#"{"ok":true}"#),
+            Reply::ok(r#"{"ok":false,"error":"channel_not_found"}"#),
+            Reply::ok(r#"{"ok":true}"#),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = chat_demo(dir.path(), "slack", true, "");
+    fetched(dir.path(), &config);
+    let out = run_chat(&config, &s, EVENING, &["remind", "--send"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = text(&out);
+    assert!(
+        err.contains(&format!("${TOKEN_ENV}: 200 channel_not_found")),
+        "{err}"
+    );
+    assert!(
+        err.contains("slack_id"),
+        "the advice names what to check: {err}"
+    );
+    assert_eq!(posted(&s, "/hooks/members").len(), 1, "the channel got it");
+    let first: Vec<Value> = posted(&s, "/api/");
+    assert_eq!(first.len(), 2);
+
+    // The retry sends only the direct message that failed: the channel and the operators'
+    // count were accepted the first time, and each is recorded on its own.
+    let out = run_chat(&config, &s, EVENING, &["remind", "--send"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let dms = posted(&s, "/api/");
+    assert_eq!(dms.len(), 3);
+    assert_eq!(dms[2]["channel"], first[1]["channel"]);
+    assert_eq!(posted(&s, "/hooks/members").len(), 1);
+    assert_eq!(posted(&s, "/hooks/operators").len(), 1);
+}
