@@ -95,24 +95,8 @@ fn clean(text: &str, max: usize) -> String {
 /// A masked link's target: only an http(s) address, with `(`, `)`, spaces, `<` and `>`
 /// percent-encoded so the link cannot end early; `None` otherwise or when too long.
 fn link_target(url: &str) -> Option<String> {
-    let url = url.trim();
-    let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-        return None;
-    }
-    let mut out = String::with_capacity(url.len());
-    for c in url.chars() {
-        match c {
-            '(' => out.push_str("%28"),
-            ')' => out.push_str("%29"),
-            ' ' => out.push_str("%20"),
-            '<' => out.push_str("%3C"),
-            '>' => out.push_str("%3E"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    (units(&out) <= URL_UNITS).then_some(out)
+    let encode = [('(', "%28"), (')', "%29"), ('<', "%3C"), ('>', "%3E")];
+    limits::http_target(url, &encode, URL_UNITS)
 }
 
 /// An embed to be: its title, the title it takes when continued in another embed, and its

@@ -131,6 +131,28 @@ pub fn lines_within(lines: &[String], max_units: usize) -> Vec<String> {
     join_within("", "", lines, "\n", max_units)
 }
 
+/// A link target for a platform's link syntax: only an http(s) address, with each character of
+/// `encode` (those that would end the platform's link early), spaces and control characters
+/// percent-encoded or dropped; `None` for any other address or one longer than `max_units`.
+pub fn http_target(url: &str, encode: &[(char, &str)], max_units: usize) -> Option<String> {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        return None;
+    }
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        if let Some((_, with)) = encode.iter().find(|(e, _)| *e == c) {
+            out.push_str(with);
+        } else if c == ' ' {
+            out.push_str("%20");
+        } else if !c.is_control() {
+            out.push(c);
+        }
+    }
+    (units(&out) <= max_units).then_some(out)
+}
+
 /// Whether a Slack payload (a webhook message or a `chat.postMessage` body) keeps every limit:
 /// the fallback `text`, the number of blocks, and each block's text. `Err` names the limit.
 pub fn check_slack(payload: &Value) -> Result<(), String> {

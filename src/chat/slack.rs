@@ -56,23 +56,7 @@ fn clean(text: &str, max: usize) -> String {
 /// `<url|label>` (`|`, `<`, `>`) and spaces percent-encoded; `None` for anything else or an
 /// address too long to show.
 fn link_target(url: &str) -> Option<String> {
-    let url = url.trim();
-    let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-        return None;
-    }
-    let mut out = String::with_capacity(url.len());
-    for c in url.chars() {
-        match c {
-            '|' => out.push_str("%7C"),
-            '<' => out.push_str("%3C"),
-            '>' => out.push_str("%3E"),
-            ' ' => out.push_str("%20"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    (units(&out) <= URL_UNITS).then_some(out)
+    limits::http_target(url, &[('|', "%7C"), ('<', "%3C"), ('>', "%3E")], URL_UNITS)
 }
 
 /// `<url|label>` for a good address (`label` already escaped), else the label alone.

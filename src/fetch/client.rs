@@ -54,25 +54,40 @@ impl Progress {
     }
 }
 
+/// The HTTP client every request of a run shares, and the address policy it enforces: the
+/// settings' User-Agent and connect timeout, no redirect followed by itself (each hop is checked
+/// by hand), no proxy (a proxy would resolve names itself, past the guard), and names resolved
+/// through the guard. A client that cannot be built is an error to report per request.
+pub(super) fn guarded_client(
+    settings: &FetchSettings,
+) -> (Result<Client, String>, Arc<AddressPolicy>) {
+    let policy = Arc::new(AddressPolicy {
+        allow_private: settings.allow_private_addresses,
+        allow: settings.allow_addresses.clone(),
+    });
+    let client = Client::builder()
+        .user_agent(settings.user_agent.clone())
+        .connect_timeout(settings.connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(GuardedResolver {
+            policy: Arc::clone(&policy),
+        })
+        .build()
+        .map_err(|e| {
+            format!(
+                "could not set up the HTTP client: {}",
+                error_text(&e.without_url())
+            )
+        });
+    (client, policy)
+}
+
 impl Fetcher {
     /// A client per the settings. A client that cannot be built is remembered
     /// as an error and reported for every URL feed.
     pub fn new(settings: &FetchSettings) -> Self {
-        let policy = Arc::new(AddressPolicy {
-            allow_private: settings.allow_private_addresses,
-            allow: settings.allow_addresses.clone(),
-        });
-        let client = Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .connect_timeout(settings.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would resolve names itself, past the address guard.
-            .no_proxy()
-            .dns_resolver(GuardedResolver {
-                policy: Arc::clone(&policy),
-            })
-            .build()
-            .map_err(|e| format!("could not set up the HTTP client: {}", error_text(&e)));
+        let (client, policy) = guarded_client(settings);
         Self {
             client,
             policy,

@@ -13,8 +13,8 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Client;
 use url::Url;
 
-use super::client::{host_port, parse_retry_after};
-use super::guard::{AddressPolicy, GuardedResolver, ResolveError};
+use super::client::{guarded_client, host_port, parse_retry_after};
+use super::guard::{AddressPolicy, ResolveError};
 use super::{human_duration, FetchSettings, RetryAfter};
 
 /// The most of an answer's body read: platforms answer with a word or a small JSON object.
@@ -46,20 +46,7 @@ pub struct PostError(pub String);
 impl Poster {
     /// A poster with the fetch stage's timeouts, User-Agent and address guard.
     pub fn new(settings: &FetchSettings) -> Self {
-        let policy = Arc::new(AddressPolicy {
-            allow_private: settings.allow_private_addresses,
-            allow: settings.allow_addresses.clone(),
-        });
-        let client = Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .connect_timeout(settings.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(GuardedResolver {
-                policy: Arc::clone(&policy),
-            })
-            .build()
-            .map_err(|e| format!("could not set up the HTTP client: {}", e.without_url()));
+        let (client, policy) = guarded_client(settings);
         Poster {
             client,
             policy,
