@@ -65,8 +65,8 @@ pub fn run(cli: &Cli) -> Result<u8, Fatal> {
         Command::Build => {
             let _lock = lock(config)?;
             let store = Store::open(&config.storage_path)?;
-            for path in pipeline::build(config, &store, now)? {
-                say(cli, &format!("wrote {}\n", path.display()));
+            for written in pipeline::build(config, &store, now)? {
+                say(cli, &format!("{written}\n"));
             }
             Ok(0)
         }
@@ -257,10 +257,7 @@ fn digest(
     };
     // Sending takes the run lock: two cron jobs must not both send the same week.
     let _lock = if args.send { Some(lock(config)?) } else { None };
-    let mut store = Store::open(&config.storage_path)?;
-    if args.send && config.email.is_none() && config.chat.is_none() {
-        return Err(pipeline::RunError::NoEmail.into());
-    }
+    let mut store = open_store(config, args.send)?;
     let prepared = pipeline::prepare_digests(config, &store, week, now)?;
     if let Some(format) = args.format {
         let audience = match args.audience {
@@ -285,11 +282,17 @@ fn digest(
         );
     }
     let dir = args.out.as_ref().unwrap_or(&config.output.digest_dir);
-    let written = pipeline::write_digests(dir, &prepared)?;
+    let files = pipeline::write_digests(dir, &store, &prepared, args.send && args.force)?;
     let counts = prepared
         .iter()
         .map(|p| (p.audience, p.digest.post_count, p.digest.rounds.len()));
-    say(cli, &terminal::digest_written(week, counts, &written));
+    say(cli, &terminal::digest_written(week, counts, &files.written));
+    for kept in &files.kept {
+        say(
+            cli,
+            &format!("kept {} (the copy that was sent)\n", kept.display()),
+        );
+    }
     if !args.send {
         return Ok(0);
     }
@@ -326,10 +329,7 @@ fn remind(
     runtime: impl FnOnce() -> anyhow::Result<Runtime>,
 ) -> Result<u8, Fatal> {
     let _lock = if args.send { Some(lock(config)?) } else { None };
-    let mut store = Store::open(&config.storage_path)?;
-    if args.send && config.email.is_none() && config.chat.is_none() {
-        return Err(pipeline::RunError::NoEmail.into());
-    }
+    let mut store = open_store(config, args.send)?;
     let prepared = match pipeline::prepare_reminder(config, &store, args.round, now)? {
         Ok(p) => p,
         // A daily cron's usual day: nothing closes soon. `--round N` that cannot be reminded
@@ -388,6 +388,26 @@ fn warn_roster(cli: &Cli, config: &Config) {
     for p in config::roster_problems(config) {
         say(cli, &format!("warning: {p}\n"));
     }
+}
+
+/// The store, for a command that may send: sending needs `[email]` or `[chat]`, and a store on
+/// which a fetch completed (a missing store is not created for it).
+fn open_store(config: &Config, sending: bool) -> Result<Store, Fatal> {
+    if !sending {
+        return Ok(Store::open(&config.storage_path)?);
+    }
+    if config.email.is_none() && config.chat.is_none() {
+        return Err(pipeline::RunError::NoEmail.into());
+    }
+    let never = || pipeline::RunError::NeverFetched(config.storage_path.clone());
+    if !config.storage_path.exists() {
+        return Err(never().into());
+    }
+    let store = Store::open(&config.storage_path)?;
+    if !store.first_run_completed()? {
+        return Err(never().into());
+    }
+    Ok(store)
 }
 
 fn lock(config: &Config) -> Result<RunLock, Fatal> {

@@ -894,3 +894,110 @@ fn output_templates_override_the_built_in_ones_and_a_broken_one_is_named() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("digest.txt") && err.contains("tpl"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regressions an operator hit.
+
+#[test]
+fn regression_digest_send_before_any_fetch_completed_is_refused_and_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, mails) = smtp_server(false);
+    let config = demo_copy(dir.path(), &email_section(port));
+    let db = dir.path().join("geultto-agg.db");
+    // No store at all: refused, and no store is created for it.
+    let out = run(&config, NOW, &["digest", "--send"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("run `geultto-agg fetch` first"),
+        "{}",
+        text(&out)
+    );
+    assert!(!db.exists(), "no empty store is created");
+    // A store whose only fetch never completed (here: opened by `build`): refused too.
+    ok(&run(&config, NOW, &["build"]));
+    let out = run(&config, NOW, &["digest", "--send"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(count_rows(&db, "digests_sent"), 0);
+    assert!(mails.lock().unwrap().is_empty(), "nothing was mailed");
+    // After a fetch the real digest goes out, without --force.
+    ok(&run(&config, NOW, &["fetch"]));
+    ok(&run(&config, NOW, &["digest", "--send"]));
+    assert_eq!(mails.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn regression_the_first_weeks_digest_does_not_announce_the_history_the_first_run_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = demo_copy(dir.path(), "");
+    // Installed on Wednesday of W47: the first run reads the W46 posts as history.
+    ok(&run(&config, NOW, &["fetch"]));
+    let w47 = stdout(&run(
+        &config,
+        "2024-11-25T09:00:00+09:00",
+        &["digest", "--week", "2024-W47", "--format", "text"],
+    ));
+    for title in W46_TITLES {
+        assert!(
+            !w47.contains(title),
+            "{title} announced again in W47:\n{w47}"
+        );
+    }
+    // W46 itself still has them: they are news by their own dates.
+    let w46 = stdout(&run(
+        &config,
+        NOW,
+        &["digest", "--week", "2024-W46", "--format", "text"],
+    ));
+    for title in W46_TITLES {
+        assert!(w46.contains(title), "{title} missing from W46:\n{w46}");
+    }
+}
+
+#[test]
+fn regression_an_unchanged_output_is_said_to_be_unchanged_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = demo_copy(dir.path(), "");
+    let first = run(&config, NOW, &["fetch"]);
+    ok(&first);
+    assert!(text(&first).contains("wrote "), "{}", text(&first));
+    let again = run(&config, NOW, &["fetch"]);
+    ok(&again);
+    let err = text(&again);
+    assert!(!err.contains("wrote "), "{err}");
+    assert!(
+        err.contains("unchanged ") && err.contains("atom.xml"),
+        "{err}"
+    );
+    let build = run(&config, NOW, &["build"]);
+    ok(&build);
+    assert!(text(&build).contains("unchanged "), "{}", text(&build));
+}
+
+#[test]
+fn regression_a_refused_second_send_keeps_the_eml_that_was_mailed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, mails) = smtp_server(false);
+    let config = demo_copy(dir.path(), &email_section(port));
+    ok(&run(&config, NOW, &["fetch"]));
+    ok(&run(&config, NOW, &["digest", "--send"]));
+    let eml = dir.path().join("digest/2024-W46-members.eml");
+    let sent = std::fs::read(&eml).unwrap();
+    let mailed = mails.lock().unwrap()[0].data.clone();
+    let id = |bytes: &[u8]| parse_mail(bytes).message_id.unwrap();
+    assert_eq!(id(&sent), id(&mailed));
+    // An hour later, a cron retry: nothing is sent, and the files stay the copy that was.
+    let out = run(&config, "2024-11-20T13:00:00+09:00", &["digest", "--send"]);
+    ok(&out);
+    assert!(text(&out).contains("kept "), "{}", text(&out));
+    assert_eq!(std::fs::read(&eml).unwrap(), sent);
+    let out = run(&config, "2024-11-20T13:00:00+09:00", &["digest"]);
+    ok(&out);
+    assert_eq!(std::fs::read(&eml).unwrap(), sent);
+    // --force sends again, and the files are the new copy.
+    ok(&run(
+        &config,
+        "2024-11-20T13:00:00+09:00",
+        &["digest", "--send", "--force"],
+    ));
+    assert_ne!(std::fs::read(&eml).unwrap(), sent);
+}

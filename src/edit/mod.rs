@@ -31,5 +31,5 @@ pub fn problems_of(edited: &str, roster: &Path) -> Option<String> {
 
 /// Replaces the roster file with `edited`, atomically (a reader never sees half a file).
 pub fn replace(roster: &Path, edited: &str) -> Result<(), RenderError> {
-    write_atomic(roster, edited.as_bytes())
+    write_atomic(roster, edited.as_bytes()).map(|_| ())
 }

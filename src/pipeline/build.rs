@@ -6,7 +6,6 @@
 //! and `members.opml` from the store alone (no network), each written atomically.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -17,14 +16,15 @@ use crate::config::Config;
 use crate::normalise;
 use crate::render;
 use crate::render::templates::Templates;
+use crate::render::Written;
 use crate::rounds::{self, GoodFetch, HandPost, History, Judgement, MemberFeed, PostFacts};
 use crate::source::FeedSource;
 use crate::store::{FeedHealth, JudgedPost, Store};
 use crate::time::instant;
 
 /// Writes every public output from the store — `atom.xml`, `index.html`, `members.opml` — and
-/// returns the files written.
-pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<PathBuf>, RunError> {
+/// says of each whether it changed.
+pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<Written>, RunError> {
     let templates = Templates::load(config.output.templates.as_deref())?;
     let ids: Vec<&str> = config.members.iter().map(|m| m.id.as_str()).collect();
     let hand = hand_posts(config, store)?;
@@ -47,8 +47,7 @@ pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<P
         ("members.opml", opml),
     ] {
         let path = config.output.dir.join(name);
-        render::write_atomic(&path, &bytes)?;
-        written.push(path);
+        written.push(render::write_atomic(&path, &bytes)?);
     }
     Ok(written)
 }

@@ -22,6 +22,7 @@ use crate::normalise::one_line;
 use crate::render;
 use crate::render::digest::{self, Audience, Digest, Format, SendOutcome, Week};
 use crate::render::templates::Templates;
+use crate::render::Written;
 use crate::store::{SentDigest, Store};
 
 /// One audience's digest, rendered in every format and assembled as mail.
@@ -82,6 +83,7 @@ pub fn prepare_digests(
         posts: &posts,
         hand: &hand,
         already_sent: &already_sent,
+        first_run: store.first_run_completed_at()?,
         judgement: &judgement,
         health: &health,
         now,
@@ -128,18 +130,41 @@ pub fn prepare_digests(
     Ok(out)
 }
 
-/// Writes each audience's `.html .txt .md .eml` into `dir`; returns the files written.
-pub fn write_digests(dir: &Path, prepared: &[PreparedDigest]) -> Result<Vec<PathBuf>, RunError> {
-    let mut written = Vec::new();
+/// Writes each audience's `.html .txt .md .eml` into `dir` and says of each file whether it
+/// changed. An audience whose digest of the week was mailed already keeps the files of the copy
+/// that was sent (a new render has a new `Date` and Message-ID), unless `resend`.
+pub fn write_digests(
+    dir: &Path,
+    store: &Store,
+    prepared: &[PreparedDigest],
+    resend: bool,
+) -> Result<Digests, RunError> {
+    let mut out = Digests::default();
     for p in prepared {
         let stem = p.stem();
+        if !resend
+            && store
+                .digest_sent(&p.digest.week, p.audience.as_str())?
+                .is_some()
+        {
+            out.kept.push(dir.join(format!("{stem}.*")));
+            continue;
+        }
         for (ext, bytes) in p.files() {
             let path = dir.join(format!("{stem}.{ext}"));
-            render::write_atomic(&path, bytes)?;
-            written.push(path);
+            out.written.push(render::write_atomic(&path, bytes)?);
         }
     }
-    Ok(written)
+    Ok(out)
+}
+
+/// The digest files of a run.
+#[derive(Debug, Default)]
+pub struct Digests {
+    /// Files written or found unchanged.
+    pub written: Vec<Written>,
+    /// Audiences whose sent copy was kept (as `dir/stem.*`).
+    pub kept: Vec<PathBuf>,
 }
 
 /// Posts each audience's digest to its chat channel (members' digest to the members' channel,

@@ -20,6 +20,10 @@ pub enum RunError {
     /// `--send` with neither an `[email]` nor a `[chat]` section.
     #[error("--send needs an [email] section (smtp_host, from, to) or a [chat] section (kind, members_webhook_env) in the config; see the README")]
     NoEmail,
+    /// `--send` before any `fetch` completed on the store: a digest or a reminder made now would
+    /// announce nothing, or the whole history at once.
+    #[error("no fetch has completed on the store {0} yet, so there is nothing true to send; run `geultto-agg fetch` first (nothing was sent or recorded)")]
+    NeverFetched(std::path::PathBuf),
     /// `--member` named nobody on the roster.
     #[error("no member `{0}` in the roster; check the id in feeds.toml")]
     UnknownMember(String),

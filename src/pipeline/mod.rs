@@ -31,7 +31,9 @@ mod remind;
 mod roster_order;
 
 pub use build::{build, judgement};
-pub use digest::{prepare_digests, send_chat_digests, send_digests, write_digests, PreparedDigest};
+pub use digest::{
+    prepare_digests, send_chat_digests, send_digests, write_digests, Digests, PreparedDigest,
+};
 pub use discover::discover_all;
 pub use error::RunError;
 pub use feeds::feed_lines;

@@ -171,6 +171,9 @@ pub struct Inputs<'a> {
     pub hand: &'a [HandPost],
     /// Posts carried by sent digests of other weeks.
     pub already_sent: &'a HashSet<i64>,
+    /// When the store's first fetch run completed: posts first seen by then came with their
+    /// feed's whole history and are news only by their own date.
+    pub first_run: Option<i64>,
     /// The round judgement at `now`.
     pub judgement: &'a Judgement,
     /// Every feed's health (the operators' message lists the feeds in trouble).
@@ -239,8 +242,8 @@ pub fn model(inputs: &Inputs<'_>, week: Week, audience: Audience) -> Digest {
 }
 
 /// The week's new posts, oldest first: non-history posts whose effective time falls in the
-/// week, those first seen in the week that no other sent digest carried, and the posts recorded
-/// by hand with a date in the week.
+/// week, those first seen in the week (after the store's first run) that no other sent digest
+/// carried, and the posts recorded by hand with a date in the week.
 fn week_posts(inputs: &Inputs<'_>, week: Week) -> Vec<PostView> {
     let config = inputs.config;
     let (from, to) = week.bounds(config.club.timezone);
@@ -252,6 +255,7 @@ fn week_posts(inputs: &Inputs<'_>, week: Week) -> Vec<PostView> {
         .filter(|p| {
             in_week(p.effective)
                 || (in_week(p.first_seen)
+                    && inputs.first_run.is_some_and(|first| p.first_seen > first)
                     && p.effective < to
                     // Posts first seen in the week are news only when they are not old: on a
                     // store's first run every post is first seen at once.

@@ -52,15 +52,34 @@ pub enum RenderError {
     Store(#[from] crate::store::StoreError),
 }
 
+/// What writing an output did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The file.
+    pub path: PathBuf,
+    /// Whether its bytes changed (`false`: the file already held them and was left untouched).
+    pub changed: bool,
+}
+
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verb = if self.changed { "wrote" } else { "unchanged" };
+        write!(f, "{verb} {}", self.path.display())
+    }
+}
+
 /// Writes `bytes` to `path` atomically (temp file in the same folder, fsync, rename).
-/// An unchanged file is left untouched.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
+/// An unchanged file is left untouched (and said to be).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Written, RenderError> {
     let err = |source| RenderError::Write {
         path: path.to_path_buf(),
         source,
     };
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(());
+        return Ok(Written {
+            path: path.to_path_buf(),
+            changed: false,
+        });
     }
     let dir = path
         .parent()
@@ -81,7 +100,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(err)
+    result.map_err(err)?;
+    Ok(Written {
+        path: path.to_path_buf(),
+        changed: true,
+    })
 }
 
 /// Sanitises republished HTML: no script, style, event handlers or `javascript:` URLs; relative

@@ -7,7 +7,6 @@
 //! it goes (the summary and send outcomes to stderr, `inspect` and `discover` to stdout).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono_tz::Tz;
@@ -78,7 +77,7 @@ pub struct RunSummary {
     /// Feeds discovered this run: (member, feed URL, rule).
     pub discovered: Vec<(String, String, String)>,
     /// The output files the run wrote (or found unchanged).
-    pub outputs: Vec<PathBuf>,
+    pub outputs: Vec<super::Written>,
     /// What the reader did with post pages.
     pub pages: PagesRead,
 }
@@ -233,7 +232,7 @@ impl Progress {
 pub fn digest_written(
     week: Week,
     digests: impl IntoIterator<Item = (Audience, usize, usize)>,
-    written: &[PathBuf],
+    written: &[super::Written],
 ) -> String {
     let mut out = String::new();
     for (audience, posts, rounds) in digests {
@@ -243,8 +242,8 @@ pub fn digest_written(
             "{week} {audience}: {posts} new post(s), {rounds} round(s) due"
         );
     }
-    for path in written {
-        let _ = writeln!(out, "wrote {}", path.display());
+    for w in written {
+        let _ = writeln!(out, "{w}");
     }
     out
 }
@@ -328,8 +327,8 @@ pub fn summary(s: &RunSummary, verbose: bool) -> String {
     for (m, why) in &s.skipped_members {
         let _ = writeln!(out, "  {m}: no feed to poll: {why}");
     }
-    for path in &s.outputs {
-        let _ = writeln!(out, "wrote {}", path.display());
+    for w in &s.outputs {
+        let _ = writeln!(out, "{w}");
     }
     out
 }

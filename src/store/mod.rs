@@ -187,6 +187,14 @@ impl Store {
         Ok(self.meta("first_run_completed")?.is_some())
     }
 
+    /// When the first fetch run on this store completed (Unix seconds): every post first seen
+    /// by then was read with the whole history of its feed.
+    pub fn first_run_completed_at(&self) -> Result<Option<i64>> {
+        Ok(self
+            .meta("first_run_completed")?
+            .and_then(|v| v.parse().ok()))
+    }
+
     /// Records that a fetch run completed at `now`.
     pub fn mark_run_completed(&self, now: i64) -> Result<()> {
         if !self.first_run_completed()? {
