@@ -123,6 +123,8 @@ fn a_second_run_while_the_lock_is_held_exits_3() {
     assert!(!dir.path().join("public/atom.xml").exists());
     drop(lock);
     assert_eq!(run(&config, NOW, &["fetch"]).status.code(), Some(0));
+    // A run that ended leaves no lock file behind (regression: a stray `*.lock`).
+    assert!(!dir.path().join("geultto-agg.db.lock").exists());
 }
 
 #[test]
@@ -319,4 +321,43 @@ fn regression_output_into_a_closed_pipe_ends_quietly_not_with_a_panic() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn regression_a_store_path_at_another_programs_database_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::demo_copy(dir.path(), "");
+    let db = dir.path().join("geultto-agg.db");
+    for (what, setup) in [
+        (
+            "its tables are",
+            "CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT); INSERT INTO moz_places(url) VALUES ('x');",
+        ),
+        ("its application_id is", "PRAGMA application_id = 1234;"),
+    ] {
+        let _ = std::fs::remove_file(&db);
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(setup).unwrap();
+        drop(conn);
+        let before = std::fs::read(&db).unwrap();
+        let out = run(&config, NOW, &["fetch"]);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", text(&out));
+        let err = text(&out);
+        assert!(err.contains("belongs to another program") && err.contains(what), "{err}");
+        assert_eq!(std::fs::read(&db).unwrap(), before, "{what}: the file was changed");
+        assert!(!dir.path().join("geultto-agg.db-wal").exists());
+        assert!(!dir.path().join("geultto-agg.db.lock").exists(), "a failed run leaves no lock");
+    }
+    // Our own store, including one made before stores were marked, is opened and marked.
+    let _ = std::fs::remove_file(&db);
+    assert!(run(&config, NOW, &["fetch", "-q"]).status.success());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("PRAGMA application_id = 0;").unwrap();
+    drop(conn);
+    assert!(run(&config, NOW, &["fetch", "-q"]).status.success());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(id, geultto_agg::store::APPLICATION_ID);
 }

@@ -60,6 +60,14 @@ pub enum StoreError {
         /// What the migration said.
         message: String,
     },
+    /// The file is an SQLite database of another program: it is left untouched.
+    #[error("store {path} belongs to another program ({what}); it was left untouched. Point [storage] path at a file of its own, e.g. \"geultto-agg.db\"")]
+    Foreign {
+        /// The database file.
+        path: PathBuf,
+        /// What marks it as someone else's.
+        what: String,
+    },
     /// Another run holds the lock.
     #[error("another geultto-agg run holds the lock {0}; wait for it to finish")]
     Locked(PathBuf),
@@ -73,6 +81,9 @@ pub enum StoreError {
         source: std::io::Error,
     },
 }
+
+/// `PRAGMA application_id` of our stores ("GEUL"): a file with another id is not ours.
+pub const APPLICATION_ID: i32 = 0x4745_554c;
 
 /// Result of store operations.
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -89,8 +100,50 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Checks that the file at `path` is ours, or new, before anything writes to it, and marks it
+/// as ours. A store made before the mark (no id, our `meta` and `feeds` tables) is adopted;
+/// any other file with tables or another id is refused untouched.
+fn claim(conn: &Connection, path: &Path) -> Result<()> {
+    let wrap = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let id: i32 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .map_err(wrap)?;
+    if id == APPLICATION_ID {
+        return Ok(());
+    }
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .and_then(|mut stmt| {
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()
+        })
+        .map_err(wrap)?;
+    let ours_unmarked = id == 0
+        && ["meta", "feeds", "posts"]
+            .iter()
+            .all(|t| tables.iter().any(|n| n == t));
+    if id != 0 || !(tables.is_empty() || ours_unmarked) {
+        let what = if id != 0 {
+            format!("its application_id is {id:#x}")
+        } else {
+            let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+            format!("its tables are {}", shown.join(", "))
+        };
+        return Err(StoreError::Foreign {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    conn.pragma_update(None, "application_id", APPLICATION_ID)
+        .map_err(wrap)
+}
+
 impl Store {
-    /// Opens (creating when absent) and migrates the store.
+    /// Opens (creating when absent) and migrates the store. A file that belongs to another
+    /// program is refused before anything is written to it.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
@@ -106,6 +159,7 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
+        claim(&conn, path)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(wrap)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
@@ -231,10 +285,11 @@ fn register_effective_time(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// An exclusive lock held for the length of a run (a `.lock` file beside the database).
+/// An exclusive lock held for the length of a run (a `.lock` file beside the database, removed
+/// when the run ends, so a finished or failed run leaves no stray file).
 #[derive(Debug)]
 pub struct RunLock {
-    _file: File,
+    file: File,
     path: PathBuf,
 }
 
@@ -244,32 +299,59 @@ impl RunLock {
         let mut name = db_path.as_os_str().to_owned();
         name.push(".lock");
         let path = PathBuf::from(name);
+        let fail = |source| StoreError::LockFile {
+            path: path.clone(),
+            source,
+        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::LockFile {
-                path: path.clone(),
-                source,
-            })?;
+            std::fs::create_dir_all(parent).map_err(fail)?;
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| StoreError::LockFile {
-                path: path.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(RunLock { _file: file, path }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked(path)),
-            Err(std::fs::TryLockError::Error(source)) => Err(StoreError::LockFile { path, source }),
+        // A holder removes the file when it ends: a file locked after its holder removed it is
+        // no longer the lock, so open the path again until the locked file is the one there.
+        for _ in 0..8 {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(fail)?;
+            match file.try_lock() {
+                Ok(()) if same_file(&file, &path) => return Ok(RunLock { file, path }),
+                Ok(()) => continue,
+                Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(path)),
+                Err(std::fs::TryLockError::Error(source)) => return Err(fail(source)),
+            }
         }
+        Err(StoreError::Locked(path))
     }
 
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        // Removed while still locked, so no other run can have locked this file meanwhile.
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
+}
+
+/// Whether the open `file` is the file now at `path`.
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 #[cfg(test)]
