@@ -55,7 +55,7 @@ pub fn run(cli: &Cli) -> Result<u8, Fatal> {
     let runtime = || pipeline::runtime(cores).context("cannot start the async runtime");
     let Some(config) = config else {
         if let Command::Discover(args) = &cli.command {
-            return discover(None, args, runtime()?);
+            return discover(cli, None, args, runtime()?);
         }
         return Ok(0);
     };
@@ -78,7 +78,7 @@ pub fn run(cli: &Cli) -> Result<u8, Fatal> {
                 print(&terminal::inspection(&report))
             }
         }
-        Command::Discover(args) => discover(Some(config), args, runtime()?),
+        Command::Discover(args) => discover(cli, Some(config), args, runtime()?),
         Command::Feeds(args) => {
             let store = Store::open(&config.storage_path)?;
             let lines = pipeline::feed_lines(config, &store, now)?;
@@ -212,12 +212,44 @@ fn fetch(
 }
 
 /// `discover`: blog addresses to feeds, as text or JSON.
-fn discover(config: Option<&Config>, args: &DiscoverArgs, rt: Runtime) -> Result<u8, Fatal> {
+fn discover(
+    cli: &Cli,
+    config: Option<&Config>,
+    args: &DiscoverArgs,
+    rt: Runtime,
+) -> Result<u8, Fatal> {
+    if !args.offline {
+        // The network may be away: say what is being waited for rather than sit silent.
+        let settings = config.map(|c| c.fetch.settings.clone()).unwrap_or_default();
+        say(
+            cli,
+            &format!(
+                "discovering {} address(es) (each request up to {}s, connecting up to {}s; --offline uses the address rules only)\n",
+                args.urls.len(),
+                settings.timeout.as_secs(),
+                settings.connect_timeout.as_secs()
+            ),
+        );
+    }
     let results = rt.block_on(pipeline::discover_all(config, &args.urls, args.offline));
     if args.json || args.format == TextOrJson::Json {
-        return print_json(&results);
+        print_json(&results)?;
+    } else {
+        print(&terminal::discoveries(&results))?;
     }
-    print(&terminal::discoveries(&results))
+    let nothing: Vec<&str> = results
+        .iter()
+        .filter(|d| d.feeds.is_empty())
+        .map(|d| d.input.as_str())
+        .collect();
+    if nothing.is_empty() {
+        return Ok(0);
+    }
+    let error = anyhow::anyhow!(
+        "nothing usable found for {}; check the address, or record its posts with `submit`",
+        nothing.join(", ")
+    );
+    Err(error.into())
 }
 
 /// `report`: the judgement of the chosen round(s) as a table, JSON or CSV.

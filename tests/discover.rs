@@ -869,7 +869,13 @@ fn discover_json_has_the_spec_shape() {
         "2024-11-20T12:00:00+09:00",
         &["discover", "--json", &s.url("/"), "notion.so/x"],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    // Nothing usable for one of the addresses: exit 1, naming it (the JSON is still printed).
+    assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing usable found for notion.so/x"),
+        "{}",
+        common::text(&out)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let expected = serde_json::json!([
         {"input": s.url("/"), "platform": "other", "feeds": [
@@ -913,7 +919,8 @@ fn discover_offline_uses_the_address_alone() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    // Brunch needs its page, which offline cannot read: nothing usable for it, exit 1.
+    assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["feeds"][0]["url"], "https://v2.velog.io/rss/kim");
     assert_eq!(v[0]["feeds"][0]["verified"], false);
@@ -1115,5 +1122,38 @@ fn fetch_reads_a_sitemap_like_a_feed_for_a_blog_without_one() {
     assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
     assert_eq!(s.hits("/sitemap-0.xml"), before + 1, "polled like a feed");
     assert_eq!(s.hits("/robots.txt"), 1, "the discovery is cached");
+    drop(rt);
+}
+
+#[test]
+fn regression_discover_exits_1_when_it_found_nothing_and_says_what_it_waits_for() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(TestServer::start("127.0.0.89"));
+    s.route(
+        "/",
+        html("<html><head><title>피드 없음</title></head><body>글</body></html>"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(
+        dir.path(),
+        "allow_private_addresses = true\ntimeout = \"3s\"",
+        "",
+    );
+    let out = common::run(
+        &config,
+        "2024-11-20T12:00:00+09:00",
+        &["discover", &s.url("/")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("discovering 1 address(es)"), "{err}");
+    assert!(err.contains("nothing usable found for"), "{err}");
+    let found = common::run(
+        &config,
+        "2024-11-20T12:00:00+09:00",
+        &["discover", "--offline", "velog.io/@kim"],
+    );
+    // A platform rule's answer (unverified) is usable: exit 0.
+    assert_eq!(found.status.code(), Some(0), "{}", common::text(&found));
     drop(rt);
 }
