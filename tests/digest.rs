@@ -692,7 +692,8 @@ fn members_opml_parses_and_reimports_to_the_same_roster() {
     ok(&run(&config_path, NOW, &["build"]));
     let opml_path = dir.path().join("public/members.opml");
     let opml = std::fs::read_to_string(&opml_path).unwrap();
-    // Well-formed XML, OPML 2.0, one rss outline per feed.
+    // Well-formed XML, OPML 2.0, one rss outline per member (regression: a cross-poster was
+    // listed once per feed, so a reader subscribed to the file got their posts twice).
     let mut reader = quick_xml::Reader::from_str(&opml);
     let mut feeds = 0;
     loop {
@@ -707,7 +708,11 @@ fn members_opml_parses_and_reimports_to_the_same_roster() {
             _ => {}
         }
     }
-    assert_eq!(feeds, 9);
+    assert_eq!(feeds, 8);
+    assert!(
+        opml.contains("geultto:moreFeeds="),
+        "the other feeds ride along for import"
+    );
     assert!(opml.contains("<opml version=\"2.0\""));
     let export = stdout(&run(&config_path, NOW, &["opml", "export"]));
     assert_eq!(export, opml);
@@ -847,13 +852,41 @@ fn members_opml_imports_into_newsboat_when_it_is_installed() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let list = std::fs::read_to_string(&urls).unwrap();
-    for url in [
-        "https://a.example/feed.xml",
-        "https://b.example/rss",
-        "https://b2.example/atom.xml",
-    ] {
+    for url in ["https://a.example/feed.xml", "https://b.example/rss"] {
         assert!(list.contains(url), "{url} in newsboat's urls:\n{list}");
     }
+    // The cross-poster once: their first-listed feed only.
+    assert!(!list.contains("https://b2.example/atom.xml"), "{list}");
+}
+
+#[test]
+fn regression_opml_import_adds_no_phantom_member_and_says_how_to_set_joined_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = demo_copy(dir.path(), "");
+    let before = std::fs::read_to_string(&roster).unwrap();
+    let opml = dir.path().join("in.opml");
+    std::fs::write(
+        &opml,
+        r#"<?xml version="1.0"?><opml version="2.0"><body><outline text="백엔드">
+  <outline type="rss" text="중복" xmlUrl="fixtures/demo/jihoon-velog.xml" htmlUrl="https://dup.example/"/>
+  <outline type="rss" text="한새봄" xmlUrl="https://v2.velog.io/rss/@saebom" htmlUrl="https://velog.io/@saebom"/>
+</outline></body></opml>"#
+            .replace("fixtures/demo/", &format!("{}/fixtures/demo/", common::repo().display())),
+    )
+    .unwrap();
+    let out = run(&roster, NOW, &["opml", "import", opml.to_str().unwrap()]);
+    ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not added: every feed of theirs is listed under another member"),
+        "{err}"
+    );
+    assert!(err.contains("joined_round"), "{err}");
+    let after = std::fs::read_to_string(&roster).unwrap();
+    assert!(after.starts_with(&before));
+    let added = &after[before.len()..];
+    assert!(added.contains("saebom"), "{added}");
+    assert_eq!(added.matches("[[members]]").count(), 1, "{added}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! and the id is made from the blog's address). Members are added through `toml_edit`, which
 //! keeps the file's comments, order and layout: new ids become new `[[members]]` tables at the
 //! end, feeds new to a known member are appended to its `feeds`, feeds listed anywhere already
-//! are skipped.
+//! are skipped, and a member whose every feed is listed under someone else is not added.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -144,9 +144,15 @@ pub fn parse(text: &str) -> Result<Vec<Imported>, String> {
             });
             members.len() - 1
         });
-        if let (Some(feed), Some(m)) = (feed, members.get_mut(at)) {
-            if !m.feeds.contains(&feed) {
-                m.feeds.push(feed);
+        let more = get("ns:moreFeeds").unwrap_or_default();
+        let feeds = feed
+            .into_iter()
+            .chain(more.split_whitespace().map(str::to_string));
+        if let Some(m) = members.get_mut(at) {
+            for feed in feeds {
+                if !m.feeds.contains(&feed) {
+                    m.feeds.push(feed);
+                }
             }
         }
     }
@@ -291,7 +297,15 @@ pub fn merge(roster_text: &str, imported: &[Imported]) -> Result<(String, Import
                 ));
             }
             None => {
-                if new_feeds.is_empty() && m.blog.is_none() {
+                // A member whose every feed is someone else's would be a phantom, later
+                // discovered from its blog and charged: not added.
+                if new_feeds.is_empty() && (!m.feeds.is_empty() || m.blog.is_none()) {
+                    if !m.feeds.is_empty() {
+                        report.push(format!(
+                            "{}: member {} not added: every feed of theirs is listed under another member",
+                            m.id, m.name
+                        ));
+                    }
                     continue;
                 }
                 let prefix = if trailing.is_empty() || trailing.ends_with("\n\n") {
@@ -317,6 +331,15 @@ pub fn merge(roster_text: &str, imported: &[Imported]) -> Result<(String, Import
     }
     if trailing.is_empty() {
         doc.set_trailing("");
+    }
+    let added = report
+        .iter()
+        .filter(|l| l.contains(": added member "))
+        .count();
+    if added > 0 {
+        report.push(format!(
+            "note: the {added} new member(s) have no joined_round, so every closed round before they joined counts as missed; add `joined_round = N` (the first round they take part in) to each new [[members]] table"
+        ));
     }
     Ok((doc.to_string(), report))
 }

@@ -1,9 +1,11 @@
 //! The roster as OPML 2.0: `members.opml` and `opml export`.
 //!
-//! One folder outline per team and one `type="rss"` outline per feed, so any reader (Feedly,
+//! One folder outline per team and one `type="rss"` outline per member — its first-listed feed,
+//! so a reader subscribed to the file gets a cross-poster's posts once — so any reader (Feedly,
 //! NetNewsWire, Miniflux, newsboat, Thunderbird) can subscribe to every member at once; the
-//! member id and team ride in attributes of our own namespace ([`NAMESPACE`]), so `opml import`
-//! (the roster-editing room, [`crate::edit::opml`]) rebuilds the same roster.
+//! member id, team and other feeds (`moreFeeds`, space-separated) ride in attributes of our own
+//! namespace ([`NAMESPACE`]), so `opml import` (the roster-editing room, [`crate::edit::opml`])
+//! rebuilds the same roster.
 
 use std::path::Path;
 
@@ -63,18 +65,27 @@ pub fn export(config: &Config) -> Vec<u8> {
                     escape(url.as_str())
                 ));
             }
-            for feed in &m.feeds {
-                let url = match feed {
-                    FeedSource::Url(u) => u.to_string(),
-                    FeedSource::Path(p) => p
-                        .strip_prefix(base)
-                        .unwrap_or(p)
-                        .to_string_lossy()
-                        .into_owned(),
+            // One outline per member, so a reader subscribed to the file gets a cross-poster's
+            // posts once: the first-listed feed (whose links are the ones published); the
+            // others ride in our namespace, for `opml import`.
+            let mut urls = m.feeds.iter().map(|feed| match feed {
+                FeedSource::Url(u) => u.to_string(),
+                FeedSource::Path(p) => p
+                    .strip_prefix(base)
+                    .unwrap_or(p)
+                    .to_string_lossy()
+                    .into_owned(),
+            });
+            if let Some(first) = urls.next() {
+                let more: Vec<String> = urls.collect();
+                let more = if more.is_empty() {
+                    String::new()
+                } else {
+                    format!(" geultto:moreFeeds=\"{}\"", escape(more.join(" ").as_str()))
                 };
                 out.push_str(&format!(
-                    "      <outline type=\"rss\" {common} xmlUrl=\"{}\"/>\n",
-                    escape(url.as_str())
+                    "      <outline type=\"rss\" {common} xmlUrl=\"{}\"{more}/>\n",
+                    escape(first.as_str())
                 ));
             }
         }
