@@ -66,6 +66,10 @@ pub struct Outgoing {
     pub from: String,
     /// `To` (one or more).
     pub to: Vec<String>,
+    /// Recipients on the envelope only: never written in a header (nor in the `.eml`).
+    pub bcc: Vec<String>,
+    /// `List-Unsubscribe` (RFC 2369), a `mailto:` or `https://` address.
+    pub unsubscribe: Option<String>,
     /// Subject (UTF-8; encoded per RFC 2047 on the wire).
     pub subject: String,
     /// The plain-text alternative.
@@ -89,8 +93,13 @@ pub struct DigestMail<'a> {
     pub host: &'a str,
     /// `[email] from`, when there is an `[email]` section.
     pub from: Option<&'a str>,
-    /// The real recipients (empty: the message is addressed to its sender, as a dry run).
+    /// The real `To` recipients (empty, and no `bcc`: the message is addressed to its sender,
+    /// as a dry run).
     pub recipients: &'a [String],
+    /// Recipients who must not see each other (the envelope only).
+    pub bcc: &'a [String],
+    /// `[email] unsubscribe`, for the members' digest.
+    pub unsubscribe: Option<&'a str>,
     /// The ISO week, e.g. `2024-W46`.
     pub week: &'a str,
     /// `members` or `operators`.
@@ -125,6 +134,8 @@ pub fn digest_outgoing(d: &DigestMail<'_>, now: DateTime<Utc>) -> Outgoing {
         } else {
             d.recipients.to_vec()
         },
+        bcc: d.bcc.to_vec(),
+        unsubscribe: d.unsubscribe.map(str::to_string),
         from,
         subject: d.subject.to_string(),
         text: d.text.to_string(),
@@ -161,6 +172,22 @@ impl Header for ListId {
     }
     fn display(&self) -> HeaderValue {
         HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe` (RFC 2369): where a reader leaves the list.
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), format!("<{}>", self.0))
     }
 }
 
@@ -202,6 +229,13 @@ pub fn build(o: &Outgoing) -> Result<Message, MailError> {
         .header(AutoSubmitted);
     for to in &o.to {
         builder = builder.to(mailbox("to", to)?);
+    }
+    // lettre puts Bcc recipients on the envelope and drops the header from the message.
+    for bcc in &o.bcc {
+        builder = builder.bcc(mailbox("bcc", bcc)?);
+    }
+    if let Some(u) = &o.unsubscribe {
+        builder = builder.header(ListUnsubscribe(u.clone()));
     }
     let boundary = format!(
         "geultto-{}",
@@ -332,6 +366,8 @@ mod tests {
         Outgoing {
             from: "글또 <bot@example.org>".into(),
             to: vec!["members@example.org".into()],
+            bcc: vec!["quiet@example.org".into()],
+            unsubscribe: Some("mailto:ops@example.org?subject=unsubscribe".into()),
             subject: "[글또 10기] 이번 주 새 글 3편 · 2024-W46".into(),
             text: "텍스트".into(),
             html: "<p>HTML</p>".into(),
@@ -361,6 +397,20 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Auto-Submitted: auto-generated"), "{text}");
+        assert!(
+            text.contains("List-Unsubscribe: <mailto:ops@example.org?subject=unsubscribe>"),
+            "{text}"
+        );
+        // A Bcc recipient is on the envelope, never in a header.
+        assert!(!text.contains("quiet@example.org"), "{text}");
+        let message = build(&outgoing()).unwrap();
+        let envelope: Vec<String> = message
+            .envelope()
+            .to()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(envelope, ["members@example.org", "quiet@example.org"]);
         assert!(text.is_ascii(), "headers and bodies are 7-bit on the wire");
         // Deterministic: the same input gives the same bytes.
         assert_eq!(bytes, eml(&build(&outgoing()).unwrap()));
@@ -376,6 +426,8 @@ mod tests {
             host: "geultto.github.io",
             from: None,
             recipients: &[],
+            bcc: &[],
+            unsubscribe: None,
             week: "2024-W46",
             audience: "operators",
             subject: "제목",

@@ -1034,3 +1034,45 @@ fn regression_a_refused_second_send_keeps_the_eml_that_was_mailed() {
     ));
     assert_ne!(std::fs::read(&eml).unwrap(), sent);
 }
+
+#[test]
+fn regression_bcc_recipients_get_the_digest_but_appear_in_no_header_and_the_list_can_be_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, mails) = smtp_server(false);
+    let email = email_section(port).replace(
+        "to = [\"members@geultto.test\", \"all@geultto.test\"]",
+        "to = [\"members@geultto.test\"]\nbcc = [\"kim@geultto.test\", \"lee@geultto.test\"]\nunsubscribe = \"mailto:ops@geultto.test?subject=unsubscribe\"",
+    );
+    let config = demo_copy(dir.path(), &email);
+    ok(&run(&config, NOW, &["fetch"]));
+    ok(&run(&config, NOW, &["digest", "--send"]));
+    let received = mails.lock().unwrap().clone();
+    let members = received
+        .iter()
+        .find(|m| m.to.iter().any(|t| t.contains("members@")))
+        .unwrap();
+    let mut to = members.to.clone();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "kim@geultto.test",
+            "lee@geultto.test",
+            "members@geultto.test"
+        ]
+    );
+    let raw = String::from_utf8(members.data.clone()).unwrap();
+    let eml = std::fs::read_to_string(dir.path().join("digest/2024-W46-members.eml")).unwrap();
+    for text in [&raw, &eml] {
+        assert!(!text.contains("kim@") && !text.contains("lee@"), "{text}");
+        assert!(
+            text.contains("List-Unsubscribe: <mailto:ops@geultto.test?subject=unsubscribe>"),
+            "{text}"
+        );
+    }
+    let ops = received
+        .iter()
+        .find(|m| m.to == ["ops@geultto.test"])
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&ops.data).contains("List-Unsubscribe"));
+}

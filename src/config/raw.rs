@@ -121,9 +121,12 @@ pub(super) struct RawEmail {
     #[serde(default)]
     pub(super) to: Vec<String>,
     #[serde(default)]
+    pub(super) bcc: Vec<String>,
+    #[serde(default)]
     pub(super) operators: Vec<String>,
     #[serde(default)]
     pub(super) show_missing: bool,
+    pub(super) unsubscribe: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -135,8 +135,14 @@ pub struct Email {
     pub password_env: Option<String>,
     /// The sender's mailbox, e.g. `글또 <bot@example.org>`.
     pub from: String,
-    /// The group's addresses: the members' digest goes to them.
+    /// The group's addresses: the members' digest goes to them, in `To`.
     pub to: Vec<String>,
+    /// Members' digest recipients who must not see each other: on the envelope only, never in
+    /// a header.
+    pub bcc: Vec<String>,
+    /// Where a reader unsubscribes (`mailto:` or `https://`): the `List-Unsubscribe` header of
+    /// the members' digest.
+    pub unsubscribe: Option<String>,
     /// Operators (they also get the feed-health part).
     pub operators: Vec<String>,
     /// Whether the group digest names members who missed.

@@ -460,7 +460,24 @@ impl Validator<'_> {
                 Security::StartTls
             }
         };
+        let unsubscribe = raw.unsubscribe.and_then(|u| {
+            let text = u.get_ref().trim().to_string();
+            let lower = text.to_ascii_lowercase();
+            let ok = lower.starts_with("mailto:")
+                || lower.starts_with("https://")
+                || lower.starts_with("http://");
+            if !ok {
+                self.problem(
+                    Some(u.span()),
+                    "email.unsubscribe",
+                    format!("`{text}` is neither a mailto: nor an http(s) address; write e.g. \"mailto:ops@example.org?subject=unsubscribe\""),
+                );
+            }
+            ok.then_some(text)
+        });
         Email {
+            unsubscribe,
+            bcc: raw.bcc,
             smtp_host: raw.smtp_host,
             smtp_port: raw.smtp_port,
             security,

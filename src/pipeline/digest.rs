@@ -44,7 +44,7 @@ pub struct PreparedDigest {
     pub message: lettre::Message,
     /// The message's Message-ID, recorded when it is sent.
     pub message_id: String,
-    /// Real recipients from `[email]` (empty: nobody to send to).
+    /// Real recipients from `[email]`, `To` and Bcc (empty: nobody to send to).
     pub recipients: Vec<String>,
 }
 
@@ -95,17 +95,19 @@ pub fn prepare_digests(
         let html = digest::render(&templates, &d, Format::Html)?;
         let text = digest::render(&templates, &d, Format::Text)?;
         let markdown = digest::render(&templates, &d, Format::Markdown)?;
-        let recipients = match (&config.email, audience) {
-            (Some(e), Audience::Members) => e.to.clone(),
-            (Some(e), Audience::Operators) => e.operators.clone(),
-            (None, _) => Vec::new(),
+        let (to, bcc, unsubscribe) = match (&config.email, audience) {
+            (Some(e), Audience::Members) => (e.to.clone(), e.bcc.clone(), e.unsubscribe.as_deref()),
+            (Some(e), Audience::Operators) => (e.operators.clone(), Vec::new(), None),
+            (None, _) => (Vec::new(), Vec::new(), None),
         };
         let outgoing = mail::digest_outgoing(
             &DigestMail {
                 club: &club,
                 host: &config.club.host,
                 from: config.email.as_ref().map(|e| e.from.as_str()),
-                recipients: &recipients,
+                recipients: &to,
+                bcc: &bcc,
+                unsubscribe,
                 week: &d.week,
                 audience: audience.as_str(),
                 subject: &d.subject,
@@ -120,7 +122,7 @@ pub fn prepare_digests(
             eml: mail::eml(&message),
             message,
             message_id: outgoing.message_id,
-            recipients,
+            recipients: to.into_iter().chain(bcc).collect(),
             digest: d,
             html,
             text,
