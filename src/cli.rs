@@ -191,6 +191,10 @@ pub struct FetchArgs {
     /// Exit 2 when any feed failed this run.
     #[arg(long)]
     pub fail_on_feed_errors: bool,
+    /// Ignore the stored validators once: read and parse every feed again in full, filling in
+    /// what the store lacks (e.g. posts' HTML after switching to `content = "full"`).
+    #[arg(long)]
+    pub refetch: bool,
 }
 
 /// Output formats of `inspect`.

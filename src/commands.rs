@@ -197,7 +197,10 @@ fn fetch(
         &mut store,
         now,
         &args.members,
-        args.no_output,
+        pipeline::FetchOptions {
+            no_output: args.no_output,
+            refetch: args.refetch,
+        },
         on_feed,
     );
     let summary = runtime.block_on(fetching)?;

@@ -361,3 +361,44 @@ fn regression_a_store_path_at_another_programs_database_is_refused_untouched() {
         .unwrap();
     assert_eq!(id, geultto_agg::store::APPLICATION_ID);
 }
+
+#[test]
+fn regression_switching_to_full_content_says_so_and_refetch_fills_it_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::demo_copy(dir.path(), "");
+    assert!(run(&config, NOW, &["fetch", "-q"]).status.success());
+    let toml = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        toml.replace("content = \"summary\"", "content = \"full\""),
+    )
+    .unwrap();
+    let atom = dir.path().join("public/atom.xml");
+    let contents = || {
+        std::fs::read_to_string(&atom)
+            .unwrap()
+            .matches("<content")
+            .count()
+    };
+
+    let out = run(&config, NOW, &["fetch"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("fetch --refetch"), "{}", text(&out));
+    assert_eq!(contents(), 0, "the stored posts have no HTML yet");
+
+    let out = run(&config, NOW, &["fetch", "--refetch"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("fetch --refetch"), "{}", text(&out));
+    assert!(
+        contents() > 10,
+        "refetch filled the HTML in: {}",
+        contents()
+    );
+
+    let out = run(&config, NOW, &["fetch"]);
+    assert!(
+        !text(&out).contains("--refetch"),
+        "said once fixed: {}",
+        text(&out)
+    );
+}

@@ -503,7 +503,9 @@ mod tests {
             "{out}"
         );
         assert!(out.ends_with("\n[[members]]\nid = \"b\"\nname = \"비\"\nteam = \"데이터\"\nblog = \"https://b.example/\"\nfeeds = [\"https://b.example/feed\"]\n"), "{out}");
-        assert_eq!(report.len(), 3, "{report:?}");
+        // Added feeds, a skipped feed, the new member, and the note on joined_round.
+        assert_eq!(report.len(), 4, "{report:?}");
+        assert!(report[3].contains("joined_round"), "{report:?}");
         // Importing again changes nothing.
         let (again, _) = merge(&out, &imported).unwrap();
         assert_eq!(again, out);

@@ -14,7 +14,7 @@ use super::error::RunError;
 use super::feed::{self, report, ParseRules, Parsed, Planned, StoreContext};
 use super::roster_order::RosterOrder;
 use super::{build, discovery, pages};
-use crate::config::{Config, Member};
+use crate::config::{Config, ContentMode, Member};
 use crate::fetch::{self, FeedRequest, FeedResult};
 use crate::health;
 use crate::ids::TagContext;
@@ -27,7 +27,7 @@ pub trait Progress: FnMut(&FeedReport, usize, usize) {}
 impl<F: FnMut(&FeedReport, usize, usize)> Progress for F {}
 
 /// Polls the feeds (all, or only `members`'), stores what they hold, then writes the outputs
-/// unless `no_output`. `on_feed` is called as each feed is stored (for progress and `-v`).
+/// unless `options.no_output`. `on_feed` is called as each feed is stored (for progress and `-v`).
 ///
 /// Members with a `blog` and no `feeds` get their feed discovered (once, cached in the store).
 /// Feeds backing off after failures, gone feeds between their weekly polls and feeds on hosts
@@ -37,16 +37,24 @@ pub async fn fetch(
     store: &mut Store,
     now: DateTime<Utc>,
     members: &[String],
-    no_output: bool,
+    options: FetchOptions,
     mut on_feed: impl Progress,
 ) -> Result<RunSummary, RunError> {
     let chosen = chosen_members(config, members)?;
     let forced = !members.is_empty();
     let mut summary = RunSummary::default();
+    let switched = content_switched(config, store)?;
     let found =
         discovery::feeds_of_blogs(config, store, now, &chosen, forced, &mut summary).await?;
     let planned = plan(store, &chosen, &found)?;
-    let (requests, mut reports) = schedule(config, &planned, now, forced, &mut on_feed);
+    let (mut requests, mut reports) = schedule(config, &planned, now, forced, &mut on_feed);
+    if options.refetch {
+        // Once, as if never fetched: every feed answers in full and is parsed again, so what
+        // the store lacks (HTML after switching to `content = "full"`) is filled in.
+        for r in &mut requests {
+            (r.etag, r.last_modified, r.body_hash) = (None, None, None);
+        }
+    }
     let stored = fetch_and_store(
         config,
         store,
@@ -66,10 +74,49 @@ pub async fn fetch(
     if members.is_empty() {
         store.mark_run_completed(now.timestamp())?;
     }
-    if !no_output {
+    match switched {
+        Some(mode) if !(options.refetch && members.is_empty()) => summary.advice.push(format!(
+            "[output] content is now \"{mode}\", but posts stored before keep no HTML until their feed changes; run `geultto-agg fetch --refetch` once to fill it in"
+        )),
+        _ => store.set_meta(CONTENT_MODE, content_name(config))?,
+    }
+    if !options.no_output {
         summary.outputs = build::build(config, store, now)?;
     }
     Ok(summary)
+}
+
+/// How a fetch run goes beyond polling.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FetchOptions {
+    /// Skip writing the outputs.
+    pub no_output: bool,
+    /// Ignore the stored validators once: every feed is read and parsed again in full.
+    pub refetch: bool,
+}
+
+/// The store's record of the `[output] content` mode its posts were stored under.
+const CONTENT_MODE: &str = "content_mode";
+
+fn content_name(config: &Config) -> &'static str {
+    match config.output.content {
+        ContentMode::Full => "full",
+        ContentMode::Summary => "summary",
+    }
+}
+
+/// `Some("full")` when the config asks for full content but the store's posts were stored
+/// without it (a store made in summary mode): their HTML is missing until re-read.
+fn content_switched(config: &Config, store: &Store) -> Result<Option<&'static str>, RunError> {
+    if config.output.content != ContentMode::Full || !store.first_run_completed()? {
+        return Ok(None);
+    }
+    let missing = match store.meta(CONTENT_MODE)?.as_deref() {
+        Some(mode) => mode != "full",
+        // A store from before the mode was recorded: it was in full mode if it kept any HTML.
+        None => !store.has_post_content()?,
+    };
+    Ok(missing.then_some("full"))
 }
 
 /// The members a run polls: all, or those named (each must be on the roster).

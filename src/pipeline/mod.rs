@@ -37,7 +37,7 @@ pub use digest::{
 pub use discover::discover_all;
 pub use error::RunError;
 pub use feeds::feed_lines;
-pub use fetch_run::{fetch, Progress};
+pub use fetch_run::{fetch, FetchOptions, Progress};
 pub use inspect::{inspect, InspectError};
 pub use pages::read_page;
 pub use remind::{prepare_reminder, send_reminder, Planned, PreparedReminder};

@@ -80,6 +80,8 @@ pub struct RunSummary {
     pub outputs: Vec<super::Written>,
     /// What the reader did with post pages.
     pub pages: PagesRead,
+    /// What the operator should do about the store as a whole, one line each.
+    pub advice: Vec<String>,
 }
 
 impl RunSummary {
@@ -329,6 +331,9 @@ pub fn summary(s: &RunSummary, verbose: bool) -> String {
     }
     for w in &s.outputs {
         let _ = writeln!(out, "{w}");
+    }
+    for a in &s.advice {
+        let _ = writeln!(out, "note: {a}");
     }
     out
 }

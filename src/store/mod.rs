@@ -249,6 +249,15 @@ impl Store {
             .and_then(|v| v.parse().ok()))
     }
 
+    /// Whether any post's HTML is kept (only `content = "full"` keeps it).
+    pub fn has_post_content(&self) -> Result<bool> {
+        self.conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM post_content)", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err(e))
+    }
+
     /// Records that a fetch run completed at `now`.
     pub fn mark_run_completed(&self, now: i64) -> Result<()> {
         if !self.first_run_completed()? {
