@@ -34,10 +34,24 @@ fn main() -> ExitCode {
         // A reader that closed the pipe (`… | head`) wanted no more: end quietly.
         Err(Fatal { error, .. }) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(Fatal { code, error }) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", chain_text(&error));
             ExitCode::from(code)
         }
     }
+}
+
+/// The error and its causes on one line, each cause said once: our messages often name their
+/// cause already, which `{:#}` would repeat.
+fn chain_text(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// Whether the error is stdout closed by its reader.

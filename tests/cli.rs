@@ -233,7 +233,9 @@ fn a_rerun_adds_nothing_and_a_new_members_old_posts_are_history() {
     let out = run(&config, "2024-11-20T14:00:00+09:00", &["fetch"]);
     let t = text(&out);
     assert!(
-        t.contains("1 new posts") && t.contains("60 older posts recorded as history"),
+        t.contains("1 new post")
+            && !t.contains("1 new posts")
+            && t.contains("60 older posts recorded as history"),
         "{t}"
     );
     let xml = std::fs::read_to_string(dir.path().join("public/atom.xml")).unwrap();
@@ -400,5 +402,46 @@ fn regression_switching_to_full_content_says_so_and_refetch_fills_it_in() {
         !text(&out).contains("--refetch"),
         "said once fixed: {}",
         text(&out)
+    );
+}
+
+#[test]
+fn regression_small_words_one_feed_thousands_separators_and_errors_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("f.xml");
+    std::fs::write(&feed, common::rss("f", "https://f.example/", &[])).unwrap();
+    let config = club_config(
+        dir.path(),
+        &[M {
+            id: "f",
+            name: "에프",
+            team: "a",
+            feeds: vec![feed.display().to_string()],
+        }],
+        "",
+        "",
+    );
+    let out = run(&config, NOW, &["fetch"]);
+    assert!(text(&out).contains("1 feed: "), "{}", text(&out));
+    let all = run(&config, NOW, &["report", "--round", "all"]);
+    let t = String::from_utf8_lossy(&all.stdout);
+    assert!(
+        t.contains("₩30,000"),
+        "three missed rounds, with a separator:\n{t}"
+    );
+    // A missing config: the cause said once.
+    let out = run(&dir.path().join("nope.toml"), NOW, &["report"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+    // A file that is not XML at all is "not a feed", not a root element found in its prose.
+    let readme = dir.path().join("README.md");
+    std::fs::write(&readme, "# notes\n\nrun `geultto-agg <command>`\n").unwrap();
+    let out = run(&config, NOW, &["inspect", readme.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("neither XML") && !err.contains("root is"),
+        "{err}"
     );
 }

@@ -263,6 +263,15 @@ fn feed_rs_parser(base_url: Option<&str>, tz: Tz) -> feed_rs::parser::Parser {
 /// A feed-rs failure in words an operator can act on (for a missing feed root, the root found).
 fn explain_feed_rs_error(e: &ParseFeedError, doc: &str) -> String {
     match e {
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)
+            if !doc
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with(['<', '{']) =>
+        {
+            let start: String = doc.trim().chars().take(40).collect();
+            format!("it starts with {start:?}, which is neither XML (RSS, Atom) nor a JSON Feed")
+        }
         ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => match root_element(doc) {
             Some((_, "rss")) => "an <rss> document without a <channel>".to_string(),
             Some((_, root)) => {

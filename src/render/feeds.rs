@@ -242,6 +242,9 @@ pub fn table(lines: &[FeedLine]) -> (String, String) {
     let troubled = lines.iter().filter(|l| l.state.needs_attention()).count();
     (
         out,
-        format!("{} feeds, {troubled} need attention", lines.len()),
+        format!(
+            "{}, {troubled} need attention",
+            super::report::count(lines.len(), "feed")
+        ),
     )
 }

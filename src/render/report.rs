@@ -268,7 +268,7 @@ pub fn table(
                     m.totals.passes.to_string(),
                     m.totals.missed.to_string(),
                     m.totals.unverified.to_string(),
-                    format!("₩{}", m.totals.deduction),
+                    won(m.totals.deduction),
                 ]);
                 rows.push(row);
             }
@@ -282,6 +282,28 @@ pub fn table(
     out
 }
 
+/// An amount in won with thousands separators: `₩10,000`.
+pub fn won(amount: u64) -> String {
+    let digits = amount.to_string();
+    let mut out = String::from("₩");
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count and a noun, `1 feed` / `2 feeds` (the noun's plural with an `s`).
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn post_cell(v: &Verdict) -> String {
     let Some(first) = v.posts.first() else {
         return String::new();
@@ -292,7 +314,7 @@ fn post_cell(v: &Verdict) -> String {
     }
     let chars = first.chars.map(|c| format!(" ({c}자)")).unwrap_or_default();
     let more = if v.posts.len() > 1 {
-        format!(" +{}", v.posts.len() - 1)
+        format!(" (+{} more post(s))", v.posts.len() - 1)
     } else {
         String::new()
     };

@@ -288,13 +288,13 @@ pub fn summary(s: &RunSummary, verbose: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "{} feeds: {} ok, {} not modified, {} failed, {} paused{skipped_words}; {} new posts",
-        s.feeds.len(),
+        "{}: {} ok, {} not modified, {} failed, {} paused{skipped_words}; {}",
+        super::report::count(s.feeds.len(), "feed"),
         s.count(&FeedStatus::Fetched),
         s.count(&FeedStatus::NotModified),
         s.count(&FeedStatus::Failed),
         s.count(&FeedStatus::Paused),
-        s.new_posts()
+        super::report::count(s.new_posts(), "new post")
     );
     let history: usize = s.feeds.iter().map(|f| f.history).sum();
     if history > 0 {
