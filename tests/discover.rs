@@ -963,7 +963,7 @@ fn fetch_discovers_a_members_feed_once_and_feeds_shows_it() {
         )),
         "{t}"
     );
-    assert!(t.contains("1 feeds: 1 ok"), "{t}");
+    assert!(t.contains("1 feed: 1 ok"), "{t}");
     assert!(t.contains("none: no feed to poll:"), "{t}");
     assert_eq!(s.hits("/"), 1);
     assert_eq!(s.hits("/index.xml"), 2, "verified once, then polled");
