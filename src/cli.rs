@@ -59,6 +59,39 @@ pub enum Command {
     /// Record a post by hand (a blog without a feed, a post the feed missed): read its page for
     /// title, date and length, and append it to the member's `extra_posts`.
     Submit(SubmitArgs),
+    /// Discover a blog's feed and append the member to the roster file (-c).
+    Add(AddArgs),
+    /// A signup sheet (CSV) into the roster.
+    #[command(subcommand)]
+    Csv(CsvCommand),
+}
+
+/// `add` options.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The blog's homepage (or a post of it).
+    #[arg(value_name = "BLOG_URL")]
+    pub blog: String,
+    /// The member's id: `[a-z0-9_-]`, the stable key of their posts.
+    #[arg(long)]
+    pub id: String,
+    /// The name shown in outputs.
+    #[arg(long)]
+    pub name: String,
+    /// The member's team.
+    #[arg(long, default_value = "")]
+    pub team: String,
+}
+
+/// `csv` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CsvCommand {
+    /// Add the members of a signup sheet (columns name, blog, and optionally team, id, feed,
+    /// email, slack_id) to the roster file (-c), discovering each blog's feed.
+    Import {
+        /// The CSV file (a header row, then one member per row).
+        file: PathBuf,
+    },
 }
 
 /// `remind` options.

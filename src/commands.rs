@@ -9,8 +9,9 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use geultto_agg::cli::{
-    Cli, Command, DigestArgs, DigestAudience, DigestFormat, DiscoverArgs, FetchArgs, OpmlCommand,
-    RemindArgs, ReportArgs, ReportFormat, SubmitArgs, TableOrJson, TextOrJson,
+    AddArgs, Cli, Command, CsvCommand, DigestArgs, DigestAudience, DigestFormat, DiscoverArgs,
+    FetchArgs, OpmlCommand, RemindArgs, ReportArgs, ReportFormat, SubmitArgs, TableOrJson,
+    TextOrJson,
 };
 use geultto_agg::config::{self, Config};
 use geultto_agg::render::digest::{Audience, Week};
@@ -109,7 +110,104 @@ pub fn run(cli: &Cli) -> Result<u8, Fatal> {
         }
         Command::Check => check(cli, config),
         Command::Submit(args) => submit(cli, config, args, runtime()?),
+        Command::Add(args) => add(cli, config, args, runtime()?),
+        Command::Csv(CsvCommand::Import { file }) => csv_import(cli, config, file, runtime()?),
     }
+}
+
+/// `add`: discover the blog's feed, then append the member; nothing found is exit 1, the roster
+/// untouched.
+fn add(cli: &Cli, config: &Config, args: &AddArgs, rt: Runtime) -> Result<u8, Fatal> {
+    if config.member(&args.id).is_some() {
+        return Err(edit::add::AddError::Duplicate(args.id.clone()).into());
+    }
+    let found = rt.block_on(pipeline::discover_all(
+        Some(config),
+        std::slice::from_ref(&args.blog),
+        false,
+    ));
+    let Some(d) = found.first() else {
+        return Ok(1);
+    };
+    print(&terminal::discoveries(&found))?;
+    let Some(feed) = d.main_feed().or_else(|| d.feeds.first()) else {
+        let why = d.error.clone().unwrap_or_else(|| "no feed".into());
+        let error = anyhow::anyhow!(
+            "nothing usable found for {}: {why}; {} was left unchanged",
+            args.blog,
+            cli.config.display()
+        );
+        return Err(error.into());
+    };
+    let member = edit::opml::Imported {
+        id: args.id.clone(),
+        name: args.name.clone(),
+        team: args.team.clone(),
+        blog: Some(args.blog.clone()),
+        feeds: if feed.is_sitemap() {
+            Vec::new()
+        } else {
+            vec![feed.url.clone()]
+        },
+        email: None,
+        slack_id: None,
+    };
+    for line in edit::add::add(&cli.config, config, &member)? {
+        say(cli, &format!("{line}\n"));
+    }
+    Ok(0)
+}
+
+/// `csv import`: a signup sheet's members, each blog's feed discovered, appended.
+fn csv_import(
+    cli: &Cli,
+    config: &Config,
+    file: &std::path::Path,
+    rt: Runtime,
+) -> Result<u8, Fatal> {
+    let text = std::fs::read_to_string(file).map_err(|source| edit::add::AddError::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let mut members = edit::add::parse_csv(&text).map_err(|message| edit::add::AddError::Csv {
+        path: file.to_path_buf(),
+        message,
+    })?;
+    let blogs: Vec<String> = members
+        .iter()
+        .filter(|m| m.feeds.is_empty() && config.member(&m.id).is_none())
+        .filter_map(|m| m.blog.clone())
+        .collect();
+    let found = rt.block_on(pipeline::discover_all(Some(config), &blogs, false));
+    for m in members.iter_mut().filter(|m| m.feeds.is_empty()) {
+        let feed = found
+            .iter()
+            .find(|d| Some(&d.input) == m.blog.as_ref())
+            .and_then(|d| d.main_feed());
+        match feed {
+            Some(f) => m.feeds.push(f.url.clone()),
+            None if config.member(&m.id).is_none() => say(
+                cli,
+                &format!(
+                    "{}: no feed found on {}; added with its blog alone (fetch tries again)\n",
+                    m.id,
+                    m.blog.as_deref().unwrap_or("")
+                ),
+            ),
+            None => {}
+        }
+    }
+    let report = edit::add::append(&cli.config, &members)?;
+    if report.is_empty() {
+        say(
+            cli,
+            &format!("{}: nothing new to add\n", cli.config.display()),
+        );
+    }
+    for line in report {
+        say(cli, &format!("{line}\n"));
+    }
+    Ok(0)
 }
 
 /// `submit`: read the post's page, say what it gave, and record the post by hand.

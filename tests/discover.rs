@@ -1157,3 +1157,148 @@ fn regression_discover_exits_1_when_it_found_nothing_and_says_what_it_waits_for(
     assert_eq!(found.status.code(), Some(0), "{}", common::text(&found));
     drop(rt);
 }
+
+#[test]
+fn add_discovers_the_feed_and_appends_the_member_refusing_duplicates_and_nothing_found() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(TestServer::start("127.0.0.90"));
+    // A blog without a feed, on a host of its own (discovery probes the usual paths).
+    let bare = rt.block_on(TestServer::start("127.0.0.92"));
+    bare.route(
+        "/plain",
+        html("<html><head><title>피드 없음</title></head></html>"),
+    );
+    s.route(
+        "/",
+        html("<html><head><link rel=alternate type=application/rss+xml href=/rss title=블로그></head></html>"),
+    );
+    s.route("/rss", feed_reply(rss("내 블로그")));
+    s.route(
+        "/plain",
+        html("<html><head><title>피드 없음</title></head></html>"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(
+        dir.path(),
+        "allow_private_addresses = true\ntimeout = \"3s\"",
+        "",
+    );
+    let now = "2024-11-20T12:00:00+09:00";
+    let out = common::run(
+        &config,
+        now,
+        &[
+            "add",
+            &s.url("/"),
+            "--id",
+            "saebom",
+            "--name",
+            "한새봄",
+            "--team",
+            "백엔드",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    let roster = std::fs::read_to_string(&config).unwrap();
+    assert!(roster.contains("id = \"saebom\""), "{roster}");
+    assert!(
+        roster.contains(&format!("feeds = [\"{}\"]", s.url("/rss"))),
+        "{roster}"
+    );
+    assert_eq!(common::run(&config, now, &["check"]).status.code(), Some(0));
+
+    // The same id again, or the same blog's feed under another id: refused, file untouched.
+    for args in [
+        vec![
+            "add",
+            "https://other.example/",
+            "--id",
+            "saebom",
+            "--name",
+            "다른 사람",
+        ],
+        vec!["add", "/", "--id", "again", "--name", "또"],
+    ] {
+        let args: Vec<String> = args
+            .into_iter()
+            .map(|a| if a == "/" { s.url("/") } else { a.to_string() })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = common::run(&config, now, &args);
+        assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), roster);
+    }
+    // A blog with no feed: exit 1, nothing written.
+    let out = common::run(
+        &config,
+        now,
+        &["add", &bare.url("/plain"), "--id", "none", "--name", "없음"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
+    assert!(
+        common::text(&out).contains("nothing usable found"),
+        "{}",
+        common::text(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), roster);
+    drop(rt);
+}
+
+#[test]
+fn csv_import_adds_a_signup_sheet_with_contacts_and_discovered_feeds() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(TestServer::start("127.0.0.91"));
+    // A blog without a feed, on a host of its own (discovery probes the usual paths).
+    let bare = rt.block_on(TestServer::start("127.0.0.93"));
+    bare.route(
+        "/plain",
+        html("<html><head><title>피드 없음</title></head></html>"),
+    );
+    s.route(
+        "/",
+        html("<html><head><link rel=alternate type=application/rss+xml href=/rss title=블로그></head></html>"),
+    );
+    s.route("/rss", feed_reply(rss("내 블로그")));
+    s.route(
+        "/plain",
+        html("<html><head><title>피드 없음</title></head></html>"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(
+        dir.path(),
+        "allow_private_addresses = true\ntimeout = \"3s\"",
+        "",
+    );
+    let sheet = dir.path().join("signup.csv");
+    std::fs::write(
+        &sheet,
+        format!(
+            "name,team,blog,email,slack_id,id\n\"한, 새봄\",백엔드,{},saebom@example.org,U0SAEBOM,saebom\n이피드,데이터,{},,,nofeed\n",
+            s.url("/"),
+            bare.url("/plain")
+        ),
+    )
+    .unwrap();
+    let now = "2024-11-20T12:00:00+09:00";
+    let out = common::run(&config, now, &["csv", "import", sheet.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    assert!(
+        common::text(&out).contains("nofeed: no feed found"),
+        "{}",
+        common::text(&out)
+    );
+    let c = geultto_agg::config::Config::load(&config).unwrap();
+    let saebom = c.member("saebom").unwrap();
+    assert_eq!(saebom.name, "한, 새봄");
+    assert_eq!(saebom.email.as_deref(), Some("saebom@example.org"));
+    assert_eq!(saebom.slack_id.as_deref(), Some("U0SAEBOM"));
+    assert_eq!(saebom.feeds[0].to_string(), s.url("/rss"));
+    let nofeed = c.member("nofeed").unwrap();
+    assert!(nofeed.feeds.is_empty() && nofeed.blog.is_some());
+    // Again: nothing new.
+    let before = std::fs::read_to_string(&config).unwrap();
+    let out = common::run(&config, now, &["csv", "import", sheet.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+    drop(rt);
+}

@@ -6,6 +6,7 @@
 //! post recorded by hand; adding a member from a blog (`add`) and writing a starter roster
 //! (`init`) belong here too.
 
+pub mod add;
 pub mod opml;
 pub mod submit;
 

@@ -75,6 +75,10 @@ pub struct Imported {
     pub blog: Option<String>,
     /// Feeds in document order.
     pub feeds: Vec<String>,
+    /// The member's own address (a signup sheet has it; OPML does not).
+    pub email: Option<String>,
+    /// The member's Slack user id (a signup sheet has it; OPML does not).
+    pub slack_id: Option<String>,
 }
 
 /// Reads the members of an OPML document, in document order.
@@ -141,6 +145,8 @@ pub fn parse(text: &str) -> Result<Vec<Imported>, String> {
                 team,
                 blog: blog.clone(),
                 feeds: Vec::new(),
+                email: None,
+                slack_id: None,
             });
             members.len() - 1
         });
@@ -186,7 +192,7 @@ fn attributes(
 /// A member id from a blog or feed address: the account on a shared platform (`velog.io/@kim`,
 /// `medium.com/@kim`, `blog.naver.com/kim`, `brunch.co.kr/@kim`), else the first label of the
 /// host (`kim.tistory.com`, `kim.github.io`), reduced to `[a-z0-9_-]`.
-fn make_id(address: &str, n: usize) -> String {
+pub(super) fn make_id(address: &str, n: usize) -> String {
     let fallback = format!("member-{n}");
     let Ok(url) = url::Url::parse(address) else {
         return fallback;
@@ -421,6 +427,11 @@ fn member_table(m: &Imported, feeds: &[String], prefix: String) -> Table {
         array.push(f.as_str());
     }
     t.insert("feeds", value(array));
+    for (key, v) in [("email", &m.email), ("slack_id", &m.slack_id)] {
+        if let Some(v) = v {
+            t.insert(key, value(v.as_str()));
+        }
+    }
     t.decor_mut().set_prefix(if prefix.is_empty() {
         "\n".to_string()
     } else {
@@ -480,6 +491,8 @@ mod tests {
                     "https://a.example/feed".into(),
                     "https://a2.example/feed".into(),
                 ],
+                email: None,
+                slack_id: None,
             },
             Imported {
                 id: "b".into(),
@@ -490,6 +503,8 @@ mod tests {
                     "https://a.example/feed".into(),
                     "https://b.example/feed".into(),
                 ],
+                email: None,
+                slack_id: None,
             },
         ];
         let (out, report) = merge(roster, &imported).unwrap();
