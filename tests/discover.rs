@@ -1158,25 +1158,30 @@ fn regression_discover_exits_1_when_it_found_nothing_and_says_what_it_waits_for(
     drop(rt);
 }
 
-#[test]
-fn add_discovers_the_feed_and_appends_the_member_refusing_duplicates_and_nothing_found() {
+/// A blog at `/` of `main` whose page links its feed at `/rss`, and at `/plain` of `bare` (a
+/// host of its own, since discovery probes the usual paths) a blog without a feed.
+fn a_blog_and_a_bare_one(
+    main: &str,
+    bare: &str,
+) -> (tokio::runtime::Runtime, TestServer, TestServer) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let s = rt.block_on(TestServer::start("127.0.0.90"));
-    // A blog without a feed, on a host of its own (discovery probes the usual paths).
-    let bare = rt.block_on(TestServer::start("127.0.0.92"));
-    bare.route(
-        "/plain",
-        html("<html><head><title>피드 없음</title></head></html>"),
-    );
+    let s = rt.block_on(TestServer::start(main));
     s.route(
         "/",
         html("<html><head><link rel=alternate type=application/rss+xml href=/rss title=블로그></head></html>"),
     );
     s.route("/rss", feed_reply(rss("내 블로그")));
-    s.route(
+    let b = rt.block_on(TestServer::start(bare));
+    b.route(
         "/plain",
         html("<html><head><title>피드 없음</title></head></html>"),
     );
+    (rt, s, b)
+}
+
+#[test]
+fn add_discovers_the_feed_and_appends_the_member_refusing_duplicates_and_nothing_found() {
+    let (rt, s, bare) = a_blog_and_a_bare_one("127.0.0.90", "127.0.0.92");
     let dir = tempfile::tempdir().unwrap();
     let config = config_with(
         dir.path(),
@@ -1246,23 +1251,7 @@ fn add_discovers_the_feed_and_appends_the_member_refusing_duplicates_and_nothing
 
 #[test]
 fn csv_import_adds_a_signup_sheet_with_contacts_and_discovered_feeds() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let s = rt.block_on(TestServer::start("127.0.0.91"));
-    // A blog without a feed, on a host of its own (discovery probes the usual paths).
-    let bare = rt.block_on(TestServer::start("127.0.0.93"));
-    bare.route(
-        "/plain",
-        html("<html><head><title>피드 없음</title></head></html>"),
-    );
-    s.route(
-        "/",
-        html("<html><head><link rel=alternate type=application/rss+xml href=/rss title=블로그></head></html>"),
-    );
-    s.route("/rss", feed_reply(rss("내 블로그")));
-    s.route(
-        "/plain",
-        html("<html><head><title>피드 없음</title></head></html>"),
-    );
+    let (rt, s, bare) = a_blog_and_a_bare_one("127.0.0.91", "127.0.0.93");
     let dir = tempfile::tempdir().unwrap();
     let config = config_with(
         dir.path(),
