@@ -320,3 +320,33 @@ fn regression_output_into_a_closed_pipe_ends_quietly_not_with_a_panic() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// IPv6 forms embedding a loopback IPv4 address (6to4, NAT64 local-use, IPv4-translated) were
+/// judged as IPv6 and fetched; through the binary they fail as private and the run completes.
+#[test]
+fn regression_ipv6_forms_embedding_loopback_are_refused_as_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = [
+        "http://[2002:7f00:1::]/feed",
+        "http://[64:ff9b:1::7f00:1]/",
+        "http://[::ffff:0:7f00:1]/rss",
+    ];
+    let config = club_config(
+        dir.path(),
+        &[M {
+            id: "v6",
+            name: "육",
+            team: "a",
+            feeds: feeds.iter().map(|f| f.to_string()).collect(),
+        }],
+        "allow_private_addresses = false",
+        "",
+    );
+    let out = run(&config, NOW, &["fetch"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("3 feeds: 0 ok, 0 not modified, 3 failed"), "{t}");
+    for shown in ["2002:7f00:1::", "64:ff9b:1::7f00:1", "::ffff:0:7f00:1"] {
+        assert!(t.contains(&format!("{shown} is loopback")), "{shown}: {t}");
+    }
+}
