@@ -3,14 +3,16 @@
 //! This stage owns the rules for the entries of a single feed (the README's *What the tool does
 //! with a feed*): an entry is known by the feed's own guid/atom:id when it really has one, else by
 //! its normalised link, else by a hash of title and published time — never by an id feed-rs
-//! invented. Titles lose HTML entities and control
-//! characters; the full text (where the feed carries it) gives the length used by the club's
-//! `min_chars` rule; the summary is plain text for republishing.
+//! invented. Titles are text unless the feed says they are HTML (Atom `type="html"`/`xhtml`, an
+//! RSS title written with literal markup): text only loses HTML entities and control characters,
+//! and an escaped `&lt;b&gt;` stays the text `<b>`. The full text (where the feed carries it)
+//! gives the length used by the club's `min_chars` rule; the summary is plain text for
+//! republishing.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use feed_rs::model::{Entry, Feed};
+use feed_rs::model::{Entry, Feed, Text};
 
 use crate::ids::stable_hash;
 use crate::parse::{is_control, ParsedFeed, GENERATED_ID_PREFIX};
@@ -71,12 +73,7 @@ pub fn normalise(
 ) -> (FeedMeta, Vec<Post>, Vec<String>) {
     let feed = &parsed.feed;
     let meta = FeedMeta {
-        title: clean_title(
-            feed.title
-                .as_ref()
-                .map(|t| t.content.as_str())
-                .unwrap_or(""),
-        ),
+        title: feed.title.as_ref().map(clean_title).unwrap_or_default(),
         id: if feed.id.is_empty() || feed.id.starts_with(GENERATED_ID_PREFIX) {
             feed_url.to_string()
         } else {
@@ -142,13 +139,7 @@ fn description_is_full_text(feed: &Feed) -> bool {
 
 fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> Post {
     let mut warnings = Vec::new();
-    let title = clean_title(
-        entry
-            .title
-            .as_ref()
-            .map(|t| t.content.as_str())
-            .unwrap_or(""),
-    );
+    let title = entry.title.as_ref().map(clean_title).unwrap_or_default();
     if title.is_empty() {
         warnings.push("no title".to_string());
     }
@@ -296,17 +287,27 @@ pub fn clean_text(s: &str) -> String {
         .to_string()
 }
 
-/// A title as plain text: HTML entities decoded (feeds often double-escape), tags dropped,
-/// control characters removed, whitespace collapsed.
-pub fn clean_title(s: &str) -> String {
-    // Markup in the text itself is HTML (Atom type="html", careless feeds): take its text.
-    // Otherwise only entities need decoding; an escaped `&lt;tag&gt;` is meant literally.
-    let text = if s.contains('<') && s.contains('>') {
-        html_text(s).text
-    } else {
-        html_escape::decode_html_entities(s).into_owned()
-    };
-    one_line(&text)
+/// A feed's or an entry's title as plain text, by what the feed says it is. Markup — Atom
+/// `type="html"` or `"xhtml"`, or an RSS title written with literal markup (the parse stage
+/// marks those `text/html`) — gives its visible text; markup that leaves no text at all (a
+/// lone `<script>…`) is taken as text instead, so no title is lost to reading it as HTML.
+/// Text — Atom `type="text"`, every other RSS title, JSON Feed — is never read as HTML: only
+/// its entities are decoded (feeds often double-escape), so `&lt;b&gt;` and `<!channel>` stay
+/// the text they are. Control characters are removed and whitespace collapsed either way.
+pub fn clean_title(title: &Text) -> String {
+    let markup = matches!(title.content_type.subty().as_str(), "html" | "xhtml");
+    title_text(&title.content, markup)
+}
+
+/// [`clean_title`] of a title's content, read as markup or as text.
+fn title_text(s: &str, markup: bool) -> String {
+    if markup {
+        let text = one_line(&html_text(s).text);
+        if !text.is_empty() {
+            return text;
+        }
+    }
+    one_line(&html_escape::decode_html_entities(s))
 }
 
 /// Text on one line: control characters removed, whitespace collapsed and trimmed. Stored text
@@ -1042,9 +1043,88 @@ mod tests {
 
     #[test]
     fn titles_lose_entities_tags_and_control_characters() {
-        assert_eq!(clean_title("A &hellip; B\u{8}"), "A … B");
-        assert_eq!(clean_title("R&amp;D  <b>회고</b>"), "R&D 회고");
-        assert_eq!(clean_title("&lt;script&gt; 이야기"), "<script> 이야기");
+        assert_eq!(title_text("A &hellip; B\u{8}", false), "A … B");
+        assert_eq!(title_text("R&amp;D  <b>회고</b>", true), "R&D 회고");
+        assert_eq!(
+            title_text("&lt;script&gt; 이야기", false),
+            "<script> 이야기"
+        );
+        assert_eq!(
+            title_text("<b>굵게</b> <!channel>", false),
+            "<b>굵게</b> <!channel>"
+        );
+        assert_eq!(
+            title_text("<script>alert(1)</script>", true),
+            "<script>alert(1)</script>"
+        );
+    }
+
+    /// An RSS title written with escaped markup was read as HTML: its tags vanished, and an
+    /// escaped `<script>` left no title at all ("(제목 없음)" in atom.xml). A title holding
+    /// child markup was cut at its first element.
+    #[test]
+    fn regression_an_escaped_markup_rss_title_is_shown_as_text() {
+        let p = parsed(
+            r#"<rss version="2.0"><channel><title>&lt;i&gt;블로그&lt;/i&gt;</title>
+            <item><title>&lt;b&gt;굵게&lt;/b&gt; 쓰는 법</title><link>https://blog.example/1</link></item>
+            <item><title>&lt;script&gt;alert(1)&lt;/script&gt;</title><link>https://blog.example/2</link></item>
+            <item><title><![CDATA[<b>CDATA</b> 회고]]></title><link>https://blog.example/3</link></item>
+            <item><title>R&amp;D <b>회고</b></title><link>https://blog.example/4</link></item>
+            <item><title><![CDATA[&lt;p&gt; 태그]]></title><link>https://blog.example/5</link></item>
+            </channel></rss>"#,
+        );
+        let (meta, posts, _) = normalise(&p, "u", 1000);
+        assert_eq!(meta.title, "<i>블로그</i>");
+        let titles: Vec<&str> = posts.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "<b>굵게</b> 쓰는 법",
+                "<script>alert(1)</script>",
+                "CDATA 회고",
+                "R&D 회고",
+                "<p> 태그"
+            ]
+        );
+    }
+
+    /// An Atom `type="text"` title was read as HTML: `<!channel> 긴급` lost its first word as a
+    /// "declaration" and `<!everyone>` left no title.
+    #[test]
+    fn regression_an_atom_text_title_is_never_read_as_html() {
+        let entry = |n: usize, title: &str| {
+            format!(
+                "<entry><id>urn:e{n}</id><updated>2024-10-05T12:00:00Z</updated>{title}</entry>"
+            )
+        };
+        let doc = format!(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:f</id><updated>2024-10-05T12:00:00Z</updated>
+            <title type="text">&lt;!channel&gt; 공지</title>{}{}{}{}{}</feed>"#,
+            entry(1, r#"<title type="text">&lt;!channel&gt; 긴급</title>"#),
+            entry(2, r#"<title type="text">&lt;!everyone&gt;</title>"#),
+            entry(3, r#"<title>&lt;b&gt;기본은 text&lt;/b&gt;</title>"#),
+            entry(
+                4,
+                r#"<title type="html">&lt;b&gt;굵게&lt;/b&gt; 씀</title>"#
+            ),
+            entry(
+                5,
+                r#"<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><b>x</b> y</div></title>"#
+            ),
+        );
+        let (meta, posts, _) = normalise(&parsed(&doc), "u", 1000);
+        assert_eq!(meta.title, "<!channel> 공지");
+        let titles: Vec<&str> = posts.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "<!channel> 긴급",
+                "<!everyone>",
+                "<b>기본은 text</b>",
+                "굵게 씀",
+                "x y"
+            ]
+        );
     }
 
     #[test]

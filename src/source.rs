@@ -32,8 +32,8 @@ pub enum SourceError {
 }
 
 impl FeedSource {
-    /// Reads what a person wrote (the roster, `inspect`): an `http(s)://` URL, else a local path
-    /// resolved against `base` when it is relative.
+    /// Reads what a person wrote (the roster, `inspect`): an `http(s)://` URL (the scheme in any
+    /// case), else a local path resolved against `base` when it is relative.
     pub fn parse(text: &str, base: &Path) -> Result<FeedSource, SourceError> {
         let text = text.trim();
         if text.is_empty() {
@@ -95,9 +95,14 @@ impl fmt::Display for FeedSource {
     }
 }
 
-/// Text that starts as a web address does.
+/// Text that starts as a web address does. Schemes are case-insensitive (`HTTP://`, `Https://`
+/// are web addresses too; the `url` crate writes them in lower case).
 fn is_web_address(text: &str) -> bool {
-    text.starts_with("http://") || text.starts_with("https://")
+    let starts = |prefix: &str| {
+        text.get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    starts("http://") || starts("https://")
 }
 
 #[cfg(test)]
@@ -124,5 +129,33 @@ mod tests {
             Err(SourceError::Scheme(_))
         ));
         assert_eq!(FeedSource::parse("  ", base), Err(SourceError::Empty));
+    }
+
+    /// `HTTP://…` was taken for another scheme ("only http(s) URLs and local paths are feeds"),
+    /// which stopped the whole run at config time.
+    #[test]
+    fn regression_an_upper_case_scheme_is_a_web_address() {
+        let base = Path::new("/etc/club");
+        for (text, want) in [
+            ("HTTP://127.0.0.1:1/x", "http://127.0.0.1:1/x"),
+            (
+                "Https://Minji.Tistory.com/rss",
+                "https://minji.tistory.com/rss",
+            ),
+            ("hTTpS://x.example", "https://x.example/"),
+        ] {
+            let source = FeedSource::parse(text, base).unwrap();
+            assert!(source.is_url(), "{text}");
+            assert_eq!(source.key(), want);
+            assert_eq!(FeedSource::from_key(&source.key()), source);
+        }
+        assert!(matches!(
+            FeedSource::parse("FTP://x.example/feed", base),
+            Err(SourceError::Scheme(_))
+        ));
+        assert!(matches!(
+            FeedSource::parse("HTTP://", base),
+            Err(SourceError::BadUrl(_))
+        ));
     }
 }

@@ -445,3 +445,71 @@ fn regression_small_words_one_feed_thousands_separators_and_errors_said_once() {
         "{err}"
     );
 }
+
+/// One member's `HTTP://…` feed was taken for another scheme and stopped the whole run at
+/// config time. Schemes are case-insensitive: `check` is ok, and `fetch` completes with that
+/// feed refused by the address guard like any other loopback URL.
+#[test]
+fn regression_an_upper_case_feed_scheme_does_not_stop_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.xml");
+    std::fs::write(&good, rss_of("good", &items("good", 2, 250))).unwrap();
+    let config = club_config(
+        dir.path(),
+        &[
+            M {
+                id: "good",
+                name: "좋음",
+                team: "a",
+                feeds: vec![good.display().to_string()],
+            },
+            M {
+                id: "upper",
+                name: "대문자",
+                team: "a",
+                feeds: vec!["HTTP://127.0.0.1:1/x".into()],
+            },
+        ],
+        "allow_private_addresses = false",
+        "",
+    );
+    let out = run(&config, NOW, &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(&config, NOW, &["fetch"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("2 feeds: 1 ok, 0 not modified, 1 failed"), "{t}");
+    assert!(t.contains("http://127.0.0.1:1/x"), "{t}");
+    assert!(t.contains("127.0.0.1 is loopback"), "{t}");
+    assert_eq!(count_rows(&dir.path().join("geultto-agg.db"), "posts"), 2);
+}
+
+/// IPv6 forms embedding a loopback IPv4 address (6to4, NAT64 local-use, IPv4-translated) were
+/// judged as IPv6 and fetched; through the binary they fail as private and the run completes.
+#[test]
+fn regression_ipv6_forms_embedding_loopback_are_refused_as_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = [
+        "http://[2002:7f00:1::]/feed",
+        "http://[64:ff9b:1::7f00:1]/",
+        "http://[::ffff:0:7f00:1]/rss",
+    ];
+    let config = club_config(
+        dir.path(),
+        &[M {
+            id: "v6",
+            name: "육",
+            team: "a",
+            feeds: feeds.iter().map(|f| f.to_string()).collect(),
+        }],
+        "allow_private_addresses = false",
+        "",
+    );
+    let out = run(&config, NOW, &["fetch"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("3 feeds: 0 ok, 0 not modified, 3 failed"), "{t}");
+    for shown in ["2002:7f00:1::", "64:ff9b:1::7f00:1", "::ffff:0:7f00:1"] {
+        assert!(t.contains(&format!("{shown} is loopback")), "{shown}: {t}");
+    }
+}

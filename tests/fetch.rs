@@ -712,6 +712,34 @@ async fn name_resolving_to_an_allowed_address_is_fetched() {
     assert_eq!(server.hits("/feed"), 1);
 }
 
+/// 6to4 (`2002::/16`), NAT64 local-use (`64:ff9b:1::/48`) and IPv4-translated
+/// (`::ffff:0:a.b.c.d`) addresses were judged as IPv6 and let through, though they carry a
+/// loopback or private IPv4 address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_ipv6_forms_embedding_a_private_ipv4_are_refused() {
+    for (url, shown) in [
+        ("http://[2002:7f00:1::]/feed", "2002:7f00:1:: is loopback"),
+        (
+            "http://[64:ff9b:1::7f00:1]/",
+            "64:ff9b:1::7f00:1 is loopback",
+        ),
+        (
+            "http://[::ffff:0:7f00:1]/feed",
+            "::ffff:0:7f00:1 is loopback",
+        ),
+        (
+            "http://[2002:c0a8:101::1]:8080/feed",
+            "is private (RFC 1918)",
+        ),
+    ] {
+        let result = fetch_one(&guarded(), req(0, url)).await;
+        let err = failed(&result);
+        assert_eq!(err.kind, FailKind::Private, "{url}: {}", err.message);
+        assert!(err.message.contains(shown), "{url}: {}", err.message);
+        assert_eq!(result.attempts, 1, "{url}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirect_to_a_private_address_is_refused() {
     let allowed = TestServer::start("127.0.0.2").await;

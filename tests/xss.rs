@@ -250,3 +250,134 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 use common::atom_check::assert_conforms;
+
+/// A text field holding markup-looking text — an escaped `<script>` title now kept as text, a
+/// literal `<img … onerror=…>` from `<xmp>` in a summary, a member's name and team from the
+/// config — was published as that text, escaped for XML only: a reader that renders text
+/// fields as HTML would run it. Every such `<` and `&` now carries a U+200B after it, in
+/// atom.xml and in members.opml, and `opml import` gives the names back as they were.
+#[test]
+fn regression_markup_looking_text_in_text_fields_is_defused_in_atom_and_opml() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("marked.xml");
+    std::fs::write(
+        &feed,
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>&lt;b&gt;블로그&lt;/b&gt;</title><link>https://marked.example/</link>\
+         <item><title>&lt;script&gt;alert(1)&lt;/script&gt;</title><link>https://marked.example/1</link><pubDate>Sat, 16 Nov 2024 10:00:00 +0900</pubDate><description>짧은 글</description></item>\
+         <item><title>&lt;img src=x onerror=alert(2)&gt; &amp;amp;copy; 이미지</title><link>https://marked.example/2</link><pubDate>Sat, 16 Nov 2024 11:00:00 +0900</pubDate>\
+         <description><![CDATA[<xmp><img src=x onerror=alert(3)></xmp> 요약 &lt;/x]]></description></item>\
+         </channel></rss>",
+    )
+    .unwrap();
+    let config = club_config(
+        dir.path(),
+        &[M {
+            id: "marked",
+            name: "<img src=x onerror=alert(4)> &copy;",
+            team: "</x> 팀 &lt;",
+            feeds: vec![feed.display().to_string()],
+        }],
+        "",
+        "",
+    );
+    let out = run(&config, NOW, &["fetch"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let atom_path = dir.path().join("public/atom.xml");
+    let atom = atom_syndication::Feed::read_from(&std::fs::read(&atom_path).unwrap()[..]).unwrap();
+    let mut fields = Vec::new();
+    for e in &atom.entries {
+        fields.push(("title", e.title.value.clone()));
+        fields.extend(e.summary.iter().map(|s| ("summary", s.value.clone())));
+        fields.extend(e.authors.iter().map(|a| ("author", a.name.clone())));
+        fields.extend(e.categories.iter().map(|c| ("category", c.term.clone())));
+        fields.extend(e.source.iter().map(|s| ("source", s.title.value.clone())));
+    }
+    let shown: Vec<(&str, String)> = fields
+        .iter()
+        .map(|(k, v)| (*k, v.replace('\u{200b}', "")))
+        .collect();
+    let want = [
+        ("title", "<img src=x onerror=alert(2)> &copy; 이미지"),
+        ("summary", "<img src=x onerror=alert(3)> 요약 </x"),
+        ("author", "<img src=x onerror=alert(4)> &copy;"),
+        ("category", "</x> 팀 &lt;"),
+        ("source", "<b>블로그</b>"),
+        ("title", "<script>alert(1)</script>"),
+        ("summary", "짧은 글"),
+        ("author", "<img src=x onerror=alert(4)> &copy;"),
+        ("category", "</x> 팀 &lt;"),
+        ("source", "<b>블로그</b>"),
+    ];
+    let want: Vec<(&str, String)> = want.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    assert_eq!(shown, want, "the text is shown as written");
+    for (field, value) in &fields {
+        assert_inert_as_html(field, value);
+    }
+    assert_conforms(&atom_path);
+
+    let opml = std::fs::read_to_string(dir.path().join("public/members.opml")).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&opml);
+    let mut shown_names = Vec::new();
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                for a in e.attributes() {
+                    let a = a.unwrap();
+                    if matches!(a.key.as_ref(), "text" | "title") {
+                        let v = a
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .unwrap()
+                            .into_owned();
+                        assert_inert_as_html("opml text", &v);
+                        shown_names.push(v.replace('\u{200b}', ""));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        shown_names.contains(&"<img src=x onerror=alert(4)> &copy;".to_string())
+            && shown_names.contains(&"</x> 팀 &lt;".to_string()),
+        "{shown_names:?}"
+    );
+
+    // `opml import` into an empty roster brings the names back without the defusing.
+    let other = tempfile::tempdir().unwrap();
+    let roster = other.path().join("feeds.toml");
+    let shipped = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&roster, &shipped[..shipped.find("[[members]]").unwrap()]).unwrap();
+    let opml_path = dir.path().join("public/members.opml");
+    let out = run(
+        &roster,
+        NOW,
+        &["opml", "import", opml_path.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rebuilt = geultto_agg::config::Config::load(&roster).unwrap();
+    assert_eq!(
+        rebuilt.members[0].name,
+        "<img src=x onerror=alert(4)> &copy;"
+    );
+    assert_eq!(rebuilt.members[0].team, "</x> 팀 &lt;");
+}
+
+/// A text field that an HTML parser reads as text only: no element, no comment, no reference.
+#[track_caller]
+fn assert_inert_as_html(field: &str, value: &str) {
+    let fragment = scraper::Html::parse_fragment(value);
+    let elements = fragment
+        .root_element()
+        .descendants()
+        .skip(1)
+        .filter(|n| n.value().is_element() || n.value().is_comment())
+        .count();
+    assert_eq!(
+        elements, 0,
+        "{field} {value:?} holds markup to an HTML parser"
+    );
+    let text: String = fragment.root_element().text().collect();
+    assert_eq!(text, value, "{field} {value:?} is not shown as written");
+}

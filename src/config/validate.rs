@@ -756,6 +756,28 @@ feeds = ["https://minji.tistory.com/rss", "feeds/minji.xml"]
         assert!(p[0].message.contains("listed under `minji` too"), "{p:?}");
     }
 
+    /// One member's `HTTP://…` feed stopped the whole run at config time ("only http(s) URLs
+    /// and local paths are feeds"). Schemes are case-insensitive; the feed is keyed (and found
+    /// listed twice) in lower case.
+    #[test]
+    fn regression_an_upper_case_feed_scheme_is_accepted() {
+        let text = MINIMAL.replace(
+            "\"https://minji.tistory.com/rss\"",
+            "\"HTTP://127.0.0.1:1/x\", \"Https://Minji.Tistory.com/rss\"",
+        );
+        let c = load(&text).unwrap();
+        let keys: Vec<String> = c.members[0].feeds.iter().map(FeedSource::key).collect();
+        assert_eq!(
+            keys[..2],
+            ["http://127.0.0.1:1/x", "https://minji.tistory.com/rss"]
+        );
+        let twice = format!(
+            "{MINIMAL}\n[[members]]\nid = \"jihoon\"\nname = \"박지훈\"\nfeeds = [\"HTTPS://minji.tistory.com/rss\"]\n"
+        );
+        let p = problems(&twice);
+        assert!(p[0].message.contains("listed under `minji` too"), "{p:?}");
+    }
+
     #[test]
     fn every_days_generates_due_dates() {
         let text = MINIMAL.replace(

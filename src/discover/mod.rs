@@ -357,7 +357,7 @@ impl<'a> Run<'a> {
                             .feed
                             .title
                             .as_ref()
-                            .map(|t| clean_title(&t.content))
+                            .map(clean_title)
                             .unwrap_or_default(),
                     },
                     Err(e) => Check::NotAFeed(e.to_string()),
@@ -408,7 +408,7 @@ impl<'a> Run<'a> {
                     .feed
                     .title
                     .as_ref()
-                    .map(|t| clean_title(&t.content))
+                    .map(clean_title)
                     .filter(|t| !t.is_empty()),
                 verified: true,
                 note: None,

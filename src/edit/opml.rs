@@ -5,7 +5,8 @@
 //! and the id is made from the blog's address). Members are added through `toml_edit`, which
 //! keeps the file's comments, order and layout: new ids become new `[[members]]` tables at the
 //! end, feeds new to a known member are appended to its `feeds`, feeds listed anywhere already
-//! are skipped, and a member whose every feed is listed under someone else is not added.
+//! are skipped, and a member whose every feed is listed under someone else is not added. Names
+//! come back without the zero-width spaces our export slips into markup-looking text.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use quick_xml::NsReader;
 use toml_edit::{value, Array, ArrayOfTables, DocumentMut, Item, Table};
 
 use crate::render::opml::NAMESPACE;
-use crate::render::RenderError;
+use crate::render::{restore_defused, RenderError};
 
 /// OPML import failed; the roster file is left as it was.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +119,11 @@ pub fn parse(text: &str) -> Result<Vec<Imported>, String> {
         if feed.is_none() && link.is_none() {
             // A folder: its text names the team of what it holds.
             if !is_empty {
-                folders.push(get("text").or_else(|| get("title")));
+                folders.push(
+                    get("text")
+                        .or_else(|| get("title"))
+                        .map(|t| restore_defused(&t)),
+                );
             }
             continue;
         }
@@ -131,7 +136,10 @@ pub fn parse(text: &str) -> Result<Vec<Imported>, String> {
         } else {
             team
         };
-        let name = get("text").or_else(|| get("title")).unwrap_or_default();
+        let name = get("text")
+            .or_else(|| get("title"))
+            .map(|t| restore_defused(&t))
+            .unwrap_or_default();
         let id = get("ns:id").unwrap_or_else(|| {
             make_id(
                 blog.as_deref().or(feed.as_deref()).unwrap_or(&name),

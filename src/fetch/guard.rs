@@ -1,8 +1,10 @@
 //! The private-address guard: which IP addresses a member's URL may make us
 //! connect to. Loopback, RFC 1918, link-local, unique-local, CGNAT, unspecified,
-//! multicast and reserved addresses (and IPv6 forms that embed such an IPv4
-//! address) are refused unless `allow_private_addresses` is set or the address
-//! lies in one of the `allow_addresses` CIDRs. The guard is applied three ways:
+//! multicast and reserved addresses are refused, and so are the IPv6 forms that
+//! embed such an IPv4 address (IPv4-mapped, -compatible and -translated, 6to4,
+//! NAT64 and NAT64 local-use: each is judged by the IPv4 address it embeds),
+//! unless `allow_private_addresses` is set or the address lies in one of the
+//! `allow_addresses` CIDRs. The guard is applied three ways:
 //! to IP literals in a URL, to every redirect target, and inside a custom DNS
 //! resolver handed to reqwest, so a name that resolves to a private address is
 //! never connected to (the address we check is the address we connect to).
@@ -172,13 +174,7 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
     if ip.is_loopback() {
         return Some("loopback");
     }
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return v4_reason(v4);
-    }
-    // IPv4-compatible (::a.b.c.d, deprecated) and NAT64 (64:ff9b::/96) carry an IPv4 address.
-    let embeds_v4 = seg[..6].iter().all(|s| *s == 0) || seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
-    if embeds_v4 {
-        let v4 = Ipv4Addr::from((u128::from(ip) & 0xffff_ffff) as u32);
+    if let Some(v4) = embedded_v4(ip) {
         return v4_reason(v4);
     }
     if seg[0] & 0xfe00 == 0xfc00 {
@@ -191,6 +187,24 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
         Some("multicast")
     } else {
         None
+    }
+}
+
+/// The IPv4 address an IPv6 address embeds, by the forms that carry one: IPv4-mapped
+/// (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`, deprecated), IPv4-translated
+/// (`::ffff:0:a.b.c.d`, RFC 2765 SIIT) and NAT64 (`64:ff9b::/96`, RFC 6052) in the last 32 bits;
+/// NAT64 local-use (`64:ff9b:1::/48`, RFC 8215) in the last 32 bits, as its common `/96`
+/// prefixes place it; 6to4 (`2002::/16`, RFC 3056) in bits 16–47.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let seg = ip.segments();
+    let last32 = Ipv4Addr::from((u128::from(ip) & 0xffff_ffff) as u32);
+    match seg {
+        [0, 0, 0, 0, 0, 0xffff, ..] | [0, 0, 0, 0, 0, 0, ..] | [0, 0, 0, 0, 0xffff, 0, ..] => {
+            Some(last32)
+        }
+        [0x64, 0xff9b, 0, 0, 0, 0, ..] | [0x64, 0xff9b, 1, ..] => Some(last32),
+        [0x2002, hi, lo, ..] => Some(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))),
+        _ => None,
     }
 }
 
@@ -380,6 +394,22 @@ mod tests {
             ("::ffff:10.0.0.1", true),
             ("::ffff:8.8.8.8", false),
             ("64:ff9b::a00:1", true),
+            ("64:ff9b::808:808", false),
+            // IPv4-translated (RFC 2765 SIIT).
+            ("::ffff:0:127.0.0.1", true),
+            ("::ffff:0:10.1.2.3", true),
+            ("::ffff:0:8.8.8.8", false),
+            // 6to4: the IPv4 address in bits 16–47.
+            ("2002:7f00:1::", true),
+            ("2002:a00:1:1234::1", true),
+            ("2002:c0a8:101::", true),
+            ("2002:a9fe:a9fe::", true),
+            ("2002:808:808::1", false),
+            // NAT64 local-use: the IPv4 address in the last 32 bits.
+            ("64:ff9b:1::7f00:1", true),
+            ("64:ff9b:1::c0a8:101", true),
+            ("64:ff9b:1:abcd::a00:1", true),
+            ("64:ff9b:1::808:808", false),
             ("2001:4860:4860::8888", false),
         ] {
             assert_eq!(

@@ -7,12 +7,17 @@
 //! UTF-8 to feed-rs with a base URI, an id generator that marks generated ids (so identity never
 //! rests on them) and a date parser that knows Korean formats and the club's zone.
 //!
+//! RSS titles written with literal markup (a child element, or CDATA holding a `<`) are handed on
+//! as HTML; every other RSS title, escaped markup included, is text (`titles.rs`).
+//!
 //! This file holds the entry points and the order of the steps; `encoding.rs` chooses the charset
-//! and decodes, `repair.rs` holds the document checks and repairs, `dates.rs` reads feed dates.
+//! and decodes, `repair.rs` holds the document checks and repairs, `dates.rs` reads feed dates,
+//! `titles.rs` tells RSS titles that are markup from those that are text.
 
 mod dates;
 mod encoding;
 mod repair;
+mod titles;
 
 use std::borrow::Cow;
 
@@ -216,7 +221,7 @@ fn read_feed(
     tz: Tz,
     repairs: &mut Vec<String>,
 ) -> Result<Feed, ParseError> {
-    let e = match read_guarded(doc, base_url, tz) {
+    let e = match read_marked(doc, base_url, tz) {
         Ok(feed) => return Ok(feed),
         Err(e) => e,
     };
@@ -224,7 +229,7 @@ fn read_feed(
     let recovered = (!is_json)
         .then(|| close_truncated(doc))
         .flatten()
-        .and_then(|(closed, kept)| read_guarded(&closed, base_url, tz).ok().map(|f| (f, kept)));
+        .and_then(|(closed, kept)| read_marked(&closed, base_url, tz).ok().map(|f| (f, kept)));
     match recovered {
         Some((feed, kept)) => {
             repairs.push(format!(
@@ -234,6 +239,14 @@ fn read_feed(
         }
         None => Err(ParseError::Invalid(explain_feed_rs_error(&e, doc))),
     }
+}
+
+/// [`read_guarded`], then the RSS titles written with literal markup marked as HTML (read from
+/// the very text feed-rs read, so its items are the entries).
+fn read_marked(text: &str, base_url: Option<&str>, tz: Tz) -> Result<Feed, ParseFeedError> {
+    let mut feed = read_guarded(text, base_url, tz)?;
+    titles::mark_markup_titles(&mut feed, text);
+    Ok(feed)
 }
 
 /// One feed-rs reading of `text`. feed-rs asserts on some inputs; a crash in the parser is this

@@ -5,7 +5,8 @@
 //! blog), the original post as `rel="alternate"`, the team as category, published/updated, a
 //! plain-text summary, optionally the sanitised full text as `type="html"`, and an `atom:source`
 //! naming the member's feed. The feed's own `updated` is its newest entry's, so an unchanged store
-//! renders byte-identical XML.
+//! renders byte-identical XML. Every text field (titles, summary, names, category, source title)
+//! is plain text with markup-looking text defused ([`super::xml_text`]).
 
 use atom_syndication::{
     Category, Content, Entry, Feed, Generator, Link, Person, Source, Text, WriteConfig,
@@ -13,7 +14,7 @@ use atom_syndication::{
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 
-use super::{sanitise_html, RenderError};
+use super::{sanitise_html, xml_text, RenderError};
 use crate::config::{Config, ContentMode};
 use crate::ids::feed_source_id;
 use crate::normalise::{clean_text, upper_percent_escapes};
@@ -38,11 +39,11 @@ pub fn render(
     let feed_url = config.output.feed_url.to_string();
     let club_url = config.club.url.to_string();
     let feed = Feed {
-        title: Text::plain(clean_text(&config.club.name)),
+        title: Text::plain(xml_text(&config.club.name)),
         id: feed_url.clone(),
         updated,
         authors: vec![Person {
-            name: clean_text(&config.club.name),
+            name: xml_text(&config.club.name),
             email: None,
             uri: Some(club_url.clone()),
             ..Default::default()
@@ -68,7 +69,7 @@ pub fn render(
         }),
         subtitle: Some(Text::plain(format!(
             "{} 멤버들의 새 글",
-            clean_text(&config.club.name)
+            xml_text(&config.club.name)
         ))),
         lang: Some("ko".to_string()),
         entries,
@@ -104,41 +105,6 @@ fn plausible(t: i64, now: DateTime<Utc>) -> i64 {
 
 /// 1990-01-01T00:00:00Z.
 const PLAUSIBLE_FROM: i64 = 631_152_000;
-
-/// Text safe for any XML reader: no control characters, no U+FFFD left by bad bytes. Strict
-/// readers (and the W3C validator) take `</p>` or `&amp` inside a plain-text construct for
-/// undeclared markup, so a zero-width space is slipped between `<` and `/`, or after an `&` that
-/// would read as a character reference.
-fn xml_text(s: &str) -> String {
-    let cleaned = clean_text(s).replace('\u{fffd}', "");
-    let mut out = String::with_capacity(cleaned.len());
-    let mut rest = cleaned.as_str();
-    while let Some(p) = rest.find(['<', '&']) {
-        out.push_str(&rest[..=p]);
-        let after = &rest[p + 1..];
-        let looks_like_markup = if rest[p..].starts_with('<') {
-            after.starts_with('/')
-        } else {
-            let name: String = after
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect();
-            after.starts_with('#')
-                || name.starts_with(|c: char| c.is_ascii_digit())
-                || (!name.is_empty()
-                    && (1..=name.len()).any(|n| {
-                        let entity = format!("&{};", &name[..n]);
-                        html_escape::decode_html_entities(&entity) != entity
-                    }))
-        };
-        if looks_like_markup {
-            out.push('\u{200b}');
-        }
-        rest = after;
-    }
-    out.push_str(rest);
-    out
-}
 
 /// A link in canonical ASCII form (non-ASCII percent-encoded, escapes upper-case).
 pub(crate) fn ascii_link(s: &str) -> Option<String> {
@@ -209,14 +175,14 @@ fn entry(config: &Config, post: &StoredPost, now: DateTime<Utc>) -> Option<Entry
         id: post.atom_id.clone(),
         updated,
         authors: vec![Person {
-            name: clean_text(&member.name),
+            name: xml_text(&member.name),
             email: None,
             uri: blog,
             ..Default::default()
         }],
         categories: (!member.team.trim().is_empty())
             .then(|| Category {
-                term: clean_text(&member.team),
+                term: xml_text(&member.team),
                 scheme: None,
                 label: None,
             })

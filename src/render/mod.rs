@@ -7,6 +7,16 @@
 //! reader never sees half a file and a failed run leaves the previous outputs as they were.
 //! Republished HTML passes through one sanitiser here; the page and the digest are rendered by
 //! templates that escape every value (`templates.rs`).
+//!
+//! Text fields written into XML as text — in `atom.xml` the titles, summaries, author names,
+//! categories and source titles; in the OPML the names shown to readers — pass through
+//! [`xml_text`], which defuses markup-looking text: a U+200B ZERO WIDTH SPACE is inserted after
+//! every `<` followed by an ASCII letter, `!`, `/` or `?`, and after every `&` that starts a
+//! character reference (`&#…`, an entity name, or any `&name;`). The XML writer escapes the text
+//! as always; the zero-width space is there for the reader that renders a text field as HTML
+//! anyway: to an HTML parser `<` + U+200B starts no tag and `&` + U+200B no reference, so
+//! `<img src=x onerror=…>` is shown as those characters and nothing runs. Nothing visible
+//! changes; [`restore_defused`] takes the spaces out again (`opml import`).
 
 pub mod atom;
 pub mod digest;
@@ -119,9 +129,100 @@ pub fn sanitise_html(html: &str, base: Option<&str>) -> String {
     builder.clean(html).to_string()
 }
 
+/// The character [`xml_text`] slips in after a `<` or `&` that would start markup.
+pub const DEFUSER: char = '\u{200b}';
+
+/// Text for a text field of an XML output: control characters and U+FFFD (left by bad bytes)
+/// removed, trimmed, and markup-looking text defused (see the module doc): U+200B after a `<`
+/// followed by an ASCII letter, `!`, `/` or `?`, and after an `&` that starts a character
+/// reference. Strict readers (and the W3C validator) also stop flagging such text as
+/// undeclared markup.
+pub fn xml_text(s: &str) -> String {
+    let cleaned = crate::normalise::clean_text(s).replace('\u{fffd}', "");
+    let mut out = String::with_capacity(cleaned.len());
+    let mut rest = cleaned.as_str();
+    while let Some(p) = rest.find(['<', '&']) {
+        out.push_str(&rest[..=p]);
+        let after = &rest[p + 1..];
+        let looks_like_markup = if rest[p..].starts_with('<') {
+            after.starts_with(|c: char| c.is_ascii_alphabetic() || matches!(c, '!' | '/' | '?'))
+        } else {
+            starts_reference(after)
+        };
+        if looks_like_markup {
+            out.push(DEFUSER);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether the text after an `&` reads as a character reference to an HTML parser: `#…`, a
+/// name that begins with a known entity (HTML decodes `&amp` without its `;`), or a name
+/// closed by `;`.
+fn starts_reference(after: &str) -> bool {
+    let name: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    after.starts_with('#')
+        || name.starts_with(|c: char| c.is_ascii_digit())
+        || (!name.is_empty() && after[name.len()..].starts_with(';'))
+        || (!name.is_empty()
+            && (1..=name.len()).any(|n| {
+                let entity = format!("&{};", &name[..n]);
+                html_escape::decode_html_entities(&entity) != entity
+            }))
+}
+
+/// Text read back from one of our XML outputs with [`xml_text`]'s defusing undone: a U+200B
+/// right after a `<` or `&` is removed.
+pub fn restore_defused(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut previous = None;
+    for c in s.chars() {
+        if !(c == DEFUSER && matches!(previous, Some('<' | '&'))) {
+            out.push(c);
+        }
+        previous = Some(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_looking_text_is_defused_and_restored() {
+        let z = DEFUSER;
+        for (text, want) in [
+            (
+                "<img src=x onerror=alert(1)>".to_string(),
+                format!("<{z}img src=x onerror=alert(1)>"),
+            ),
+            (
+                "</p> <!-- x --> <?php".into(),
+                format!("<{z}/p> <{z}!-- x --> <{z}?php"),
+            ),
+            ("<!channel> 긴급".into(), format!("<{z}!channel> 긴급")),
+            ("1 < 2, a<3, <가>".into(), "1 < 2, a<3, <가>".into()),
+            ("R&D, AT&T, a & b".into(), "R&D, AT&T, a & b".into()),
+            (
+                "&amp; &lt &#60; &#x3c; &foo; &copy".into(),
+                format!("&{z}amp; &{z}lt &{z}#60; &{z}#x3c; &{z}foo; &{z}copy"),
+            ),
+            (" 제목\u{8}\u{fffd} ".into(), "제목".into()),
+        ] {
+            let defused = xml_text(&text);
+            assert_eq!(defused, want, "{text:?}");
+            assert_eq!(
+                restore_defused(&defused),
+                text.trim().replace(['\u{8}', '\u{fffd}'], "")
+            );
+        }
+    }
 
     #[test]
     fn sanitiser_removes_what_executes_and_absolutises_links() {

@@ -6,11 +6,16 @@
 //! member id, team and other feeds (`moreFeeds`, space-separated) ride in attributes of our own
 //! namespace ([`NAMESPACE`]), so `opml import` (the roster-editing room, [`crate::edit::opml`])
 //! rebuilds the same roster.
+//!
+//! Names a reader shows (the club's, the teams', the members') are plain text with
+//! markup-looking text defused ([`super::xml_text`]); the attributes of our namespace carry the
+//! id and team exactly as configured, and `opml import` undoes the defusing of the names.
 
 use std::path::Path;
 
 use quick_xml::escape::escape;
 
+use super::xml_text;
 use crate::config::Config;
 use crate::normalise::one_line;
 use crate::source::FeedSource;
@@ -21,7 +26,7 @@ pub const NAMESPACE: &str = "https://geultto.github.io/ns/geultto-agg/opml/1";
 /// The roster as OPML 2.0. Local feed paths are written relative to the config's folder.
 pub fn export(config: &Config) -> Vec<u8> {
     let base = config.path.parent().unwrap_or(Path::new(""));
-    let club = one_line(&config.club.name);
+    let club = xml_text(&one_line(&config.club.name));
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
@@ -37,18 +42,18 @@ pub fn export(config: &Config) -> Vec<u8> {
     }
     for team in teams {
         let label = if team.trim().is_empty() {
-            "팀 미지정"
+            "팀 미지정".to_string()
         } else {
-            team
+            xml_text(team)
         };
         out.push_str(&format!(
             "    <outline text=\"{0}\" title=\"{0}\">\n",
-            escape(label)
+            escape(label.as_str())
         ));
         for m in config.members.iter().filter(|m| m.team == team) {
             let common = format!(
                 "text=\"{name}\" title=\"{name}\"{blog} geultto:id=\"{id}\" geultto:team=\"{team}\"",
-                name = escape(m.name.as_str()),
+                name = escape(xml_text(&m.name).as_str()),
                 blog = m
                     .blog
                     .as_ref()
