@@ -46,8 +46,10 @@ pub enum Command {
     Feeds(FeedsArgs),
     /// Who posted in which round: one status per member and round, with totals and deductions.
     Report(ReportArgs),
-    /// Validate the config offline: unknown keys, duplicates, bad rounds, passes that break the rules.
-    Check,
+    /// Validate the config offline and report every problem at once: unknown keys (with "did you
+    /// mean"), duplicate members or feeds, bad rounds, passes that break the rules, local feed
+    /// files that do not exist. Exit 1 when there is any.
+    Check(CheckArgs),
     /// The weekly digest: write it, print one format, or send it by mail and to chat.
     Digest(DigestArgs),
     /// The reminder before a round closes: who has not posted yet; `--send` delivers it to
@@ -59,6 +61,17 @@ pub enum Command {
     /// Record a post by hand (a blog without a feed, a post the feed missed): read its page for
     /// title, date and length, and append it to the member's `extra_posts`.
     Submit(SubmitArgs),
+}
+
+/// `check` options.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// `text` for a person, `json` for scripts.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextOrJson,
+    /// Shorthand for --format json.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `remind` options.
