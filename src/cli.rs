@@ -61,6 +61,9 @@ pub enum Command {
     /// Record a post by hand (a blog without a feed, a post the feed missed): read its page for
     /// title, date and length, and append it to the member's `extra_posts`.
     Submit(SubmitArgs),
+    /// Write a commented starter feeds.toml (every key, defaults shown) into DIR, and nothing
+    /// else; refuses when DIR already has one.
+    Init(InitArgs),
 }
 
 /// `check` options.
@@ -72,6 +75,14 @@ pub struct CheckArgs {
     /// Shorthand for --format json.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `init` options.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to write feeds.toml into (created when missing).
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// `remind` options.

@@ -10,7 +10,8 @@ use std::io::{IsTerminal, Write};
 use anyhow::Context;
 use geultto_agg::cli::{
     CheckArgs, Cli, Command, DigestArgs, DigestAudience, DigestFormat, DiscoverArgs, FetchArgs,
-    OpmlCommand, RemindArgs, ReportArgs, ReportFormat, SubmitArgs, TableOrJson, TextOrJson,
+    InitArgs, OpmlCommand, RemindArgs, ReportArgs, ReportFormat, SubmitArgs, TableOrJson,
+    TextOrJson,
 };
 use geultto_agg::config::{self, Config};
 use geultto_agg::render::digest::{Audience, Week};
@@ -112,17 +113,31 @@ pub fn run(cli: &Cli) -> Result<u8, Fatal> {
         }
         Command::Submit(args) => submit(cli, config, args, runtime()?),
         // Run by `without_roster`, before the roster is loaded.
-        Command::Check(_) => Ok(0),
+        Command::Check(_) | Command::Init(_) => Ok(0),
     }
 }
 
 /// The commands that do not load the roster: `check` reads it its own way (on past its
-/// problems).
+/// problems), the others write or print what needs no roster.
 fn without_roster(cli: &Cli) -> Option<Result<u8, Fatal>> {
     Some(match &cli.command {
         Command::Check(args) => check(cli, args),
+        Command::Init(args) => init(cli, args),
         _ => return None,
     })
+}
+
+/// `init`: a starter roster in the folder, never over one that is there.
+fn init(cli: &Cli, args: &InitArgs) -> Result<u8, Fatal> {
+    let path = edit::init::init(&args.dir)?;
+    say(
+        cli,
+        &format!(
+            "wrote {0}: every key, defaults shown. Edit it, then run `geultto-agg -c {0} check`\n",
+            path.display()
+        ),
+    );
+    Ok(0)
 }
 
 /// `submit`: read the post's page, say what it gave, and record the post by hand.

@@ -1,4 +1,5 @@
-//! The real binary's `check`: every problem of a config file in one pass, as text and JSON.
+//! The real binary's roster commands: `check` (every problem in one pass, text and JSON),
+//! and `init`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -189,4 +190,39 @@ fn check_reports_every_problem_as_json_with_lines_and_suggestions() {
     let v = json(&out);
     assert_eq!(v["ok"], true);
     assert_eq!(v["problems"], serde_json::json!([]));
+}
+
+#[test]
+fn init_writes_a_starter_that_passes_check_and_never_replaces_a_roster() {
+    let dir = tempfile::tempdir().unwrap();
+    let club = dir.path().join("club");
+    let out = bin().arg("init").arg(&club).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let written: Vec<_> = std::fs::read_dir(&club)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        written,
+        ["feeds.toml"],
+        "init writes that file and nothing else"
+    );
+    let roster = club.join("feeds.toml");
+    let out = check(&roster, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("ok — 1 members, 1 feeds"),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(&roster, "# mine\n").unwrap();
+    let out = bin().arg("init").arg(&club).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("exists"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&roster).unwrap(), "# mine\n");
+    // Without DIR: the current folder.
+    let here = tempfile::tempdir().unwrap();
+    let out = bin().current_dir(here.path()).arg("init").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(here.path().join("feeds.toml").is_file());
 }

@@ -23,6 +23,8 @@ use std::path::{Path, PathBuf};
 
 pub use check::{check, check_text, CheckReport};
 pub use keys::known_keys;
+#[cfg(test)]
+pub(crate) use keys::written_keys;
 pub use roster::roster_problems;
 pub use types::{
     available_cores, Chat, ChatKind, Club, Config, ContentMode, Email, ExtraPost, FetchConfig,
