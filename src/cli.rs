@@ -64,6 +64,10 @@ pub enum Command {
     /// Write a commented starter feeds.toml (every key, defaults shown) into DIR, and nothing
     /// else; refuses when DIR already has one.
     Init(InitArgs),
+    /// Print shell completions to stdout, e.g. `geultto-agg completions bash > geultto-agg.bash`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout, e.g. `geultto-agg man > geultto-agg.1`.
+    Man,
 }
 
 /// `check` options.
@@ -83,6 +87,14 @@ pub struct InitArgs {
     /// The folder to write feeds.toml into (created when missing).
     #[arg(default_value = ".", value_name = "DIR")]
     pub dir: PathBuf,
+}
+
+/// `completions` options.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `remind` options.

@@ -8,6 +8,7 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
+use clap::CommandFactory;
 use geultto_agg::cli::{
     CheckArgs, Cli, Command, DigestArgs, DigestAudience, DigestFormat, DiscoverArgs, FetchArgs,
     InitArgs, OpmlCommand, RemindArgs, ReportArgs, ReportFormat, SubmitArgs, TableOrJson,
@@ -113,7 +114,7 @@ pub fn run(cli: &Cli) -> Result<u8, Fatal> {
         }
         Command::Submit(args) => submit(cli, config, args, runtime()?),
         // Run by `without_roster`, before the roster is loaded.
-        Command::Check(_) | Command::Init(_) => Ok(0),
+        Command::Check(_) | Command::Init(_) | Command::Completions(_) | Command::Man => Ok(0),
     }
 }
 
@@ -123,6 +124,20 @@ fn without_roster(cli: &Cli) -> Option<Result<u8, Fatal>> {
     Some(match &cli.command {
         Command::Check(args) => check(cli, args),
         Command::Init(args) => init(cli, args),
+        Command::Completions(args) => {
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "geultto-agg", &mut out);
+            print_bytes(&out)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => print_bytes(&out),
+                Err(e) => Err(anyhow::Error::new(e)
+                    .context("cannot render the man page")
+                    .into()),
+            }
+        }
         _ => return None,
     })
 }

@@ -1,5 +1,5 @@
 //! The real binary's roster commands: `check` (every problem in one pass, text and JSON),
-//! and `init`.
+//! `init`, `completions` and `man`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -225,4 +225,35 @@ fn init_writes_a_starter_that_passes_check_and_never_replaces_a_roster() {
     let out = bin().current_dir(here.path()).arg("init").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(here.path().join("feeds.toml").is_file());
+}
+
+#[test]
+fn completions_for_every_shell_and_bash_knows_fetch_and_config() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", text(&out));
+        assert!(!out.stdout.is_empty(), "{shell}");
+    }
+    let out = bin().args(["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        script.contains("fetch") && script.contains("--config"),
+        "{script}"
+    );
+    let out = bin().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap refuses an unknown shell");
+}
+
+#[test]
+fn man_prints_a_roff_page_titled_geultto_agg() {
+    let out = bin().arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let page = String::from_utf8(out.stdout).unwrap();
+    // clap_mangen opens every page with the two lines that define the apostrophe string
+    // (`.ie`/`.el`); the title comes right after them.
+    let first = page
+        .lines()
+        .find(|l| !l.starts_with(".ie ") && !l.starts_with(".el "))
+        .unwrap();
+    assert!(first.starts_with(".TH geultto-agg 1"), "{first}");
 }
