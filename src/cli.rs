@@ -9,12 +9,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "geultto-agg", version, about)]
 pub struct Cli {
-    /// The roster and settings.
+    /// The roster and settings. Without -c: the file named by the environment variable
+    /// GEULTTO_AGG_CONFIG when it is set, else ./feeds.toml.
     #[arg(
         short = 'c',
         long = "config",
         global = true,
-        default_value = "feeds.toml"
+        env = "GEULTTO_AGG_CONFIG",
+        default_value = "feeds.toml",
+        value_name = "PATH"
     )]
     pub config: PathBuf,
     /// Replace the wall clock everywhere (RFC 3339), e.g. 2024-11-20T12:00:00+09:00.

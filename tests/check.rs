@@ -1,5 +1,5 @@
 //! The real binary's roster commands: `check` (every problem in one pass, text and JSON),
-//! `init`, `completions` and `man`.
+//! `init`, `completions`, `man`, and the config path from `GEULTTO_AGG_CONFIG`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -256,4 +256,41 @@ fn man_prints_a_roff_page_titled_geultto_agg() {
         .find(|l| !l.starts_with(".ie ") && !l.starts_with(".el "))
         .unwrap();
     assert!(first.starts_with(".TH geultto-agg 1"), "{first}");
+    assert!(
+        page.contains("GEULTTO_AGG_CONFIG"),
+        "the man page lists the variable"
+    );
+}
+
+#[test]
+fn the_config_path_comes_from_geultto_agg_config_when_c_is_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), &club("", "", MEMBER));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = bin()
+        .current_dir(elsewhere.path())
+        .env("GEULTTO_AGG_CONFIG", &config)
+        .arg("check")
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains(&format!("{}: ok", config.display())), "{t}");
+    // -c wins over the variable.
+    let other = elsewhere.path().join("other.toml");
+    std::fs::write(&other, club("", "concurency = 1", MEMBER)).unwrap();
+    let out = bin()
+        .current_dir(elsewhere.path())
+        .env("GEULTTO_AGG_CONFIG", &config)
+        .args(["-c", "other.toml", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("other.toml: line"), "{}", text(&out));
+    let help = bin().arg("--help").output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("GEULTTO_AGG_CONFIG"),
+        "{}",
+        text(&help)
+    );
 }

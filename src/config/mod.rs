@@ -37,7 +37,7 @@ pub use validate::Problem;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read at all.
-    #[error("cannot read the config {path}: {source}. Pass the roster with -c PATH (default ./feeds.toml)")]
+    #[error("cannot read the config {path}: {source}. Pass the roster with -c PATH, or name it in GEULTTO_AGG_CONFIG (default ./feeds.toml)")]
     Read {
         /// The path that was tried.
         path: PathBuf,
