@@ -9,12 +9,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "geultto-agg", version, about)]
 pub struct Cli {
-    /// The roster and settings.
+    /// The roster and settings. Without -c: the file named by the environment variable
+    /// GEULTTO_AGG_CONFIG when it is set, else ./feeds.toml.
     #[arg(
         short = 'c',
         long = "config",
         global = true,
-        default_value = "feeds.toml"
+        env = "GEULTTO_AGG_CONFIG",
+        default_value = "feeds.toml",
+        value_name = "PATH"
     )]
     pub config: PathBuf,
     /// Replace the wall clock everywhere (RFC 3339), e.g. 2024-11-20T12:00:00+09:00.
@@ -46,8 +49,10 @@ pub enum Command {
     Feeds(FeedsArgs),
     /// Who posted in which round: one status per member and round, with totals and deductions.
     Report(ReportArgs),
-    /// Validate the config offline: unknown keys, duplicates, bad rounds, passes that break the rules.
-    Check,
+    /// Validate the config offline and report every problem at once: unknown keys (with "did you
+    /// mean"), duplicate members or feeds, bad rounds, passes that break the rules, local feed
+    /// files that do not exist. Exit 1 when there is any.
+    Check(CheckArgs),
     /// The weekly digest: write it, print one format, or send it by mail and to chat.
     Digest(DigestArgs),
     /// The reminder before a round closes: who has not posted yet; `--send` delivers it to
@@ -64,6 +69,13 @@ pub enum Command {
     /// A signup sheet (CSV) into the roster.
     #[command(subcommand)]
     Csv(CsvCommand),
+    /// Write a commented starter feeds.toml (every key, defaults shown) into DIR, and nothing
+    /// else; refuses when DIR already has one.
+    Init(InitArgs),
+    /// Print shell completions to stdout, e.g. `geultto-agg completions bash > geultto-agg.bash`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout, e.g. `geultto-agg man > geultto-agg.1`.
+    Man,
 }
 
 /// `add` options.
@@ -92,6 +104,33 @@ pub enum CsvCommand {
         /// The CSV file (a header row, then one member per row).
         file: PathBuf,
     },
+}
+
+/// `check` options.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// `text` for a person, `json` for scripts.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextOrJson,
+    /// Shorthand for --format json.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `init` options.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to write feeds.toml into (created when missing).
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// `completions` options.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `remind` options.

@@ -8,10 +8,11 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
+use clap::CommandFactory;
 use geultto_agg::cli::{
-    AddArgs, Cli, Command, CsvCommand, DigestArgs, DigestAudience, DigestFormat, DiscoverArgs,
-    FetchArgs, OpmlCommand, RemindArgs, ReportArgs, ReportFormat, SubmitArgs, TableOrJson,
-    TextOrJson,
+    AddArgs, CheckArgs, Cli, Command, CsvCommand, DigestArgs, DigestAudience, DigestFormat,
+    DiscoverArgs, FetchArgs, InitArgs, OpmlCommand, RemindArgs, ReportArgs, ReportFormat,
+    SubmitArgs, TableOrJson, TextOrJson,
 };
 use geultto_agg::config::{self, Config};
 use geultto_agg::render::digest::{Audience, Week};
@@ -45,6 +46,9 @@ pub fn run(cli: &Cli) -> Result<u8, Fatal> {
         None => None,
     };
     let now = clock::now(now);
+    if let Some(done) = without_roster(cli) {
+        return done;
+    }
     // Discovery needs no roster: without a config file it runs with the default settings.
     let config = match &cli.command {
         Command::Discover(_) if !cli.config.exists() => None,
@@ -108,10 +112,11 @@ pub fn run(cli: &Cli) -> Result<u8, Fatal> {
             }
             Ok(0)
         }
-        Command::Check => check(cli, config),
         Command::Submit(args) => submit(cli, config, args, runtime()?),
         Command::Add(args) => add(cli, config, args, runtime()?),
         Command::Csv(CsvCommand::Import { file }) => csv_import(cli, config, file, runtime()?),
+        // Run by `without_roster`, before the roster is loaded.
+        Command::Check(_) | Command::Init(_) | Command::Completions(_) | Command::Man => Ok(0),
     }
 }
 
@@ -207,6 +212,43 @@ fn csv_import(
     for line in report {
         say(cli, &format!("{line}\n"));
     }
+    Ok(0)
+}
+
+/// The commands that do not load the roster: `check` reads it its own way (on past its
+/// problems), the others write or print what needs no roster.
+fn without_roster(cli: &Cli) -> Option<Result<u8, Fatal>> {
+    Some(match &cli.command {
+        Command::Check(args) => check(cli, args),
+        Command::Init(args) => init(cli, args),
+        Command::Completions(args) => {
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "geultto-agg", &mut out);
+            print_bytes(&out)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => print_bytes(&out),
+                Err(e) => Err(anyhow::Error::new(e)
+                    .context("cannot render the man page")
+                    .into()),
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// `init`: a starter roster in the folder, never over one that is there.
+fn init(cli: &Cli, args: &InitArgs) -> Result<u8, Fatal> {
+    let path = edit::init::init(&args.dir)?;
+    say(
+        cli,
+        &format!(
+            "wrote {0}: every key, defaults shown. Edit it, then run `geultto-agg -c {0} check`\n",
+            path.display()
+        ),
+    );
     Ok(0)
 }
 
@@ -498,22 +540,32 @@ fn remind(
     Ok(0)
 }
 
-/// `check`: the roster rules are errors here.
-fn check(cli: &Cli, config: &Config) -> Result<u8, Fatal> {
-    let problems = config::roster_problems(config);
-    let path = cli.config.display();
-    if !problems.is_empty() {
-        for p in &problems {
-            eprintln!("{path}: {p}");
-        }
-        let error = anyhow::anyhow!("{} roster problem(s) in {path}", problems.len());
-        return Err(Fatal { code: 1, error });
+/// `check`: every problem of the config file, the roster rules among them, as text or JSON;
+/// exit 1 when there is any.
+fn check(cli: &Cli, args: &CheckArgs) -> Result<u8, Fatal> {
+    let report = config::check(&cli.config)?;
+    if args.json || args.format == TextOrJson::Json {
+        print_json(&report)?;
+        return Ok(u8::from(!report.ok));
     }
-    let feeds: usize = config.members.iter().map(|m| m.feeds.len()).sum();
-    let (members, rounds) = (config.members.len(), config.rounds.due.len());
-    print(&format!(
-        "{path}: ok — {members} members, {feeds} feeds, {rounds} rounds\n"
-    ))
+    let path = cli.config.display();
+    let mut text = String::new();
+    for p in &report.problems {
+        text.push_str(&format!("{path}: {p}\n"));
+    }
+    if report.ok {
+        let (members, feeds, rounds) = (report.members, report.feeds, report.rounds);
+        text.push_str(&format!(
+            "{path}: ok — {members} members, {feeds} feeds, {rounds} rounds\n"
+        ));
+        return print(&text);
+    }
+    print(&text)?;
+    let error = anyhow::anyhow!(
+        "{} problem(s) in {path}; fix them and run check again",
+        report.problems.len()
+    );
+    Err(Fatal { code: 1, error })
 }
 
 /// Roster-rule problems are warnings outside `check`.

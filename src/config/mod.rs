@@ -3,11 +3,17 @@
 //! Two layers, as ripgrep separates what the user typed from what the program uses:
 //! `raw.rs` mirrors the file exactly, `validate.rs` checks every value and reports every problem
 //! at once (key, line, what to do), and `types.rs` is the [`Config`] the rest of the program
-//! relies on. `units.rs` reads durations and sizes; `roster.rs` holds the club's roster rules
-//! (passes, overrides), which are warnings in `fetch` and `report` and errors in `check`.
+//! relies on. `keys.rs` knows the keys of each table and reports every unknown one, `read.rs`
+//! reads the file section by section so one problem does not hide the next. `units.rs` reads
+//! durations and sizes; `roster.rs` holds the club's roster rules (passes, overrides), which are
+//! warnings in `fetch` and `report` and errors in `check` (`check.rs`, which also looks for the
+//! local feed files on disk).
 
 mod chat;
+mod check;
+mod keys;
 mod raw;
+mod read;
 mod roster;
 mod types;
 mod units;
@@ -15,6 +21,10 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use check::{check, check_text, CheckReport};
+pub use keys::known_keys;
+#[cfg(test)]
+pub(crate) use keys::written_keys;
 pub use roster::roster_problems;
 pub use types::{
     available_cores, Chat, ChatKind, Club, Config, ContentMode, Email, ExtraPost, FetchConfig,
@@ -27,7 +37,7 @@ pub use validate::Problem;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read at all.
-    #[error("cannot read the config {path}: {source}. Pass the roster with -c PATH (default ./feeds.toml)")]
+    #[error("cannot read the config {path}: {source}. Pass the roster with -c PATH, or name it in GEULTTO_AGG_CONFIG (default ./feeds.toml)")]
     Read {
         /// The path that was tried.
         path: PathBuf,

@@ -1,32 +1,36 @@
 //! The raw layer: `feeds.toml` exactly as written.
 //!
-//! These structs mirror the file key for key (`deny_unknown_fields`, so a typo is an error that
-//! names the key and its line), with the values that need checking kept as text with their byte
-//! spans. Nothing here judges a value: `validate.rs` turns them into the [`super::Config`] the
-//! rest of the program relies on. Defaults that serde fills in are the documented ones.
+//! These structs mirror the file key for key (`deny_unknown_fields`; `keys.rs` derives from them
+//! the keys valid in each table and reports every other one with its line), with the values that
+//! need checking kept as text with their byte spans. Nothing here judges a value: `validate.rs`
+//! turns them into the [`super::Config`] the rest of the program relies on. Defaults that serde
+//! fills in are the documented ones. The top level is read section by section (`read.rs`), so a
+//! section that cannot be read does not hide the problems of the others.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use toml::Spanned;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The sections of the top level, as [`RawConfig`] holds them.
+pub(super) const ROOT_KEYS: &[&str] = &[
+    "club", "rounds", "storage", "fetch", "output", "email", "reader", "chat", "members",
+];
+
+/// The file's sections, each as far as it could be read: a required section that could not be
+/// read is `None`, an optional one its default (or `None`); the reason is a reported problem.
+#[derive(Debug, Default)]
 pub(super) struct RawConfig {
-    pub(super) club: RawClub,
-    pub(super) rounds: RawRounds,
-    #[serde(default)]
+    pub(super) club: Option<RawClub>,
+    pub(super) rounds: Option<RawRounds>,
     pub(super) storage: RawStorage,
-    #[serde(default)]
     pub(super) fetch: RawFetch,
-    #[serde(default)]
     pub(super) output: RawOutput,
     pub(super) email: Option<RawEmail>,
-    #[serde(default)]
     pub(super) reader: RawReader,
     pub(super) chat: Option<RawChat>,
-    #[serde(default)]
-    pub(super) members: Vec<RawMember>,
+    /// The `[[members]]` tables that could be read, each with its place in the file.
+    pub(super) members: Vec<(usize, RawMember)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,7 +163,7 @@ pub(super) struct RawMember {
     pub(super) joined_round: Option<Spanned<u32>>,
     pub(super) left_round: Option<Spanned<u32>>,
     #[serde(default)]
-    pub(super) passes: Vec<u32>,
+    pub(super) passes: Vec<Spanned<u32>>,
     #[serde(default)]
     pub(super) overrides: BTreeMap<String, Spanned<String>>,
     #[serde(default)]

@@ -3,7 +3,9 @@
 //! As ripgrep turns what the user typed into what the program uses, the [`Validator`] walks the
 //! raw structs once and checks every value: dates, durations, sizes, URLs, time zones, member ids,
 //! feeds listed twice, rounds that do not exist. Every problem is kept with its key, its line and
-//! what to do, and all of a file's problems are reported at once, in file order. Defaults come
+//! what to do, and all of a file's problems are reported at once, in file order, including those
+//! of a file whose sections could only partly be read (`read.rs`): what could be read is still
+//! judged, and what the roster rules and `check` need is kept in a [`Reading`]. Defaults come
 //! from one place each: the fetch stage's own [`FetchSettings::default`], the README's table for
 //! the rest.
 
@@ -15,11 +17,14 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
+use serde::Serialize;
 use toml::Spanned;
 
+use super::check::LocalFeed;
 use super::raw::{
     RawClub, RawConfig, RawEmail, RawExtraPost, RawFetch, RawMember, RawOutput, RawRounds,
 };
+use super::roster::{Roster, RosterMember};
 use super::types::{
     available_cores, Club, Config, ContentMode, Email, ExtraPost, FetchConfig, Member, Output,
     Reader, Rounds, Security,
@@ -30,59 +35,35 @@ use crate::source::FeedSource;
 use crate::status::Status;
 
 /// One problem in the config file: where, which key, what is wrong and how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     /// 1-based line in the file, when known.
     pub line: Option<usize>,
-    /// Dotted key path, e.g. `fetch.timeout` or `members[3].feeds`.
+    /// Dotted key path, e.g. `fetch.timeout` or `members[3] (minji).feeds`.
     pub key: String,
     /// What is wrong and what to do.
     pub message: String,
+    /// For an unknown key: the valid key nearest to it, which was probably meant.
+    pub suggestion: Option<String>,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "line {line}: `{}`: {}", self.key, self.message),
-            None => write!(f, "`{}`: {}", self.key, self.message),
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
         }
+        if !self.key.is_empty() {
+            write!(f, "`{}`: ", self.key)?;
+        }
+        f.write_str(&self.message)
     }
 }
 
-/// Turns a TOML/serde error into a problem with key and line.
-fn toml_problem(text: &str, e: &toml::de::Error) -> Problem {
-    let line = e.span().map(|s| line_of(text, s.start));
-    let message = e.message().trim().to_string();
-    let key = e.span().map(|s| key_at(text, s.start)).unwrap_or_default();
-    let message = if message.starts_with("unknown field") {
-        format!("{message}; remove it or fix its spelling (see the README's config reference)")
-    } else if message.starts_with("missing field") {
-        format!("{message}; add it (see the README's config reference)")
-    } else {
-        message
-    };
-    Problem { line, key, message }
-}
-
 /// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset.min(text.len()))
         .map(|t| t.matches('\n').count() + 1)
         .unwrap_or(1)
-}
-
-/// The key written at the start of the line holding `offset` (best effort, for messages).
-fn key_at(text: &str, offset: usize) -> String {
-    let start = text
-        .get(..offset.min(text.len()))
-        .and_then(|t| t.rfind('\n'))
-        .map(|i| i + 1)
-        .unwrap_or(0);
-    let line = text
-        .get(start..)
-        .and_then(|t| t.lines().next())
-        .unwrap_or("");
-    line.split('=').next().unwrap_or("").trim().to_string()
 }
 
 /// The naming authority used when the club's site has no host of its own.
@@ -90,7 +71,30 @@ const FALLBACK_HOST: &str = "geultto.github.io";
 
 /// Reads config text into a [`Config`], or every problem found.
 pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<Problem>> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| vec![toml_problem(text, &e)])?;
+    let reading = read(text, path);
+    match reading.config {
+        Some(config) if reading.problems.is_empty() => Ok(config),
+        _ => Err(reading.problems),
+    }
+}
+
+/// What one reading of a config file found: the config when it is valid, every problem in file
+/// order, and what `check` judges even when the file is not valid.
+pub(super) struct Reading {
+    /// The config, when every section could be read (it is valid only without problems).
+    pub(super) config: Option<Config>,
+    /// Every problem the file has, in file order (the roster rules are not among them).
+    pub(super) problems: Vec<Problem>,
+    /// What the roster rules judge, as far as the file could be read.
+    pub(super) roster: Roster,
+    /// The local feed files the members list, for `check` to look for.
+    pub(super) local_feeds: Vec<LocalFeed>,
+    /// Feeds listed by the members that could be read.
+    pub(super) feeds: usize,
+}
+
+/// Reads config text as far as it can be read, collecting every problem.
+pub(super) fn read(text: &str, path: &Path) -> Reading {
     let base = path
         .parent()
         .map(Path::to_path_buf)
@@ -99,15 +103,20 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Config, Vec<Problem>> 
         text,
         base: &base,
         problems: Vec::new(),
+        roster: Roster::default(),
+        local_feeds: Vec::new(),
     };
-    let config = v.config(raw, path);
-    if v.problems.is_empty() {
-        if let Some(config) = config {
-            return Ok(config);
-        }
-    }
+    let raw = super::read::read(text, &mut v.problems);
+    let config = raw.and_then(|raw| v.config(raw, path));
     v.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
-    Err(v.problems)
+    let feeds = v.roster.members.iter().map(|m| m.feeds).sum();
+    Reading {
+        config,
+        problems: v.problems,
+        roster: v.roster,
+        local_feeds: v.local_feeds,
+        feeds,
+    }
 }
 
 /// Walks the raw config once, collecting problems as it goes.
@@ -115,6 +124,8 @@ pub(super) struct Validator<'a> {
     text: &'a str,
     base: &'a Path,
     problems: Vec<Problem>,
+    roster: Roster,
+    local_feeds: Vec<LocalFeed>,
 }
 
 impl Validator<'_> {
@@ -131,6 +142,7 @@ impl Validator<'_> {
             line,
             key: key.into(),
             message: message.into(),
+            suggestion: None,
         });
     }
 
@@ -201,8 +213,11 @@ impl Validator<'_> {
     }
 
     fn config(&mut self, raw: RawConfig, path: &Path) -> Option<Config> {
-        let club = self.club(raw.club);
-        let rounds = self.rounds(raw.rounds);
+        let club = raw.club.and_then(|c| self.club(c));
+        let round_count = raw.rounds.as_ref().and_then(round_count);
+        self.roster.rounds = round_count;
+        self.roster.passes = raw.rounds.as_ref().map(|r| r.passes);
+        let rounds = raw.rounds.and_then(|r| self.rounds(r));
         let storage_path = self.path(
             raw.storage
                 .path
@@ -218,7 +233,7 @@ impl Validator<'_> {
             pages: raw.reader.pages.unwrap_or(true),
             max_pages: raw.reader.max_pages.unwrap_or(200),
         };
-        let members = self.members(raw.members, rounds.as_ref().map(|r| r.due.len()));
+        let members = self.members(raw.members, round_count);
         Some(Config {
             path: path.to_path_buf(),
             club: club?,
@@ -490,10 +505,10 @@ impl Validator<'_> {
         }
     }
 
-    fn members(&mut self, raw: Vec<RawMember>, rounds: Option<usize>) -> Vec<Member> {
+    /// The members that could be read, each with its place in the file.
+    fn members(&mut self, raw: Vec<(usize, RawMember)>, rounds: Option<usize>) -> Vec<Member> {
         let mut seen = Seen::default();
         raw.into_iter()
-            .enumerate()
             .map(|(i, m)| self.member(i, m, rounds, &mut seen))
             .collect()
     }
@@ -521,6 +536,8 @@ impl Validator<'_> {
         ] {
             self.round_number(value.as_ref(), rounds, &format!("{key}.{name}"));
         }
+        let roster = RosterMember::of_raw(&key, &m, feeds.len(), self.text);
+        self.roster.members.push(roster);
         let (email, slack_id) = self.contact(m.email, m.slack_id, &key);
         Member {
             email,
@@ -534,7 +551,7 @@ impl Validator<'_> {
             feeds,
             joined_round: m.joined_round.map(|v| *v.get_ref()),
             left_round: m.left_round.map(|v| *v.get_ref()),
-            passes: m.passes,
+            passes: m.passes.iter().map(|p| *p.get_ref()).collect(),
         }
     }
 
@@ -587,6 +604,15 @@ impl Validator<'_> {
                     ),
                 );
                 continue;
+            }
+            if let FeedSource::Path(resolved) = &source {
+                self.local_feeds.push(LocalFeed {
+                    member: id.to_string(),
+                    key: format!("{key}.feeds"),
+                    written: f.get_ref().trim().to_string(),
+                    resolved: resolved.clone(),
+                    line: Some(line_of(self.text, f.span().start)),
+                });
             }
             feeds.push(source);
         }
@@ -663,6 +689,16 @@ impl Validator<'_> {
     }
 }
 
+/// How many rounds `[rounds]` declares: the number of due dates written (a malformed one is
+/// still a round), or `count`; unknown when the section names neither or both.
+fn round_count(raw: &RawRounds) -> Option<usize> {
+    match (&raw.due, &raw.every_days, &raw.count) {
+        (Some(due), None, None) => Some(due.get_ref().len()),
+        (None, Some(_), Some(count)) => Some(*count.get_ref() as usize),
+        _ => None,
+    }
+}
+
 /// Member ids and feed keys met so far, to report the ones used twice.
 #[derive(Default)]
 struct Seen {
@@ -724,7 +760,7 @@ feeds = ["https://minji.tistory.com/rss", "feeds/minji.xml"]
         assert_eq!(p.len(), 1);
         assert!(p[0].message.contains("unknown field `colour`"), "{p:?}");
         assert_eq!(p[0].line, Some(14));
-        assert_eq!(p[0].key, "colour");
+        assert_eq!(p[0].key, "members[0] (minji).colour");
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! Each edit works on the file's text through `toml_edit`, so comments, order and layout stay as
 //! the operator wrote them; the edited text must pass the same validation `check` applies before
 //! it replaces the file, atomically. `opml.rs` adds the members of an OPML file, `submit.rs` a
-//! post recorded by hand; adding a member from a blog (`add`) and writing a starter roster
-//! (`init`) belong here too.
+//! post recorded by hand, `init.rs` writes a starter roster where there is none, `add.rs` adds a
+//! member from a blog or a signup sheet of them.
 
 pub mod add;
+pub mod init;
 pub mod opml;
 pub mod submit;
 
