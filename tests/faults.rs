@@ -1,4 +1,4 @@
-//! Fault injection (SPEC §8): one real server on loopback serves 28 kinds of trouble, each as a
+//! Fault injection: one real server on loopback serves 28 kinds of trouble, each as a
 //! member's feed, next to a healthy feed on the same host; one `fetch` run through the real
 //! binary must complete, record each fault as its own outcome — a per-feed error in plain words, a
 //! recovery that `inspect` reports, or a pause — and leave the healthy feed unaffected.

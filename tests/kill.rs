@@ -1,4 +1,4 @@
-//! Crash safety (SPEC §8): `fetch` on a few hundred local feeds is SIGKILLed at 50 random
+//! Crash safety: `fetch` on a few hundred local feeds is SIGKILLed at 50 random
 //! moments. After every kill the store passes `PRAGMA integrity_check` and the previous outputs
 //! are whole; the run after the last kill ends in the same state as an uninterrupted run — the
 //! same posts and ids, the same report, byte-identical outputs. Also: two overlapping runs.

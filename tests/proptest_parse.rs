@@ -1,4 +1,4 @@
-//! Property tests over the parse → normalise path (SPEC §8): whatever bytes a member's server
+//! Property tests over the parse → normalise path: whatever bytes a member's server
 //! sends, the tool returns a feed or an error — never a panic — and what it returns is clean.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,4 +1,4 @@
-//! Republished HTML is sanitised (SPEC §8): over 100 XSS vectors planted in titles, summaries,
+//! Republished HTML is sanitised: over 100 XSS vectors planted in titles, summaries,
 //! full content and links of member feeds; none survives into the outputs in an executable form.
 //! The check parses every HTML the outputs carry (the merged feed's `type="html"` content and any
 //! HTML output file) and looks for scripts, event handlers, dangerous URL schemes, and active
