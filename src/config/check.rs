@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::validate::{self, Problem};
+use super::problem::{LocalFeed, Problem};
+use super::validate;
 use super::ConfigError;
 
 /// What `check` found in a config file.
@@ -29,21 +30,6 @@ pub struct CheckReport {
     pub feeds: usize,
     /// Rounds `[rounds]` declares (0 when that is unknown).
     pub rounds: usize,
-}
-
-/// A local feed file a member lists, as written and as resolved.
-#[derive(Debug, Clone)]
-pub(super) struct LocalFeed {
-    /// The member's id.
-    pub(super) member: String,
-    /// Where it is written, e.g. `members[0] (minji).feeds`.
-    pub(super) key: String,
-    /// The path as written.
-    pub(super) written: String,
-    /// The path resolved against the config file's folder.
-    pub(super) resolved: PathBuf,
-    /// Its line.
-    pub(super) line: Option<usize>,
 }
 
 /// Checks the config file at `path`; `Err` only when it cannot be read at all.

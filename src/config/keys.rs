@@ -12,11 +12,11 @@
 use serde::de::{self, DeserializeOwned, Visitor};
 use toml::de::{DeTable, DeValue};
 
+use super::problem::{line_of, Problem};
 use super::raw::{
     RawChat, RawClub, RawEmail, RawExtraPost, RawFetch, RawMember, RawOutput, RawReader, RawRounds,
     RawStorage, ROOT_KEYS,
 };
-use super::validate::{line_of, Problem};
 
 /// A table of `feeds.toml`: where a key is written decides which keys are valid there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,7 @@
 mod chat;
 mod check;
 mod keys;
+mod problem;
 mod raw;
 mod read;
 mod roster;
@@ -25,13 +26,13 @@ pub use check::{check, check_text, CheckReport};
 pub use keys::known_keys;
 #[cfg(test)]
 pub(crate) use keys::written_keys;
+pub use problem::Problem;
 pub use roster::roster_problems;
 pub use types::{
     available_cores, Chat, ChatKind, Club, Config, ContentMode, Email, ExtraPost, FetchConfig,
     Member, Output, Reader, Rounds, Security,
 };
 pub use units::{parse_duration, parse_size};
-pub use validate::Problem;
 
 /// A problem with `feeds.toml` that stops the program before it touches anything.
 #[derive(Debug, thiserror::Error)]

@@ -12,8 +12,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
 use super::keys::{self, Table};
+use super::problem::{line_of, Problem};
 use super::raw::{RawConfig, RawMember};
-use super::validate::{line_of, Problem};
 
 /// Reads `text` into its raw sections, pushing every problem found on the way; `None` when the
 /// text is not TOML at all.

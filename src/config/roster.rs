@@ -7,9 +7,9 @@
 //! `check` gets even from a file with other problems: each rule is applied as far as what it
 //! needs could be read (the number of passes allowed, the number of rounds, the members).
 
+use super::problem::{line_of, Problem};
 use super::raw::RawMember;
 use super::types::Config;
-use super::validate::{line_of, Problem};
 
 /// What the roster rules judge.
 #[derive(Debug, Default)]

@@ -10,17 +10,15 @@
 //! the rest.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use serde::Serialize;
 use toml::Spanned;
 
-use super::check::LocalFeed;
+use super::problem::{line_of, LocalFeed, Problem};
 use super::raw::{
     RawClub, RawConfig, RawEmail, RawExtraPost, RawFetch, RawMember, RawOutput, RawRounds,
 };
@@ -33,38 +31,6 @@ use super::units::{parse_duration, parse_size};
 use crate::fetch::{FetchSettings, IpCidr};
 use crate::source::FeedSource;
 use crate::status::Status;
-
-/// One problem in the config file: where, which key, what is wrong and how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    /// 1-based line in the file, when known.
-    pub line: Option<usize>,
-    /// Dotted key path, e.g. `fetch.timeout` or `members[3] (minji).feeds`.
-    pub key: String,
-    /// What is wrong and what to do.
-    pub message: String,
-    /// For an unknown key: the valid key nearest to it, which was probably meant.
-    pub suggestion: Option<String>,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(line) = self.line {
-            write!(f, "line {line}: ")?;
-        }
-        if !self.key.is_empty() {
-            write!(f, "`{}`: ", self.key)?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-/// 1-based line of a byte offset.
-pub(super) fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset.min(text.len()))
-        .map(|t| t.matches('\n').count() + 1)
-        .unwrap_or(1)
-}
 
 /// The naming authority used when the club's site has no host of its own.
 const FALLBACK_HOST: &str = "geultto.github.io";
