@@ -172,6 +172,36 @@ pub(super) fn repair_rss_version(doc: &str, repairs: &mut Vec<String>) -> Option
     }
 }
 
+/// The default namespaces RSS 2.0 was once published in (Userland's, Harvard's): feed-rs
+/// looks for RSS elements in no namespace, so an `<rss xmlns="…">` in one of them read as a feed
+/// of no items, silently.
+const RSS_NAMESPACES: [&str; 3] = [
+    "http://backend.userland.com/rss2",
+    "http://backend.userland.com/rss",
+    "http://blogs.law.harvard.edu/tech/rss",
+];
+
+/// Drops an RSS 2.0 default namespace declaration from the `<rss>` tag (other declarations,
+/// such as `xmlns:dc`, stay): its elements are RSS elements either way.
+pub(super) fn repair_rss_namespace(doc: &str, repairs: &mut Vec<String>) -> Option<String> {
+    let start = find_root(doc, "rss")?;
+    let end = doc[start..].find('>').map(|e| start + e)?;
+    let tag = &doc[start..end];
+    for ns in RSS_NAMESPACES {
+        for quote in ['"', '\''] {
+            let decl = format!("xmlns={quote}{ns}{quote}");
+            if let Some(at) = tag.find(&decl) {
+                repairs.push(format!(
+                    "read RSS in the default namespace {ns} as plain RSS"
+                ));
+                let at = start + at;
+                return Some(format!("{}{}", &doc[..at], &doc[at + decl.len()..]));
+            }
+        }
+    }
+    None
+}
+
 /// Deepest element nesting a feed may have; real feeds stay far below (feed-rs slows down
 /// quadratically on deep XHTML content).
 pub(super) const MAX_DEPTH: usize = 512;
@@ -401,6 +431,26 @@ pub(super) fn repair_text_types(doc: &str, repairs: &mut Vec<String>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regression_rss_in_the_userland_default_namespace_keeps_its_items() {
+        let doc = r#"<?xml version="1.0"?><rss version="2.0" xmlns="http://backend.userland.com/rss2" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title><item><title>a</title><link>https://x.example/a</link></item></channel></rss>"#;
+        let mut repairs = Vec::new();
+        let fixed = repair_rss_namespace(doc, &mut repairs).unwrap();
+        assert!(!fixed.contains("backend.userland.com"), "{fixed}");
+        assert!(
+            fixed.contains("xmlns:dc="),
+            "other declarations stay: {fixed}"
+        );
+        assert_eq!(repairs.len(), 1);
+        let parsed =
+            crate::parse::parse(doc.as_bytes(), None, None, chrono_tz::Asia::Seoul).unwrap();
+        assert_eq!(parsed.feed.entries.len(), 1);
+        assert!(parsed
+            .repairs
+            .iter()
+            .any(|r| r.contains("default namespace")));
+    }
     use crate::parse::{parse, parse_vec, Format};
     use chrono::{DateTime, Utc};
     use chrono_tz::Asia::Seoul;
