@@ -152,10 +152,16 @@ fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> P
         (_, Some(l)) => format!("link:{l}"),
         _ => {
             let published = entry.published.map(|p| p.to_rfc3339()).unwrap_or_default();
-            format!(
-                "hash:{}",
-                stable_hash(format!("{title}\u{1}{published}").as_bytes())
-            )
+            let mut basis = format!("{title}\u{1}{published}");
+            // With neither a title nor a date, only the text tells items apart (RSS 0.92 allows
+            // items that are a description alone).
+            if title.is_empty() && published.is_empty() {
+                let text = entry.summary.as_ref().map(|t| t.content.as_str());
+                let text = text.or_else(|| entry.content.as_ref().and_then(|c| c.body.as_deref()));
+                basis.push('\u{1}');
+                basis.push_str(text.unwrap_or_default());
+            }
+            format!("hash:{}", stable_hash(basis.as_bytes()))
         }
     };
     if entry.published.is_none() && entry.updated.is_none() {
@@ -1165,6 +1171,21 @@ mod tests {
         let (_, again, _) = normalise(&parsed(&p_source()), "u", 1000);
         let (_, again2, _) = normalise(&parsed(&p_source()), "u", 1000);
         assert_eq!(again[0].key, again2[0].key);
+    }
+
+    #[test]
+    fn regression_description_only_items_without_title_or_date_stay_apart() {
+        let p = parsed(
+            r#"<rss version="0.92"><channel><title>t</title><link>https://x.example/</link>
+            <item><description>first</description></item>
+            <item><description>second</description></item>
+            <item><description>third</description></item>
+            </channel></rss>"#,
+        );
+        let (_, posts, _) = normalise(&p, "u", 1000);
+        assert_eq!(posts.len(), 3);
+        let keys: std::collections::HashSet<_> = posts.iter().map(|p| p.key.clone()).collect();
+        assert_eq!(keys.len(), 3);
     }
 
     fn p_source() -> String {
