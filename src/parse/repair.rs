@@ -399,10 +399,10 @@ pub(super) fn repair_text_types(doc: &str, repairs: &mut Vec<String>) -> Option<
                     let value = new_tag[v0..v0 + len].to_ascii_lowercase();
                     let mapped = match value.as_str() {
                         "text" | "html" | "xhtml" => None,
+                        // Out-of-line content (`src`) takes a MIME type, any MIME type.
+                        _ if name == "content" && new_tag.contains("src=") => None,
                         "text/html" => Some("html"),
                         "application/xhtml+xml" => Some("xhtml"),
-                        // Other MIME types are legal on <content> only when it has a src.
-                        _ if name == "content" && new_tag.contains("src=") => None,
                         _ => Some("text"),
                     };
                     if let Some(m) = mapped {
@@ -431,6 +431,15 @@ pub(super) fn repair_text_types(doc: &str, repairs: &mut Vec<String>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regression_out_of_line_atom_content_with_a_mime_type_keeps_the_feed() {
+        let doc = r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:f</id><updated>2024-11-14T00:00:00Z</updated>
+<entry><title>doc</title><id>urn:e</id><updated>2024-11-14T00:00:00Z</updated><link href="https://x.example/d"/><content type="text/html" src="https://x.example/export?id=1"/></entry></feed>"#;
+        let parsed =
+            crate::parse::parse(doc.as_bytes(), None, None, chrono_tz::Asia::Seoul).unwrap();
+        assert_eq!(parsed.feed.entries.len(), 1);
+    }
 
     #[test]
     fn regression_rss_in_the_userland_default_namespace_keeps_its_items() {
