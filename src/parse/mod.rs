@@ -16,6 +16,7 @@
 
 mod dates;
 mod encoding;
+mod json;
 mod repair;
 mod titles;
 
@@ -143,6 +144,8 @@ fn parse_cow(
     if !is_json {
         refuse_non_feed(&doc)?;
         format_hint = repair_xml(&mut doc, &mut repairs);
+    } else if let Some(repaired) = json::repair_json_feed(&doc, &mut repairs) {
+        doc = Cow::Owned(repaired);
     }
     let feed = read_feed(&doc, is_json, base_url, tz, &mut repairs)?;
     let format = format_hint.unwrap_or(match feed.feed_type {
