@@ -33,8 +33,9 @@ pub use repair::is_control;
 use encoding::decode;
 use repair::{
     close_truncated, convert_atom03, find_root, leading_declaration_len, looks_like_html,
-    max_depth, repair_ampersands, repair_rss_namespace, repair_rss_version, repair_text_types,
-    root_element, strip_control_chars, strip_internal_dtd, strip_misplaced_declarations, MAX_DEPTH,
+    max_depth, repair_ampersands, repair_rdf_links, repair_rss_namespace, repair_rss_version,
+    repair_text_types, root_element, strip_control_chars, strip_internal_dtd,
+    strip_misplaced_declarations, MAX_DEPTH,
 };
 
 /// Prefix our id generator puts on ids feed-rs had to invent (never used as identity).
@@ -202,6 +203,9 @@ fn repair_xml(doc: &mut Cow<'_, str>, repairs: &mut Vec<String>) -> Option<Forma
         *doc = Cow::Owned(repaired);
     }
     if let Some(repaired) = repair_rss_namespace(doc, repairs) {
+        *doc = Cow::Owned(repaired);
+    }
+    if let Some(repaired) = repair_rdf_links(doc, repairs) {
         *doc = Cow::Owned(repaired);
     }
     let mut format_hint = None;

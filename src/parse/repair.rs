@@ -202,6 +202,54 @@ pub(super) fn repair_rss_namespace(doc: &str, repairs: &mut Vec<String>) -> Opti
     None
 }
 
+/// RSS 1.0 items without a `<link>`: feed-rs drops them, though an RSS 2.0 item without a link
+/// is kept. An RSS 1.0 item names its resource in `rdf:about` (which the spec says should be
+/// its link), so that address is given as its `<link>`; an item without either is left alone.
+pub(super) fn repair_rdf_links(doc: &str, repairs: &mut Vec<String>) -> Option<String> {
+    let (_, root) = root_element(doc)?;
+    if !root.eq_ignore_ascii_case("rdf:RDF") {
+        return None;
+    }
+    let mut out = String::with_capacity(doc.len() + 64);
+    let (mut copied, mut at, mut added) = (0, 0, 0);
+    while let Some(p) = doc[at..].find("<item") {
+        let start = at + p;
+        let Some(tag_len) = doc[start..].find('>') else {
+            break;
+        };
+        let open_end = start + tag_len + 1;
+        let close = doc[open_end..].find("</item>").map(|e| open_end + e);
+        at = open_end;
+        let tag = &doc[start..open_end];
+        let Some(close) = close else { break };
+        if !tag[5..].starts_with(|c: char| c.is_whitespace())
+            || doc[open_end..close].contains("<link")
+        {
+            continue;
+        }
+        let about = tag.find("rdf:about=").and_then(|i| {
+            let rest = &tag[i + 10..];
+            let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            rest[1..].find(q).map(|e| rest[1..1 + e].to_string())
+        });
+        if let Some(about) = about.filter(|a| a.starts_with("http://") || a.starts_with("https://"))
+        {
+            out.push_str(&doc[copied..open_end]);
+            out.push_str(&format!("<link>{about}</link>"));
+            copied = open_end;
+            added += 1;
+        }
+    }
+    if added == 0 {
+        return None;
+    }
+    out.push_str(&doc[copied..]);
+    repairs.push(format!(
+        "gave {added} RSS 1.0 item(s) without a <link> their rdf:about address"
+    ));
+    Some(out)
+}
+
 /// Deepest element nesting a feed may have; real feeds stay far below (feed-rs slows down
 /// quadratically on deep XHTML content).
 pub(super) const MAX_DEPTH: usize = 512;
@@ -431,6 +479,24 @@ pub(super) fn repair_text_types(doc: &str, repairs: &mut Vec<String>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regression_rss1_items_without_a_link_are_kept() {
+        let doc = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <channel rdf:about="http://example.org/index.rdf"><title>t</title><link>http://example.org/</link><description>d</description></channel>
+  <item rdf:about="http://example.org/entry/1"><title>one</title><dc:date>2024-11-14T10:00:00+09:00</dc:date></item>
+  <item rdf:about="http://example.org/entry/2"><title>two</title><link>http://example.org/2</link></item>
+</rdf:RDF>"#;
+        let parsed =
+            crate::parse::parse(doc.as_bytes(), None, None, chrono_tz::Asia::Seoul).unwrap();
+        assert_eq!(parsed.feed.entries.len(), 2);
+        assert!(
+            parsed.repairs.iter().any(|r| r.contains("1 RSS 1.0 item")),
+            "{:?}",
+            parsed.repairs
+        );
+        assert!(parsed.feed.entries[0].published.is_some());
+    }
 
     #[test]
     fn regression_out_of_line_atom_content_with_a_mime_type_keeps_the_feed() {
