@@ -59,6 +59,7 @@ pub(super) fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<
     let mut out = String::with_capacity(doc.len() + 64);
     let mut bare = 0usize;
     let mut named = 0usize;
+    let mut upper = 0usize;
     let mut rest = doc;
     while let Some(pos) = rest.find(['&', '<']) {
         out.push_str(&rest[..pos]);
@@ -91,6 +92,14 @@ pub(super) fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<
                 out.push('&');
                 rest = &rest[1..];
             }
+            Some(r)
+                if r.strip_prefix("#X")
+                    .is_some_and(|h| is_char_ref(&format!("x{h}"))) =>
+            {
+                upper += 1;
+                out.push_str("&#x");
+                rest = &rest[3..];
+            }
             Some(r) if !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric()) => {
                 let entity = format!("&{r};");
                 let decoded = html_escape::decode_html_entities(&entity);
@@ -117,6 +126,11 @@ pub(super) fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<
     if bare > 0 {
         repairs.push(format!("escaped {bare} bare '&'"));
     }
+    if upper > 0 {
+        repairs.push(format!(
+            "read {upper} character reference(s) written &#X… as &#x…"
+        ));
+    }
     if named > 0 {
         repairs.push(format!(
             "replaced {named} HTML named entit{} undefined in XML",
@@ -131,8 +145,10 @@ fn find(hay: &str, needle: &str) -> Option<usize> {
     memchr::memmem::find(hay.as_bytes(), needle.as_bytes())
 }
 
+/// A character reference as XML writes it: decimal, or hex after a lower-case `x` (XML has no
+/// `&#X41;`, which HTML allows; [`repair_ampersands`] lowers it).
 fn is_char_ref(r: &str) -> bool {
-    if let Some(hex) = r.strip_prefix('x').or_else(|| r.strip_prefix('X')) {
+    if let Some(hex) = r.strip_prefix('x') {
         !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit())
     } else {
         !r.is_empty() && r.chars().all(|c| c.is_ascii_digit())
@@ -479,6 +495,26 @@ pub(super) fn repair_text_types(doc: &str, repairs: &mut Vec<String>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regression_an_upper_case_hex_reference_is_read_not_refused() {
+        let doc = r#"<rss version="2.0"><channel><title>&#X41;B</title><item><title>&#X41;&#x42;&#67;</title><link>https://x.example/1</link></item></channel></rss>"#;
+        let parsed =
+            crate::parse::parse(doc.as_bytes(), None, None, chrono_tz::Asia::Seoul).unwrap();
+        assert_eq!(parsed.feed.entries.len(), 1);
+        let title = parsed.feed.entries[0]
+            .title
+            .as_ref()
+            .unwrap()
+            .content
+            .clone();
+        assert_eq!(title, "ABC");
+        assert!(
+            parsed.repairs.iter().any(|r| r.contains("&#X")),
+            "{:?}",
+            parsed.repairs
+        );
+    }
 
     #[test]
     fn regression_rss1_items_without_a_link_are_kept() {
