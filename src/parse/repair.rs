@@ -407,13 +407,85 @@ pub(super) fn find_root(doc: &str, name: &str) -> Option<usize> {
     root_element(doc).and_then(|(at, root)| (root == name).then_some(at))
 }
 
-/// Atom 0.3 (`xmlns="http://purl.org/atom/ns#"`): rename its elements to their 1.0 names.
+/// Atom 0.3 text written `mode="base64"`: the element's text decoded and escaped in its place,
+/// the `mode` attribute dropped (Atom 1.0 has none). Text that is not base64 is left as it is.
+fn decode_base64_modes(doc: &str) -> Option<String> {
+    if !doc.contains("mode=\"base64\"") && !doc.contains("mode='base64'") {
+        return None;
+    }
+    let mut out = String::with_capacity(doc.len());
+    let (mut copied, mut decoded_any) = (0, false);
+    for mode in ["mode=\"base64\"", "mode='base64'"] {
+        let mut at = copied;
+        while let Some(p) = doc[at..].find(mode) {
+            let attr = at + p;
+            at = attr + mode.len();
+            let (Some(open), Some(gt)) = (doc[..attr].rfind('<'), doc[attr..].find('>')) else {
+                continue;
+            };
+            let text_start = attr + gt + 1;
+            let name: String = doc[open + 1..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+                .collect();
+            let Some(len) = doc[text_start..].find(&format!("</{name}")) else {
+                continue;
+            };
+            let Some(text) = base64(&doc[text_start..text_start + len]) else {
+                continue;
+            };
+            out.push_str(&doc[copied..attr]);
+            out.push_str(&doc[attr + mode.len()..text_start]);
+            out.push_str(&quick_xml::escape::escape(text.as_str()));
+            copied = text_start + len;
+            at = copied;
+            decoded_any = true;
+        }
+    }
+    decoded_any.then(|| {
+        out.push_str(&doc[copied..]);
+        out
+    })
+}
+
+/// Standard base64 (whitespace ignored) as UTF-8 text; `None` for anything else.
+fn base64(text: &str) -> Option<String> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    let digits = digits
+        .strip_suffix(b"==")
+        .or_else(|| digits.strip_suffix(b"="))
+        .unwrap_or(&digits);
+    let mut bytes = Vec::with_capacity(digits.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in digits {
+        acc = (acc << 6) | u32::from(value(*c)?);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((acc >> bits) as u8);
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// Atom 0.3 (`xmlns="http://purl.org/atom/ns#"`): rename its elements to their 1.0 names, with
+/// base64-mode text decoded.
 pub(super) fn convert_atom03(doc: &str) -> Option<String> {
     let start = find_root(doc, "feed")?;
     let head_end = doc[start..].find('>')? + start;
     if !doc[start..head_end].contains("http://purl.org/atom/ns#") {
         return None;
     }
+    let decoded = decode_base64_modes(doc);
+    let doc = decoded.as_deref().unwrap_or(doc);
     let mut out = doc.replacen("http://purl.org/atom/ns#", "http://www.w3.org/2005/Atom", 1);
     for (old, new) in [
         ("issued", "published"),
@@ -495,6 +567,28 @@ pub(super) fn repair_text_types(doc: &str, repairs: &mut Vec<String>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regression_atom03_base64_titles_are_decoded_not_shown_as_base64() {
+        // "글또 <b>회고</b>" in base64.
+        let doc = r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title mode="base64">6riA65iQIDxiPu2ajOqzoDwvYj4=</title>
+<entry><title type="text/plain" mode="base64">
+7LKrIOq4gA==
+</title><link rel="alternate" type="text/html" href="https://x.example/1"/><id>urn:1</id><issued>2024-11-14T00:00:00Z</issued></entry></feed>"#;
+        let parsed =
+            crate::parse::parse(doc.as_bytes(), None, None, chrono_tz::Asia::Seoul).unwrap();
+        assert_eq!(parsed.feed.entries.len(), 1);
+        let title = parsed.feed.entries[0]
+            .title
+            .as_ref()
+            .unwrap()
+            .content
+            .clone();
+        assert_eq!(title, "첫 글");
+        let feed_title = parsed.feed.title.as_ref().unwrap().content.clone();
+        assert_eq!(feed_title, "글또 <b>회고</b>", "decoded, then read as the text it was");
+        assert_eq!(base64("not base64!"), None);
+    }
 
     #[test]
     fn regression_an_upper_case_hex_reference_is_read_not_refused() {
