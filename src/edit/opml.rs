@@ -130,12 +130,8 @@ pub fn parse(text: &str) -> Result<Vec<Imported>, String> {
         let blog = get("htmlUrl").or_else(|| link.clone());
         let team = get("ns:team")
             .or_else(|| folders.iter().rev().flatten().next().cloned())
+            .filter(|t| t != "팀 미지정")
             .unwrap_or_default();
-        let team = if team == "팀 미지정" {
-            String::new()
-        } else {
-            team
-        };
         let name = get("text")
             .or_else(|| get("title"))
             .map(|t| restore_defused(&t))
@@ -158,19 +154,24 @@ pub fn parse(text: &str) -> Result<Vec<Imported>, String> {
             });
             members.len() - 1
         });
-        let more = get("ns:moreFeeds").unwrap_or_default();
-        let feeds = feed
-            .into_iter()
-            .chain(more.split_whitespace().map(str::to_string));
         if let Some(m) = members.get_mut(at) {
-            for feed in feeds {
-                if !m.feeds.contains(&feed) {
-                    m.feeds.push(feed);
-                }
-            }
+            add_feeds(m, feed, get("ns:moreFeeds"));
         }
     }
     Ok(members)
+}
+
+/// An outline's feed and the others our export lists beside it (`moreFeeds`), each once.
+fn add_feeds(m: &mut Imported, feed: Option<String>, more: Option<String>) {
+    let more = more.unwrap_or_default();
+    let feeds = feed
+        .into_iter()
+        .chain(more.split_whitespace().map(str::to_string));
+    for feed in feeds {
+        if !m.feeds.contains(&feed) {
+            m.feeds.push(feed);
+        }
+    }
 }
 
 /// An outline's attributes by name; ours come as `ns:id` and `ns:team`.

@@ -57,9 +57,7 @@ pub(super) fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<
         return None;
     }
     let mut out = String::with_capacity(doc.len() + 64);
-    let mut bare = 0usize;
-    let mut named = 0usize;
-    let mut upper = 0usize;
+    let mut counts = Ampersands::default();
     let mut rest = doc;
     while let Some(pos) = rest.find(['&', '<']) {
         out.push_str(&rest[..pos]);
@@ -86,43 +84,11 @@ pub(super) fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<
             rest = &rest[1..];
             continue;
         }
-        // At '&': is it a well-formed reference?
-        match reference_after_ampersand(rest) {
-            Some(r) if is_xml_reference(r) => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-            Some(r)
-                if r.strip_prefix("#X")
-                    .is_some_and(|h| is_char_ref(&format!("x{h}"))) =>
-            {
-                upper += 1;
-                out.push_str("&#x");
-                rest = &rest[3..];
-            }
-            Some(r) if !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric()) => {
-                let entity = format!("&{r};");
-                let decoded = html_escape::decode_html_entities(&entity);
-                if decoded != entity {
-                    named += 1;
-                    for c in decoded.chars() {
-                        out.push_str(&format!("&#{};", c as u32));
-                    }
-                    rest = &rest[entity.len()..];
-                } else {
-                    bare += 1;
-                    out.push_str("&amp;");
-                    rest = &rest[1..];
-                }
-            }
-            _ => {
-                bare += 1;
-                out.push_str("&amp;");
-                rest = &rest[1..];
-            }
-        }
+        let used = one_ampersand(rest, &mut out, &mut counts);
+        rest = &rest[used..];
     }
     out.push_str(rest);
+    let Ampersands { bare, named, upper } = counts;
     if bare > 0 {
         repairs.push(format!("escaped {bare} bare '&'"));
     }
@@ -138,6 +104,54 @@ pub(super) fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<
         ));
     }
     Some(out)
+}
+
+/// What [`repair_ampersands`] changed.
+#[derive(Default)]
+struct Ampersands {
+    bare: usize,
+    named: usize,
+    upper: usize,
+}
+
+/// At an `&` of `rest`: writes it to `out` as XML reads it — a well-formed reference as it is,
+/// `&#X41;` as `&#x41;`, an HTML named entity as character references, anything else as
+/// `&amp;` — and returns how much of `rest` it took.
+fn one_ampersand(rest: &str, out: &mut String, counts: &mut Ampersands) -> usize {
+    match reference_after_ampersand(rest) {
+        Some(r) if is_xml_reference(r) => {
+            out.push('&');
+            1
+        }
+        Some(r)
+            if r.strip_prefix("#X")
+                .is_some_and(|h| is_char_ref(&format!("x{h}"))) =>
+        {
+            counts.upper += 1;
+            out.push_str("&#x");
+            3
+        }
+        Some(r) if !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            let entity = format!("&{r};");
+            let decoded = html_escape::decode_html_entities(&entity);
+            if decoded != entity {
+                counts.named += 1;
+                for c in decoded.chars() {
+                    out.push_str(&format!("&#{};", c as u32));
+                }
+                entity.len()
+            } else {
+                counts.bare += 1;
+                out.push_str("&amp;");
+                1
+            }
+        }
+        _ => {
+            counts.bare += 1;
+            out.push_str("&amp;");
+            1
+        }
+    }
 }
 
 /// Byte offset of `needle` in `hay` (SIMD search: documents are scanned whole several times).
@@ -586,7 +600,10 @@ mod tests {
             .clone();
         assert_eq!(title, "첫 글");
         let feed_title = parsed.feed.title.as_ref().unwrap().content.clone();
-        assert_eq!(feed_title, "글또 <b>회고</b>", "decoded, then read as the text it was");
+        assert_eq!(
+            feed_title, "글또 <b>회고</b>",
+            "decoded, then read as the text it was"
+        );
         assert_eq!(base64("not base64!"), None);
     }
 
