@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::config::ChatKind;
+use crate::config::{Chat, ChatKind};
 use crate::fetch::{Answer, FetchSettings, Poster};
 
 /// Slack's Web API, unless `GEULTTO_SLACK_API_BASE` points elsewhere (a proxy, a test server).
@@ -40,6 +40,9 @@ pub enum ChatError {
         /// What it should hold.
         what: &'static str,
     },
+    /// A message was planned for a channel `[chat]` names no variable for.
+    #[error("[chat] names no variable for the {0} channel; set it, or nothing is posted there")]
+    NotConfigured(String),
     /// The variable holds something that is not an http(s) address.
     #[error("${env} does not hold an http(s) webhook address; export the webhook URL the {platform} channel settings give")]
     BadUrl {
@@ -202,6 +205,23 @@ impl Target {
             url,
             token: Some(token.trim().to_string()),
         })
+    }
+
+    /// Where the channel (by role: `chat:members`, `chat:operators`, `dm:<member>`) posts, as
+    /// `[chat]` names it; `None` when `[chat]` names no variable for it.
+    pub fn for_channel(chat: &Chat, channel: &str) -> Option<Result<Target, ChatError>> {
+        match channel {
+            "chat:members" => chat
+                .members_webhook_env
+                .as_deref()
+                .map(|env| Target::webhook(chat.kind, "members_webhook_env", env)),
+            "chat:operators" => chat
+                .operators_webhook_env
+                .as_deref()
+                .map(|env| Target::webhook(chat.kind, "operators_webhook_env", env)),
+            _ if channel.starts_with("dm:") => chat.bot_token_env.as_deref().map(Target::slack_api),
+            _ => None,
+        }
     }
 
     /// The variable naming this target.

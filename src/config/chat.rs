@@ -14,8 +14,8 @@ use super::raw::RawChat;
 use super::types::{Chat, ChatKind};
 use super::validate::Validator;
 
-/// `remind` without `--round` reminds of a round closing within this.
-const REMIND_BEFORE: Duration = Duration::from_secs(30 * 3600);
+/// `remind` without `--round` reminds of a round closing within this (also without `[chat]`).
+pub const REMIND_BEFORE: Duration = Duration::from_secs(30 * 3600);
 
 impl Validator<'_> {
     /// The `[chat]` section.

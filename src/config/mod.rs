@@ -22,6 +22,7 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use chat::REMIND_BEFORE;
 pub use check::{check, check_text, CheckReport};
 pub use keys::known_keys;
 #[cfg(test)]

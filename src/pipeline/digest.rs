@@ -185,26 +185,18 @@ pub async fn send_chat_digests(
     let mut sender = Sender::new(&config.fetch.settings);
     let mut outcomes = Vec::new();
     for p in prepared {
-        let (channel, key, env) = match p.audience {
-            Audience::Members => (
-                "chat:members",
-                "members_webhook_env",
-                &chat.members_webhook_env,
-            ),
-            Audience::Operators => (
-                "chat:operators",
-                "operators_webhook_env",
-                &chat.operators_webhook_env,
-            ),
+        let channel = match p.audience {
+            Audience::Members => "chat:members",
+            Audience::Operators => "chat:operators",
         };
-        let Some(env) = env else {
+        let Some(target) = Target::for_channel(chat, channel) else {
             continue;
         };
         let parcel = Parcel {
             kind: "digest",
             period: p.digest.week.clone(),
             channel: channel.to_string(),
-            target: Target::webhook(chat.kind, key, env),
+            target,
             messages: chat::digest_messages(chat.kind, &p.digest),
         };
         let outcome = deliver(store, &mut sender, parcel, force, now, config.club.timezone).await?;

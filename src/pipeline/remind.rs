@@ -15,7 +15,8 @@ use serde_json::Value;
 use super::build::judgement;
 use super::deliver::{deliver, Parcel};
 use super::error::RunError;
-use crate::chat::{self, deliver::Outcome, deliver::Sender, deliver::Target};
+use crate::chat;
+use crate::chat::deliver::{ChatError, Outcome, Sender, Target};
 use crate::config::{ChatKind, Config};
 use crate::mail::{self, ReminderMail};
 use crate::render::remind::{self, NoRound, Reminder, Tally};
@@ -57,9 +58,7 @@ pub fn prepare_reminder(
     let window = config
         .chat
         .as_ref()
-        .map_or(std::time::Duration::from_secs(30 * 3600), |c| {
-            c.remind_before
-        });
+        .map_or(crate::config::REMIND_BEFORE, |c| c.remind_before);
     let picked = match remind::which_round(&judged.rounds, round, window, now, tz) {
         Ok(r) => r.clone(),
         Err(e) => return Ok(Err(e)),
@@ -184,7 +183,11 @@ pub async fn send_reminder(
             let parcel = Parcel {
                 kind: "remind",
                 period: period.clone(),
-                target: target(config, &channel),
+                target: config
+                    .chat
+                    .as_ref()
+                    .and_then(|chat| Target::for_channel(chat, &channel))
+                    .unwrap_or_else(|| Err(ChatError::NotConfigured(channel.clone()))),
                 channel: channel.clone(),
                 messages,
             };
@@ -203,34 +206,6 @@ pub async fn send_reminder(
         outcomes.push(outcome);
     }
     Ok(outcomes)
-}
-
-/// Where a channel's messages go.
-fn target(config: &Config, channel: &str) -> Result<Target, chat::deliver::ChatError> {
-    let chat = config.chat.as_ref();
-    let kind = chat.map_or(ChatKind::Slack, |c| c.kind);
-    let env = |key: &'static str, name: Option<&String>| match name {
-        Some(env) => Target::webhook(kind, key, env),
-        None => Err(chat::deliver::ChatError::Unset {
-            key,
-            env: String::new(),
-            what: "webhook URL",
-        }),
-    };
-    match channel {
-        "chat:members" => env(
-            "members_webhook_env",
-            chat.and_then(|c| c.members_webhook_env.as_ref()),
-        ),
-        "chat:operators" => env(
-            "operators_webhook_env",
-            chat.and_then(|c| c.operators_webhook_env.as_ref()),
-        ),
-        _ => Target::slack_api(
-            chat.and_then(|c| c.bot_token_env.as_deref())
-                .unwrap_or_default(),
-        ),
-    }
 }
 
 /// What every reminder mail of a run shares.
