@@ -270,18 +270,28 @@ fn length_warning(
     }
 }
 
-/// The entry's alternate link; a permalink guid stands in when there is none.
+/// The entry's link to the post: its alternate (or rel-less) link, else its first link that is
+/// not about something else (comments, an enclosure, the entry's own edit or self address).
+/// An id is never taken as the link: the parse stage gives an RSS item its permalink guid as a
+/// link when the item has no `<link>`, and a guid that is not a permalink is never one.
 fn entry_link(entry: &Entry) -> Option<String> {
-    let alternate = entry
+    let rel = |l: &&feed_rs::model::Link| l.rel.as_deref().unwrap_or("alternate").to_string();
+    let own = |l: &&feed_rs::model::Link| l.target.is_none() && !l.href.trim().is_empty();
+    entry
         .links
         .iter()
-        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-        .or_else(|| entry.links.first())
-        .map(|l| clean_text(&l.href));
-    alternate.filter(|l| !l.is_empty()).or_else(|| {
-        let id = entry.id.trim();
-        (id.starts_with("http://") || id.starts_with("https://")).then(|| id.to_string())
-    })
+        .filter(own)
+        .find(|l| rel(l) == "alternate")
+        .or_else(|| {
+            entry.links.iter().filter(own).find(|l| {
+                !matches!(
+                    rel(l).as_str(),
+                    "enclosure" | "replies" | "edit" | "self" | "edit-media" | "hub" | "license"
+                )
+            })
+        })
+        .map(|l| clean_text(&l.href))
+        .filter(|l| !l.is_empty())
 }
 
 /// Removes control characters and trims.
@@ -1186,6 +1196,20 @@ mod tests {
         assert_eq!(posts.len(), 3);
         let keys: std::collections::HashSet<_> = posts.iter().map(|p| p.key.clone()).collect();
         assert_eq!(keys.len(), 3);
+    }
+
+    #[test]
+    fn regression_a_comments_page_or_an_enclosure_is_never_the_posts_link() {
+        let p = parsed(
+            r#"<rss version="2.0"><channel><title>t</title><link>https://blog.example/</link>
+            <item><title>a</title><comments>https://blog.example/a#comments</comments></item>
+            <item><title>b</title><comments>https://blog.example/b#c</comments><link>https://blog.example/b</link></item>
+            <item><title>c</title><guid isPermaLink="false">https://blog.example/?p=3</guid></item>
+            </channel></rss>"#,
+        );
+        let (_, posts, _) = normalise(&p, "u", 1000);
+        let links: Vec<_> = posts.iter().map(|p| p.link.as_deref()).collect();
+        assert_eq!(links, [None, Some("https://blog.example/b"), None]);
     }
 
     fn p_source() -> String {

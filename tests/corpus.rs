@@ -18,6 +18,9 @@ use geultto_agg::normalise::{normalise, FeedMeta, Post};
 use geultto_agg::parse::{charset_of_content_type, parse, parse_date, ParseError, ParsedFeed};
 use serde_json::Value;
 
+#[path = "corpus/feedparser_side.rs"]
+mod feedparser_side;
+
 /// `min_chars` handed to `normalise` (the club's usual rule; it only affects `chars`).
 const MIN_CHARS: usize = 1000;
 

@@ -16,6 +16,8 @@
 
 mod dates;
 mod encoding;
+mod fill;
+mod items;
 mod json;
 mod repair;
 mod titles;
@@ -231,15 +233,20 @@ fn read_feed(
     tz: Tz,
     repairs: &mut Vec<String>,
 ) -> Result<Feed, ParseError> {
-    let e = match read_marked(doc, base_url, tz) {
+    let e = match read_marked(doc, base_url, tz, repairs) {
         Ok(feed) => return Ok(feed),
         Err(e) => e,
     };
     // A truncated download: keep the entries that arrived whole.
-    let recovered = (!is_json)
-        .then(|| close_truncated(doc))
-        .flatten()
-        .and_then(|(closed, kept)| read_marked(&closed, base_url, tz).ok().map(|f| (f, kept)));
+    let recovered =
+        (!is_json)
+            .then(|| close_truncated(doc))
+            .flatten()
+            .and_then(|(closed, kept)| {
+                read_marked(&closed, base_url, tz, repairs)
+                    .ok()
+                    .map(|f| (f, kept))
+            });
     match recovered {
         Some((feed, kept)) => {
             repairs.push(format!(
@@ -251,11 +258,25 @@ fn read_feed(
     }
 }
 
-/// [`read_guarded`], then the RSS titles written with literal markup marked as HTML (read from
-/// the very text feed-rs read, so its items are the entries).
-fn read_marked(text: &str, base_url: Option<&str>, tz: Tz) -> Result<Feed, ParseFeedError> {
+/// [`read_guarded`], then, for RSS, the raw items walked once more (from the very text feed-rs
+/// read, so its items are the entries): titles written with literal markup marked as HTML,
+/// dates and links set right (`fill.rs`), said in `repairs`.
+fn read_marked(
+    text: &str,
+    base_url: Option<&str>,
+    tz: Tz,
+    repairs: &mut Vec<String>,
+) -> Result<Feed, ParseFeedError> {
     let mut feed = read_guarded(text, base_url, tz)?;
-    titles::mark_markup_titles(&mut feed, text);
+    if matches!(
+        feed.feed_type,
+        FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
+    ) {
+        if let Some(raw) = items::scan(text) {
+            titles::mark_markup_titles(&mut feed, &raw);
+            fill::fill_rss_entries(&mut feed, &raw, base_url, tz, repairs);
+        }
+    }
     Ok(feed)
 }
 

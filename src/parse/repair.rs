@@ -501,8 +501,15 @@ pub(super) fn convert_atom03(doc: &str) -> Option<String> {
     let decoded = decode_base64_modes(doc);
     let doc = decoded.as_deref().unwrap_or(doc);
     let mut out = doc.replacen("http://purl.org/atom/ns#", "http://www.w3.org/2005/Atom", 1);
+    // `issued` is Atom 0.3's date of publication; a document without it has only `created`.
+    let created = if out.contains("<issued") {
+        "created"
+    } else {
+        "published"
+    };
     for (old, new) in [
         ("issued", "published"),
+        ("created", created),
         ("modified", "updated"),
         ("tagline", "subtitle"),
         ("copyright", "rights"),
