@@ -19,7 +19,9 @@ mod encoding;
 mod fill;
 mod items;
 mod json;
+mod rebalance;
 mod repair;
+mod roots;
 mod titles;
 
 use std::borrow::Cow;
@@ -35,9 +37,8 @@ pub use repair::is_control;
 use encoding::decode;
 use repair::{
     close_truncated, convert_atom03, find_root, leading_declaration_len, looks_like_html,
-    max_depth, repair_ampersands, repair_rdf_links, repair_rss_namespace, repair_rss_version,
-    repair_text_types, root_element, strip_control_chars, strip_internal_dtd,
-    strip_misplaced_declarations, MAX_DEPTH,
+    max_depth, repair_ampersands, repair_rss_version, repair_text_types, root_element,
+    strip_control_chars, strip_internal_dtd, strip_misplaced_declarations, MAX_DEPTH,
 };
 
 /// Prefix our id generator puts on ids feed-rs had to invent (never used as identity).
@@ -204,13 +205,7 @@ fn repair_xml(doc: &mut Cow<'_, str>, repairs: &mut Vec<String>) -> Option<Forma
     if let Some(repaired) = repair_rss_version(doc, repairs) {
         *doc = Cow::Owned(repaired);
     }
-    if let Some(repaired) = repair_rss_namespace(doc, repairs) {
-        *doc = Cow::Owned(repaired);
-    }
-    if let Some(repaired) = repair_rdf_links(doc, repairs) {
-        *doc = Cow::Owned(repaired);
-    }
-    let mut format_hint = None;
+    let mut format_hint = roots::repair_root(doc, repairs);
     if let Some(converted) = convert_atom03(doc) {
         repairs.push("read Atom 0.3 as Atom 1.0".to_string());
         format_hint = Some(Format::Atom03);
@@ -237,6 +232,15 @@ fn read_feed(
         Ok(feed) => return Ok(feed),
         Err(e) => e,
     };
+    // Elements left open or closed by the wrong name.
+    if let Some(fixed) = (!is_json).then(|| rebalance::rebalance(doc)).flatten() {
+        let mut more = Vec::new();
+        if let Ok(feed) = read_marked(&fixed.doc, base_url, tz, &mut more) {
+            repairs.push(fixed.describe());
+            repairs.append(&mut more);
+            return Ok(feed);
+        }
+    }
     // A truncated download: keep the entries that arrived whole.
     let recovered =
         (!is_json)

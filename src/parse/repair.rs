@@ -202,84 +202,6 @@ pub(super) fn repair_rss_version(doc: &str, repairs: &mut Vec<String>) -> Option
     }
 }
 
-/// The default namespaces RSS 2.0 was once published in (Userland's, Harvard's): feed-rs
-/// looks for RSS elements in no namespace, so an `<rss xmlns="…">` in one of them read as a feed
-/// of no items, silently.
-const RSS_NAMESPACES: [&str; 3] = [
-    "http://backend.userland.com/rss2",
-    "http://backend.userland.com/rss",
-    "http://blogs.law.harvard.edu/tech/rss",
-];
-
-/// Drops an RSS 2.0 default namespace declaration from the `<rss>` tag (other declarations,
-/// such as `xmlns:dc`, stay): its elements are RSS elements either way.
-pub(super) fn repair_rss_namespace(doc: &str, repairs: &mut Vec<String>) -> Option<String> {
-    let start = find_root(doc, "rss")?;
-    let end = doc[start..].find('>').map(|e| start + e)?;
-    let tag = &doc[start..end];
-    for ns in RSS_NAMESPACES {
-        for quote in ['"', '\''] {
-            let decl = format!("xmlns={quote}{ns}{quote}");
-            if let Some(at) = tag.find(&decl) {
-                repairs.push(format!(
-                    "read RSS in the default namespace {ns} as plain RSS"
-                ));
-                let at = start + at;
-                return Some(format!("{}{}", &doc[..at], &doc[at + decl.len()..]));
-            }
-        }
-    }
-    None
-}
-
-/// RSS 1.0 items without a `<link>`: feed-rs drops them, though an RSS 2.0 item without a link
-/// is kept. An RSS 1.0 item names its resource in `rdf:about` (which the spec says should be
-/// its link), so that address is given as its `<link>`; an item without either is left alone.
-pub(super) fn repair_rdf_links(doc: &str, repairs: &mut Vec<String>) -> Option<String> {
-    let (_, root) = root_element(doc)?;
-    if !root.eq_ignore_ascii_case("rdf:RDF") {
-        return None;
-    }
-    let mut out = String::with_capacity(doc.len() + 64);
-    let (mut copied, mut at, mut added) = (0, 0, 0);
-    while let Some(p) = doc[at..].find("<item") {
-        let start = at + p;
-        let Some(tag_len) = doc[start..].find('>') else {
-            break;
-        };
-        let open_end = start + tag_len + 1;
-        let close = doc[open_end..].find("</item>").map(|e| open_end + e);
-        at = open_end;
-        let tag = &doc[start..open_end];
-        let Some(close) = close else { break };
-        if !tag[5..].starts_with(|c: char| c.is_whitespace())
-            || doc[open_end..close].contains("<link")
-        {
-            continue;
-        }
-        let about = tag.find("rdf:about=").and_then(|i| {
-            let rest = &tag[i + 10..];
-            let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-            rest[1..].find(q).map(|e| rest[1..1 + e].to_string())
-        });
-        if let Some(about) = about.filter(|a| a.starts_with("http://") || a.starts_with("https://"))
-        {
-            out.push_str(&doc[copied..open_end]);
-            out.push_str(&format!("<link>{about}</link>"));
-            copied = open_end;
-            added += 1;
-        }
-    }
-    if added == 0 {
-        return None;
-    }
-    out.push_str(&doc[copied..]);
-    repairs.push(format!(
-        "gave {added} RSS 1.0 item(s) without a <link> their rdf:about address"
-    ));
-    Some(out)
-}
-
 /// Deepest element nesting a feed may have; real feeds stay far below (feed-rs slows down
 /// quadratically on deep XHTML content).
 pub(super) const MAX_DEPTH: usize = 512;
@@ -635,24 +557,6 @@ mod tests {
     }
 
     #[test]
-    fn regression_rss1_items_without_a_link_are_kept() {
-        let doc = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
-  <channel rdf:about="http://example.org/index.rdf"><title>t</title><link>http://example.org/</link><description>d</description></channel>
-  <item rdf:about="http://example.org/entry/1"><title>one</title><dc:date>2024-11-14T10:00:00+09:00</dc:date></item>
-  <item rdf:about="http://example.org/entry/2"><title>two</title><link>http://example.org/2</link></item>
-</rdf:RDF>"#;
-        let parsed =
-            crate::parse::parse(doc.as_bytes(), None, None, chrono_tz::Asia::Seoul).unwrap();
-        assert_eq!(parsed.feed.entries.len(), 2);
-        assert!(
-            parsed.repairs.iter().any(|r| r.contains("1 RSS 1.0 item")),
-            "{:?}",
-            parsed.repairs
-        );
-        assert!(parsed.feed.entries[0].published.is_some());
-    }
-
-    #[test]
     fn regression_out_of_line_atom_content_with_a_mime_type_keeps_the_feed() {
         let doc = r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:f</id><updated>2024-11-14T00:00:00Z</updated>
 <entry><title>doc</title><id>urn:e</id><updated>2024-11-14T00:00:00Z</updated><link href="https://x.example/d"/><content type="text/html" src="https://x.example/export?id=1"/></entry></feed>"#;
@@ -661,25 +565,6 @@ mod tests {
         assert_eq!(parsed.feed.entries.len(), 1);
     }
 
-    #[test]
-    fn regression_rss_in_the_userland_default_namespace_keeps_its_items() {
-        let doc = r#"<?xml version="1.0"?><rss version="2.0" xmlns="http://backend.userland.com/rss2" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title><item><title>a</title><link>https://x.example/a</link></item></channel></rss>"#;
-        let mut repairs = Vec::new();
-        let fixed = repair_rss_namespace(doc, &mut repairs).unwrap();
-        assert!(!fixed.contains("backend.userland.com"), "{fixed}");
-        assert!(
-            fixed.contains("xmlns:dc="),
-            "other declarations stay: {fixed}"
-        );
-        assert_eq!(repairs.len(), 1);
-        let parsed =
-            crate::parse::parse(doc.as_bytes(), None, None, chrono_tz::Asia::Seoul).unwrap();
-        assert_eq!(parsed.feed.entries.len(), 1);
-        assert!(parsed
-            .repairs
-            .iter()
-            .any(|r| r.contains("default namespace")));
-    }
     use crate::parse::{parse, parse_vec, Format};
     use chrono::{DateTime, Utc};
     use chrono_tz::Asia::Seoul;
