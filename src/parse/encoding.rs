@@ -1,7 +1,10 @@
 //! Choosing the encoding and decoding once: a byte-order mark wins, then the HTTP `charset`,
 //! then the XML prolog's `encoding`, then UTF-8 — with the Korean aliases encoding_rs lacks
 //! (`cp949`, `ks_c_5601`, …), and a fallback to another candidate when the declared charset
-//! does not fit the bytes. What the decoding had to overrule is said among the repairs.
+//! does not fit the bytes. A document that declares nothing and is not UTF-8 has its encoding
+//! detected (Mozilla's `chardetng`, made for unlabelled legacy web content: windows-1252,
+//! Shift_JIS, EUC-JP, GBK, KOI8-R, EUC-KR …), and UTF-16 without a byte-order mark is told by
+//! its first `<`. What the decoding had to overrule or detect is said among the repairs.
 
 use std::borrow::Cow;
 
@@ -78,6 +81,14 @@ pub(super) fn decode(
         let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return (text.into_owned(), enc);
     }
+    if let Some(enc) = utf16_without_bom(bytes) {
+        repairs.push(format!(
+            "no byte-order mark, but the document starts with '<' in {}: decoded as such",
+            enc.name()
+        ));
+        let (text, _) = enc.decode_without_bom_handling(bytes);
+        return (text.into_owned(), enc);
+    }
     let http = http_charset.and_then(encoding_for_label);
     let prolog = prolog_encoding(bytes).and_then(encoding_for_label);
     // UTF-16 declared without a BOM in an ASCII-readable prolog is a lie: read as UTF-8.
@@ -116,11 +127,21 @@ pub(super) fn decode(
     if !had_errors {
         return (text.into_owned(), declared);
     }
-    // The declared charset is wrong: try the other candidates, then UTF-8 and EUC-KR.
+    let detected = detect(bytes);
+    if http.is_none() && prolog.is_none() {
+        repairs.push(format!(
+            "no charset was declared and the bytes are not UTF-8: detected {}",
+            detected.name()
+        ));
+        let (text, _) = detected.decode_without_bom_handling(bytes);
+        return (text.into_owned(), detected);
+    }
+    // The declared charset is wrong: try the other candidates, UTF-8, the detected one, EUC-KR.
     for alt in [
         prolog,
         http,
         Some(encoding_rs::UTF_8),
+        Some(detected),
         Some(encoding_rs::EUC_KR),
     ]
     .into_iter()
@@ -144,6 +165,47 @@ pub(super) fn decode(
         declared.name()
     ));
     (text.into_owned(), declared)
+}
+
+/// UTF-16 without a byte-order mark, told by the document's first character, `<`, written in
+/// two bytes with a NUL (`3C 00` little-endian, `00 3C` big-endian).
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    match bytes {
+        [b'<', 0, b, 0, ..] if *b != 0 => Some(encoding_rs::UTF_16LE),
+        [0, b'<', 0, b, ..] if *b != 0 => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    }
+}
+
+/// The encoding the bytes are most likely in, UTF-8 aside (they are known not to be UTF-8).
+/// The club is Korean: bytes that read cleanly as EUC-KR, nearly all of their non-ASCII text
+/// Hangul syllables, are EUC-KR even when there are too few of them for the detector to be
+/// sure (two bytes, `가`, look like Latin-2 to it); anything else is the detector's call.
+fn detect(bytes: &[u8]) -> &'static Encoding {
+    if reads_as_korean(bytes) {
+        return encoding_rs::EUC_KR;
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    detector.guess(None, chardetng::Utf8Detection::Deny)
+}
+
+/// Do the bytes decode as EUC-KR without error, with at least 90% of the non-ASCII characters
+/// Hangul syllables?
+fn reads_as_korean(bytes: &[u8]) -> bool {
+    let (text, had_errors) = encoding_rs::EUC_KR.decode_without_bom_handling(bytes);
+    if had_errors {
+        return false;
+    }
+    let (mut hangul, mut other) = (0usize, 0usize);
+    for c in text.chars().filter(|c| !c.is_ascii()) {
+        if ('\u{ac00}'..='\u{d7a3}').contains(&c) {
+            hangul += 1;
+        } else {
+            other += 1;
+        }
+    }
+    hangul > 0 && hangul >= 9 * other
 }
 
 #[cfg(test)]
@@ -178,6 +240,51 @@ mod tests {
             "{:?}",
             parsed.repairs
         );
+    }
+
+    #[test]
+    fn regression_undeclared_legacy_encodings_are_detected_and_said() {
+        let cases = [
+            (encoding_rs::WINDOWS_1252, "Notícias: ação e opinião"),
+            (
+                encoding_rs::SHIFT_JIS,
+                "日本語のニュース、今日の天気と明日の予定",
+            ),
+            (encoding_rs::GBK, "中文新闻标题：今天的天气和明天的计划安排"),
+            (
+                encoding_rs::EUC_KR,
+                "혜진의 블로그: 첫 글과 두 번째 글의 이야기",
+            ),
+            (encoding_rs::KOI8_R, "Новости дня: погода и планы на завтра"),
+        ];
+        for (enc, title) in cases {
+            let doc =
+                format!("<rss version=\"2.0\"><channel><title>{title}</title></channel></rss>");
+            let (bytes, _, _) = enc.encode(&doc);
+            let parsed = parse(&bytes, None, None, Seoul).unwrap();
+            assert_eq!(parsed.feed.title.unwrap().content, title, "{}", enc.name());
+            // KOI8-U is KOI8-R with a few Ukrainian letters: Russian text reads the same.
+            let same = parsed.encoding == enc.name()
+                || (enc == encoding_rs::KOI8_R && parsed.encoding == "KOI8-U");
+            assert!(same, "{} read as {}", enc.name(), parsed.encoding);
+            assert!(
+                parsed.repairs.iter().any(|r| r.contains("detected")),
+                "{:?}",
+                parsed.repairs
+            );
+        }
+    }
+
+    #[test]
+    fn regression_utf16_without_a_bom_is_decoded_as_utf16() {
+        let doc = "<rss version=\"2.0\"><channel><title>한글 UTF-16</title></channel></rss>";
+        let le: Vec<u8> = doc.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = doc.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (bytes, name) in [(le, "UTF-16LE"), (be, "UTF-16BE")] {
+            let parsed = parse(&bytes, None, None, Seoul).unwrap();
+            assert_eq!(parsed.encoding, name);
+            assert_eq!(parsed.feed.title.unwrap().content, "한글 UTF-16");
+        }
     }
 
     #[test]

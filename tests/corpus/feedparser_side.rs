@@ -1,6 +1,6 @@
 //! Side by side with Python's feedparser: every feed document of the corpus is read by
 //! feedparser (`feedparser_side.py`) and by us, and per file we compare the entry counts, the
-//! dates of paired entries, and whether a link we would publish is a non-permalink guid or a
+//! dates of paired entries, titles we garble (U+FFFD) where feedparser does not, and whether a link we would publish is a non-permalink guid or a
 //! comments page. Every known, justified disagreement is listed with its reason in
 //! `feedparser-baseline.tsv`; a new one fails the test, and so does a listed one that no longer
 //! happens (the list stays exact). `CORPUS_BASELINE_WRITE=1` prints the table as it stands now,
@@ -32,6 +32,7 @@ struct Theirs {
     guid_is_link: bool,
     comments: Option<String>,
     date: Option<String>,
+    title: Option<String>,
     /// RSS 1.0, where the item's `rdf:about` is its address (feedparser calls it the id; the
     /// RSS 1.0 spec says it should be the item's `<link>`).
     rdf: bool,
@@ -105,6 +106,7 @@ fn feedparser(dir: &std::path::Path, jobs: &[Job]) -> Option<BTreeMap<String, Ve
                 guid_is_link: e["guidislink"].as_bool().unwrap_or(false),
                 comments: s(e, "comments"),
                 date: s(e, "date"),
+                title: s(e, "title"),
                 rdf,
             })
             .collect();
@@ -139,7 +141,7 @@ fn wrong_link(post: &Post, theirs: &Theirs) -> Option<&'static str> {
 }
 
 /// The disagreements of one file, as baseline keys (`none 0/5`, `fewer 3/5`, `date 2`,
-/// `link guid`).
+/// `garbled 4`, `link guid`).
 fn disagreements(ours: Option<&[Post]>, theirs: &[Theirs]) -> Vec<String> {
     let mut out = Vec::new();
     let n = ours.map_or(0, <[Post]>::len);
@@ -174,6 +176,15 @@ fn disagreements(ours: Option<&[Post]>, theirs: &[Theirs]) -> Vec<String> {
         .count();
     if missed_dates > 0 {
         out.push(format!("date {missed_dates}"));
+    }
+    let garbled = pairs
+        .iter()
+        .filter(|(p, t)| {
+            p.title.contains('\u{fffd}') && !t.title.as_deref().unwrap_or("").contains('\u{fffd}')
+        })
+        .count();
+    if garbled > 0 {
+        out.push(format!("garbled {garbled}"));
     }
     let mut wrong: Vec<&str> = pairs.iter().filter_map(|(p, t)| wrong_link(p, t)).collect();
     wrong.dedup();
@@ -216,6 +227,7 @@ fn we_read_what_feedparser_reads_but_for_the_baseline() {
                 Some("none") => "none",
                 Some("fewer") => "fewer",
                 Some("date") => "date",
+                Some("garbled") => "garbled",
                 _ => "link",
             };
             *tally.entry(kind).or_default() += 1;
@@ -224,11 +236,12 @@ fn we_read_what_feedparser_reads_but_for_the_baseline() {
     }
     println!(
         "feedparser side by side: {} files; feedparser finds entries where we find none: {}, \
-         we find fewer: {}, files with paired date misses: {}, wrong links: {}",
+         we find fewer: {}, files with paired date misses: {}, with titles garbled (U+FFFD) where feedparser's are not: {}, wrong links: {}",
         jobs.len(),
         tally.get("none").unwrap_or(&0),
         tally.get("fewer").unwrap_or(&0),
         tally.get("date").unwrap_or(&0),
+        tally.get("garbled").unwrap_or(&0),
         tally.get("link").unwrap_or(&0),
     );
     if std::env::var_os("CORPUS_BASELINE_WRITE").is_some() {
