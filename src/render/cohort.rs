@@ -7,12 +7,13 @@
 //! keeps it in the store once the last round's evidence is in, so later runs write the same page
 //! ([`crate::pipeline`]'s views job decides when).
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use super::member::{post_line, team_name, PostLine};
 use super::slug::team_slugs;
 use super::templates::Templates;
-use super::view::{korean_date, thousands};
+use super::view::{korean_date, korean_day, thousands};
 use super::RenderError;
 use crate::config::Config;
 use crate::normalise::one_line;
@@ -77,9 +78,9 @@ pub struct CohortPage {
     pub club: String,
     /// The club's site.
     pub club_url: String,
-    /// First day of round 1, `9월 30일`.
+    /// First day of round 1, `2024년 9월 30일`.
     pub first_day: String,
-    /// The last due date.
+    /// The last due date, `2025년 1월 5일 (일)`.
     pub last_day: String,
     /// Rounds in the cohort.
     pub rounds: usize,
@@ -212,12 +213,12 @@ pub fn model(config: &Config, judgement: &Judgement) -> CohortPage {
         first_day: judgement
             .rounds
             .first()
-            .map(|r| super::view::korean_day(r.opens))
+            .map(|r| format!("{}년 {}", r.opens.year(), korean_day(r.opens)))
             .unwrap_or_default(),
         last_day: judgement
             .rounds
             .last()
-            .map(|r| korean_date(r.due))
+            .map(|r| format!("{}년 {}", r.due.year(), korean_date(r.due)))
             .unwrap_or_default(),
         rounds,
         members: judgement.members.len(),
