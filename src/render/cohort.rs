@@ -32,7 +32,7 @@ pub struct CohortMember {
     pub name: String,
     /// Submitted every round they were judged in.
     pub finished: bool,
-    /// Their characters, `12,345`.
+    /// Their characters, `12,345` (empty when no length is known).
     pub chars: String,
     /// Their posts of the cohort, oldest first.
     pub posts: Vec<PostLine>,
@@ -90,8 +90,10 @@ pub struct CohortPage {
     pub writers: usize,
     /// Posts of the cohort.
     pub posts: usize,
-    /// Their characters, `123,456`.
+    /// The characters of the posts whose length is known, `123,456`.
     pub chars: String,
+    /// Posts whose length is known (what `chars` and `median` count).
+    pub measured: usize,
     /// The median length of the posts whose length is known, `2,345자` (empty when none).
     pub median: String,
     /// Posts per round, one decimal: `4.5`.
@@ -147,7 +149,11 @@ pub fn model(config: &Config, judgement: &Judgement) -> CohortPage {
                 id: m.id.clone(),
                 name: one_line(&m.name),
                 finished: finished(&m.rounds),
-                chars: thousands(chars),
+                chars: if chars > 0 {
+                    thousands(chars)
+                } else {
+                    String::new()
+                },
                 posts,
             };
             all.extend(member.posts.iter().map(|p| LongPost {
@@ -225,6 +231,7 @@ pub fn model(config: &Config, judgement: &Judgement) -> CohortPage {
         writers: teams.iter().map(|t| t.members.len()).sum(),
         posts: all.len(),
         chars: thousands(chars),
+        measured: lengths.len(),
         median: median(&lengths)
             .map(|m| format!("{}자", thousands(m)))
             .unwrap_or_default(),
