@@ -7,6 +7,10 @@
 //! naming the member's feed. The feed's own `updated` is its newest entry's, so an unchanged store
 //! renders byte-identical XML. Every text field (titles, summary, names, category, source title)
 //! is plain text with markup-looking text defused ([`super::xml_text`]).
+//!
+//! A team's feed (`teams/<slug>.xml`, [`render_team`]) is the same document made from the team's
+//! posts: its entries are written exactly as in `atom.xml` (the same ids), under the team's own
+//! title, id and `rel="self"`.
 
 use atom_syndication::{
     Category, Content, Entry, Feed, Generator, Link, Person, Source, Text, WriteConfig,
