@@ -17,7 +17,7 @@ use super::view::{korean_date, korean_day, thousands};
 use super::RenderError;
 use crate::config::Config;
 use crate::normalise::one_line;
-use crate::rounds::Judgement;
+use crate::rounds::{Judgement, MemberReport};
 use crate::status::Status;
 
 /// How many of the longest posts the page shows.
@@ -130,32 +130,54 @@ fn median(sorted: &[u64]) -> Option<u64> {
     }
 }
 
+/// A member's part of the retrospective: their posts, their characters, whether they finished.
+fn cohort_member(config: &Config, m: &MemberReport) -> CohortMember {
+    let posts: Vec<PostLine> = m
+        .rounds
+        .iter()
+        .flat_map(|v| v.posts.iter().map(|p| post_line(config, p, v.round)))
+        .collect();
+    let chars: u64 = posts.iter().filter_map(|p| p.chars).sum();
+    CohortMember {
+        id: m.id.clone(),
+        name: one_line(&m.name),
+        finished: finished(&m.rounds),
+        chars: if chars > 0 {
+            thousands(chars)
+        } else {
+            String::new()
+        },
+        posts,
+    }
+}
+
+/// The longest posts of `all` (length known), longest first, ties by date then title.
+fn longest(all: &[LongPost]) -> Vec<LongPost> {
+    let mut longest: Vec<LongPost> = all
+        .iter()
+        .filter(|p| p.post.chars.is_some())
+        .cloned()
+        .collect();
+    longest.sort_by(|a, b| {
+        b.post
+            .chars
+            .cmp(&a.post.chars)
+            .then_with(|| a.post.iso_date.cmp(&b.post.iso_date))
+            .then_with(|| a.post.title.cmp(&b.post.title))
+    });
+    longest.truncate(LONGEST);
+    longest
+}
+
 /// The retrospective of the judged cohort.
 pub fn model(config: &Config, judgement: &Judgement) -> CohortPage {
-    let slugs = team_slugs(config);
     let mut all: Vec<LongPost> = Vec::new();
     let mut teams: Vec<CohortTeam> = Vec::new();
     let mut finishers = Vec::new();
-    for (team, slug) in &slugs {
+    for (team, slug) in team_slugs(config) {
         let mut members = Vec::new();
-        for m in judgement.members.iter().filter(|m| &m.team == team) {
-            let posts: Vec<PostLine> = m
-                .rounds
-                .iter()
-                .flat_map(|v| v.posts.iter().map(|p| post_line(config, p, v.round)))
-                .collect();
-            let chars: u64 = posts.iter().filter_map(|p| p.chars).sum();
-            let member = CohortMember {
-                id: m.id.clone(),
-                name: one_line(&m.name),
-                finished: finished(&m.rounds),
-                chars: if chars > 0 {
-                    thousands(chars)
-                } else {
-                    String::new()
-                },
-                posts,
-            };
+        for m in judgement.members.iter().filter(|m| m.team == team) {
+            let member = cohort_member(config, m);
             all.extend(member.posts.iter().map(|p| LongPost {
                 member: member.id.clone(),
                 author: member.name.clone(),
@@ -173,8 +195,8 @@ pub fn model(config: &Config, judgement: &Judgement) -> CohortPage {
         }
         if !members.is_empty() {
             teams.push(CohortTeam {
-                team: team_name(team),
-                slug: slug.clone(),
+                team: team_name(&team),
+                slug,
                 members,
             });
         }
@@ -200,19 +222,6 @@ pub fn model(config: &Config, judgement: &Judgement) -> CohortPage {
     } else {
         format!("{:.1}", all.len() as f64 / rounds as f64)
     };
-    let mut longest: Vec<LongPost> = all
-        .iter()
-        .filter(|p| p.post.chars.is_some())
-        .cloned()
-        .collect();
-    longest.sort_by(|a, b| {
-        b.post
-            .chars
-            .cmp(&a.post.chars)
-            .then_with(|| a.post.iso_date.cmp(&b.post.iso_date))
-            .then_with(|| a.post.title.cmp(&b.post.title))
-    });
-    longest.truncate(LONGEST);
     CohortPage {
         club: one_line(&config.club.name),
         club_url: config.club.url.to_string(),
@@ -238,7 +247,7 @@ pub fn model(config: &Config, judgement: &Judgement) -> CohortPage {
         per_round,
         round_counts,
         finishers,
-        longest,
+        longest: longest(&all),
         teams,
     }
 }
