@@ -268,7 +268,7 @@ fn a_members_page_shows_missed_short_and_unverified_only_with_show_statuses() {
         assert!(page.contains("짧은 글"), "{page}");
         assert!(page.contains("<span class=\"chip submitted\">제출</span>"));
         assert!(
-            page.contains("연속 제출 0회차 <small>최장 1회차</small>"),
+            page.contains("연속 제출 0회 <small>최장 1회</small>"),
             "{page}"
         );
         for words in ["미제출", "짧은 글</span>", "chip missed", "chip short"] {
