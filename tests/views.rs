@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::atom_check::assert_conforms;
+use common::atom_check::{assert_conforms, w3c_validates};
 use common::{club_config, demo_copy, run, text, M};
 
 /// Inside the cohort: rounds 1–3 closed, round 4 open.
@@ -84,8 +84,13 @@ fn the_demo_views_inside_the_cohort() {
             "{opml}"
         );
     }
-    let files: Vec<_> = std::fs::read_dir(public.join("teams")).unwrap().collect();
+    let mut files: Vec<_> = std::fs::read_dir(public.join("teams"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), teams.len());
+    files.push(public.join("atom.xml"));
+    w3c_validates(&public, "https://geultto.github.io/agg/", &files);
 
     // The index opens with the newest post of the club, then the teams behind a jump list; every
     // author links to their page and every link to a page or feed of ours resolves.

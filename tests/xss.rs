@@ -239,6 +239,11 @@ fn over_a_hundred_vectors_never_reach_the_outputs_in_executable_form() {
     }
     let team_feed = public.join("teams/img-src-x-onerror-alert-1.xml");
     assert_conforms(&team_feed);
+    w3c_validates(
+        &public,
+        "https://geultto.github.io/agg/",
+        &[team_feed, public.join("atom.xml")],
+    );
     // Every HTML output file (index.html, the members' pages, cohort.html, the digests) is inert.
     for entry in walk(dir.path()) {
         if entry.extension().is_some_and(|x| x == "html") {
@@ -263,7 +268,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-use common::atom_check::assert_conforms;
+use common::atom_check::{assert_conforms, w3c_validates};
 
 /// A text field holding markup-looking text — an escaped `<script>` title now kept as text, a
 /// literal `<img … onerror=…>` from `<xmp>` in a summary, a member's name and team from the

@@ -214,14 +214,20 @@ fn entry(config: &Config, post: &StoredPost, now: DateTime<Utc>) -> Option<Entry
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| title.clone());
     let content = match (config.output.content, &post.content) {
-        (ContentMode::Full, Some(html)) => Some(Content {
-            // Markup stays markup: only control characters and U+FFFD are removed from HTML.
-            value: Some(clean_text(&sanitise_html(html, Some(&link))).replace('\u{fffd}', "")),
-            content_type: Some("html".to_string()),
-            ..Default::default()
-        }),
+        // Markup stays markup: only control characters and U+FFFD are removed from HTML.
+        (ContentMode::Full, Some(html)) => {
+            Some(clean_text(&sanitise_html(html, Some(&link))).replace('\u{fffd}', ""))
+        }
         _ => None,
-    };
+    }
+    // HTML the sanitiser emptied (it was all script) is no content: readers and the W3C
+    // validator reject a blank one, and the summary stands alone.
+    .filter(|html| !html.trim().is_empty())
+    .map(|html| Content {
+        value: Some(html),
+        content_type: Some("html".to_string()),
+        ..Default::default()
+    });
     let source = source(config, post, blog.as_deref(), updated, now);
     Some(Entry {
         title: Text::plain(title),
