@@ -226,3 +226,17 @@ pub fn render(templates: &Templates, page: &MemberPage) -> Result<Vec<u8>, Rende
     }
     Ok(out.into_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_public_page_names_missed_short_and_unverified_only_when_allowed() {
+        for status in Status::ALL {
+            let hidden = matches!(status, Status::Missed | Status::Short | Status::Unverified);
+            assert_eq!(status_label(status, false).is_none(), hidden, "{status}");
+            assert!(status_label(status, true).is_some(), "{status}");
+        }
+    }
+}
