@@ -426,6 +426,34 @@ fn totals(verdicts: &[Verdict], penalty: u64) -> Totals {
     totals
 }
 
+/// A member's streaks of rounds submitted in a row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Streak {
+    /// The run that reaches the latest round judged so far (0 when that run was broken).
+    pub current: u32,
+    /// The longest run of the cohort.
+    pub longest: u32,
+}
+
+/// Rounds submitted in a row, over the verdicts in round order: `submitted` and `late` (a post
+/// was written) add one; `missed` and `short` break the run; `exempt`, `pass` (the club allows
+/// it), `pending` (the round is still open) and `unverified` (no evidence either way) neither
+/// add nor break.
+pub fn streak(verdicts: &[Verdict]) -> Streak {
+    let mut s = Streak::default();
+    for v in verdicts {
+        match v.status {
+            Status::Submitted | Status::Late => {
+                s.current += 1;
+                s.longest = s.longest.max(s.current);
+            }
+            Status::Missed | Status::Short => s.current = 0,
+            Status::Exempt | Status::Pass | Status::Pending | Status::Unverified => {}
+        }
+    }
+    s
+}
+
 /// Judges one member, round by round.
 struct MemberJudge<'a> {
     rules: &'a RoundsConfig,
@@ -1018,6 +1046,41 @@ mod tests {
                 prop_assert_eq!(t.submitted + t.passes + t.missed + t.unverified, counted);
                 prop_assert_eq!(t.deduction, u64::from(t.missed) * 10000);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod streak_tests {
+    use super::*;
+
+    fn verdicts(statuses: &[Status]) -> Vec<Verdict> {
+        statuses
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Verdict {
+                round: i as u32 + 1,
+                status: *s,
+                posts: Vec::new(),
+                flags: BTreeSet::new(),
+                unread: Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_streak_counts_submitted_rounds_and_breaks_only_on_missed_or_short() {
+        use Status::*;
+        for (statuses, current, longest) in [
+            (vec![], 0, 0),
+            (vec![Submitted, Submitted, Missed, Submitted], 1, 2),
+            (vec![Exempt, Submitted, Pass, Late, Pending], 2, 2),
+            (vec![Submitted, Submitted, Submitted, Short], 0, 3),
+            (vec![Submitted, Unverified, Submitted], 2, 2),
+            (vec![Missed, Missed], 0, 0),
+        ] {
+            let got = streak(&verdicts(&statuses));
+            assert_eq!(got, Streak { current, longest }, "{statuses:?}");
         }
     }
 }

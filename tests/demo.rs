@@ -53,6 +53,7 @@ fn the_shipped_feeds_toml_parses_and_mentions_every_option() {
         "content",
         "digest_dir",
         "templates",
+        "show_statuses",
         "[email]",
         "smtp_host",
         "smtp_port",

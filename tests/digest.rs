@@ -563,7 +563,9 @@ fn index_html_shows_posts_by_team_and_round_counts_without_names_or_scripts() {
         .select(&sel("section h2"))
         .map(|h| h.text().collect::<String>())
         .collect();
-    assert!(teams[0].starts_with("4회차 진행 중"), "{teams:?}");
+    // The page opens with the club's newest posts, then the round, then the teams.
+    assert!(teams[0].starts_with("최신 글"), "{teams:?}");
+    assert!(teams[1].starts_with("4회차 진행 중"), "{teams:?}");
     for team in ["데이터", "백엔드", "프론트엔드", "인프라"] {
         assert!(
             teams.iter().any(|t| t.starts_with(team)),
@@ -571,7 +573,12 @@ fn index_html_shows_posts_by_team_and_round_counts_without_names_or_scripts() {
         );
     }
     // Round 4 at NOW: 5 submitted, 3 not yet; no names in the round section.
-    let round: String = doc.select(&sel("section")).next().unwrap().text().collect();
+    let round: String = doc
+        .select(&sel("section[aria-labelledby=round]"))
+        .next()
+        .unwrap()
+        .text()
+        .collect();
     assert!(
         round.contains("제출 5") && round.contains("아직 3"),
         "{round}"
@@ -593,7 +600,9 @@ fn index_html_shows_posts_by_team_and_round_counts_without_names_or_scripts() {
     }
     // Newest first within a team; history never (all demo posts are from the first run).
     let first_data = doc
-        .select(&sel("section ol.posts li .title"))
+        .select(&sel(
+            "section[aria-labelledby=team-deiteo] ol.posts li .title",
+        ))
         .next()
         .unwrap();
     assert_eq!(

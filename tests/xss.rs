@@ -225,7 +225,26 @@ fn over_a_hundred_vectors_never_reach_the_outputs_in_executable_form() {
             .any(|p| p.extension().is_some_and(|x| x == "html")),
         "{digests:?}"
     );
-    // Every HTML output file (index.html, the digests) is inert too.
+    // The member's page, the team's feed and (after the last round) the cohort's retrospective
+    // carry the hostile name, team and titles too.
+    let after = run(&config, "2024-12-01T12:00:00+09:00", &["build"]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+    let public = dir.path().join("public");
+    for page in ["members/hostile.html", "cohort.html"] {
+        let html = std::fs::read_to_string(public.join(page)).unwrap();
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{page}"
+        );
+    }
+    let team_feed = public.join("teams/img-src-x-onerror-alert-1.xml");
+    assert_conforms(&team_feed);
+    w3c_validates(
+        &public,
+        "https://geultto.github.io/agg/",
+        &[team_feed, public.join("atom.xml")],
+    );
+    // Every HTML output file (index.html, the members' pages, cohort.html, the digests) is inert.
     for entry in walk(dir.path()) {
         if entry.extension().is_some_and(|x| x == "html") {
             let html = std::fs::read_to_string(&entry).unwrap();
@@ -249,7 +268,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-use common::atom_check::assert_conforms;
+use common::atom_check::{assert_conforms, w3c_validates};
 
 /// A text field holding markup-looking text — an escaped `<script>` title now kept as text, a
 /// literal `<img … onerror=…>` from `<xmp>` in a summary, a member's name and team from the

@@ -354,6 +354,7 @@ entries = 100
 content = "summary"
 digest_dir = "digest"
 templates = ""
+show_statuses = false
 
 [email]
 smtp_host = "smtp.example.org"

@@ -102,6 +102,7 @@ pub(super) struct RawOutput {
     pub(super) content: Option<Spanned<String>>,
     pub(super) digest_dir: Option<String>,
     pub(super) templates: Option<String>,
+    pub(super) show_statuses: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

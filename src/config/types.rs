@@ -109,6 +109,9 @@ pub struct Output {
     pub digest_dir: PathBuf,
     /// Optional folder of templates overriding the built-in ones.
     pub templates: Option<PathBuf>,
+    /// Whether members' public pages show `missed`, `short` and `unverified` rounds (otherwise
+    /// those rounds are shown empty).
+    pub show_statuses: bool,
 }
 
 /// `[reader]`.

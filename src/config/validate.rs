@@ -422,6 +422,7 @@ impl Validator<'_> {
             content,
             digest_dir: self.path(raw.digest_dir.as_deref().unwrap_or("digest")),
             templates,
+            show_statuses: raw.show_statuses.unwrap_or(false),
         })
     }
 

@@ -3,7 +3,8 @@
 //!
 //! [`judgement`] hands the round judge the stored posts that can fall in a round and the
 //! successful fetches since the first round opened; [`build`] renders `atom.xml`, `index.html`
-//! and `members.opml` from the store alone (no network), each written atomically.
+//! and `members.opml` from the store alone (no network), then the members' pages, the teams'
+//! feeds and the cohort's retrospective (`views.rs`), each written atomically.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::error::RunError;
 use super::hand::{hand_posts, newest};
+use super::views::Views;
 use crate::config::Config;
 use crate::normalise;
 use crate::render;
@@ -22,8 +24,9 @@ use crate::source::FeedSource;
 use crate::store::{FeedHealth, JudgedPost, Store};
 use crate::time::instant;
 
-/// Writes every public output from the store — `atom.xml`, `index.html`, `members.opml` — and
-/// says of each whether it changed.
+/// Writes every public output from the store — `atom.xml`, `index.html`, `members.opml`, then
+/// `members/<id>.html`, `teams/<slug>.xml` and (once the cohort is over) `cohort.html` — and says
+/// of each whether it changed.
 pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<Written>, RunError> {
     let templates = Templates::load(config.output.templates.as_deref())?;
     let ids: Vec<&str> = config.members.iter().map(|m| m.id.as_str()).collect();
@@ -49,6 +52,15 @@ pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<W
         let path = config.output.dir.join(name);
         written.push(render::write_atomic(&path, &bytes)?);
     }
+    let views = Views {
+        config,
+        store,
+        judgement: &judgement,
+        hand: &hand,
+        templates: &templates,
+        now,
+    };
+    written.extend(views.write()?);
     Ok(written)
 }
 

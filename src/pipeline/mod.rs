@@ -29,6 +29,7 @@ mod inspect;
 mod pages;
 mod remind;
 mod roster_order;
+mod views;
 
 pub use build::{build, judgement};
 pub use digest::{

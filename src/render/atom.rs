@@ -7,6 +7,10 @@
 //! naming the member's feed. The feed's own `updated` is its newest entry's, so an unchanged store
 //! renders byte-identical XML. Every text field (titles, summary, names, category, source title)
 //! is plain text with markup-looking text defused ([`super::xml_text`]).
+//!
+//! A team's feed (`teams/<slug>.xml`, [`render_team`]) is the same document made from the team's
+//! posts: its entries are written exactly as in `atom.xml` (the same ids), under the team's own
+//! title, id and `rel="self"`.
 
 use atom_syndication::{
     Category, Content, Entry, Feed, Generator, Link, Person, Source, Text, WriteConfig,
@@ -22,9 +26,63 @@ use crate::source::FeedSource;
 use crate::store::StoredPost;
 use crate::time::{instant, local_midnight};
 
+/// What distinguishes one of our feeds from another: its title, its own address (also its id)
+/// and the page it belongs to.
+struct Head {
+    title: String,
+    subtitle: String,
+    self_url: String,
+    alternate: String,
+}
+
 /// Renders atom.xml from the given posts (already newest first and limited).
 pub fn render(
     config: &Config,
+    posts: &[StoredPost],
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, RenderError> {
+    let club = xml_text(&config.club.name);
+    let head = Head {
+        subtitle: format!("{club} 멤버들의 새 글"),
+        title: club,
+        self_url: config.output.feed_url.to_string(),
+        alternate: config.club.url.to_string(),
+    };
+    render_feed(config, &head, posts, now)
+}
+
+/// Renders a team's feed (`teams/<slug>.xml`) from the team's posts (newest first, limited):
+/// entries exactly as in `atom.xml` (the same ids), its own title and address.
+pub fn render_team(
+    config: &Config,
+    team: &str,
+    slug: &str,
+    posts: &[StoredPost],
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, RenderError> {
+    let club = xml_text(&config.club.name);
+    let team = if team.trim().is_empty() {
+        "팀 미지정".to_string()
+    } else {
+        xml_text(team)
+    };
+    let page = config
+        .output
+        .feed_url
+        .join(&format!("index.html#team-{slug}"))
+        .map_or_else(|_| config.club.url.to_string(), |u| u.to_string());
+    let head = Head {
+        title: format!("{club} · {team}"),
+        subtitle: format!("{club} {team} 팀 멤버들의 새 글"),
+        self_url: super::slug::team_feed_url(config, slug),
+        alternate: page,
+    };
+    render_feed(config, &head, posts, now)
+}
+
+fn render_feed(
+    config: &Config,
+    head: &Head,
     posts: &[StoredPost],
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>, RenderError> {
@@ -36,27 +94,25 @@ pub fn render(
         .map(|e| e.updated)
         .max()
         .unwrap_or_else(|| local(tz, start_instant(config)));
-    let feed_url = config.output.feed_url.to_string();
-    let club_url = config.club.url.to_string();
     let feed = Feed {
-        title: Text::plain(xml_text(&config.club.name)),
-        id: feed_url.clone(),
+        title: Text::plain(head.title.clone()),
+        id: head.self_url.clone(),
         updated,
         authors: vec![Person {
             name: xml_text(&config.club.name),
             email: None,
-            uri: Some(club_url.clone()),
+            uri: Some(config.club.url.to_string()),
             ..Default::default()
         }],
         links: vec![
             Link {
-                href: feed_url,
+                href: head.self_url.clone(),
                 rel: "self".to_string(),
                 mime_type: Some("application/atom+xml".to_string()),
                 ..Default::default()
             },
             Link {
-                href: club_url,
+                href: head.alternate.clone(),
                 rel: "alternate".to_string(),
                 mime_type: Some("text/html".to_string()),
                 ..Default::default()
@@ -67,10 +123,7 @@ pub fn render(
             uri: None,
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
         }),
-        subtitle: Some(Text::plain(format!(
-            "{} 멤버들의 새 글",
-            xml_text(&config.club.name)
-        ))),
+        subtitle: Some(Text::plain(head.subtitle.clone())),
         lang: Some("ko".to_string()),
         entries,
         ..Default::default()
@@ -161,14 +214,20 @@ fn entry(config: &Config, post: &StoredPost, now: DateTime<Utc>) -> Option<Entry
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| title.clone());
     let content = match (config.output.content, &post.content) {
-        (ContentMode::Full, Some(html)) => Some(Content {
-            // Markup stays markup: only control characters and U+FFFD are removed from HTML.
-            value: Some(clean_text(&sanitise_html(html, Some(&link))).replace('\u{fffd}', "")),
-            content_type: Some("html".to_string()),
-            ..Default::default()
-        }),
+        // Markup stays markup: only control characters and U+FFFD are removed from HTML.
+        (ContentMode::Full, Some(html)) => {
+            Some(clean_text(&sanitise_html(html, Some(&link))).replace('\u{fffd}', ""))
+        }
         _ => None,
-    };
+    }
+    // HTML the sanitiser emptied (it was all script) is no content: readers and the W3C
+    // validator reject a blank one, and the summary stands alone.
+    .filter(|html| !html.trim().is_empty())
+    .map(|html| Content {
+        value: Some(html),
+        content_type: Some("html".to_string()),
+        ..Default::default()
+    });
     let source = source(config, post, blog.as_deref(), updated, now);
     Some(Entry {
         title: Text::plain(title),

@@ -19,12 +19,15 @@
 //! changes; [`restore_defused`] takes the spaces out again (`opml import`).
 
 pub mod atom;
+pub mod cohort;
 pub mod digest;
 pub mod feeds;
+pub mod member;
 pub mod opml;
 pub mod page;
 pub mod remind;
 pub mod report;
+pub mod slug;
 pub mod templates;
 pub mod terminal;
 pub mod view;
@@ -69,11 +72,17 @@ pub struct Written {
     pub path: PathBuf,
     /// Whether its bytes changed (`false`: the file already held them and was left untouched).
     pub changed: bool,
+    /// The file was removed (a page of a member no longer on the roster, say).
+    pub removed: bool,
 }
 
 impl std::fmt::Display for Written {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let verb = if self.changed { "wrote" } else { "unchanged" };
+        let verb = match (self.removed, self.changed) {
+            (true, _) => "removed",
+            (false, true) => "wrote",
+            (false, false) => "unchanged",
+        };
         write!(f, "{verb} {}", self.path.display())
     }
 }
@@ -89,6 +98,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Written, RenderError> {
         return Ok(Written {
             path: path.to_path_buf(),
             changed: false,
+            removed: false,
         });
     }
     let dir = path
@@ -114,7 +124,57 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Written, RenderError> {
     Ok(Written {
         path: path.to_path_buf(),
         changed: true,
+        removed: false,
     })
+}
+
+/// Removes the files of `dir` that look like ours — named `<stem>.<ext>` with a stem of
+/// lower-case ASCII letters, digits, `-` and `_` — whose stem is not in `keep`: the page of a
+/// member who left the roster, the feed of a team that no longer exists. Anything else in the
+/// folder is left alone; a folder that does not exist holds nothing to remove.
+pub fn remove_stale(
+    dir: &Path,
+    ext: &str,
+    keep: &std::collections::HashSet<String>,
+) -> Result<Vec<Written>, RenderError> {
+    let err = |path: &Path, source| RenderError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(err(dir, e)),
+    };
+    let mut stale = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| err(dir, e))?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some(stem) = name.strip_suffix(&format!(".{ext}")) else {
+            continue;
+        };
+        let ours = !stem.is_empty()
+            && stem
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if ours && !keep.contains(stem) && path.is_file() {
+            stale.push(path);
+        }
+    }
+    stale.sort();
+    let mut removed = Vec::new();
+    for path in stale {
+        std::fs::remove_file(&path).map_err(|e| err(&path, e))?;
+        removed.push(Written {
+            path,
+            changed: true,
+            removed: true,
+        });
+    }
+    Ok(removed)
 }
 
 /// Sanitises republished HTML: no script, style, event handlers or `javascript:` URLs; relative

@@ -5,7 +5,8 @@
 //! NetNewsWire, Miniflux, newsboat, Thunderbird) can subscribe to every member at once; the
 //! member id, team and other feeds (`moreFeeds`, space-separated) ride in attributes of our own
 //! namespace ([`NAMESPACE`]), so `opml import` (the roster-editing room, [`crate::edit::opml`])
-//! rebuilds the same roster.
+//! rebuilds the same roster. Each team's folder names the team's own feed (`teams/<slug>.xml`)
+//! in the attribute `geultto:teamFeed`.
 //!
 //! Names a reader shows (the club's, the teams', the members') are plain text with
 //! markup-looking text defused ([`super::xml_text`]); the attributes of our namespace carry the
@@ -15,6 +16,7 @@ use std::path::Path;
 
 use quick_xml::escape::escape;
 
+use super::slug::{team_feed_url, team_slugs};
 use super::xml_text;
 use crate::config::Config;
 use crate::normalise::one_line;
@@ -34,21 +36,19 @@ pub fn export(config: &Config) -> Vec<u8> {
         escape(club.as_str()),
         escape(club.as_str())
     ));
-    let mut teams: Vec<&str> = Vec::new();
-    for m in &config.members {
-        if !teams.contains(&m.team.as_str()) {
-            teams.push(&m.team);
-        }
-    }
-    for team in teams {
+    for (team, slug) in team_slugs(config) {
+        let team = team.as_str();
         let label = if team.trim().is_empty() {
             "팀 미지정".to_string()
         } else {
             xml_text(team)
         };
+        // The team's own feed rides on the folder, in our namespace: a folder has no `xmlUrl`,
+        // so readers (and `opml import`) still take it for a folder.
         out.push_str(&format!(
-            "    <outline text=\"{0}\" title=\"{0}\">\n",
-            escape(label.as_str())
+            "    <outline text=\"{0}\" title=\"{0}\" geultto:teamFeed=\"{1}\">\n",
+            escape(label.as_str()),
+            escape(team_feed_url(config, &slug).as_str())
         ));
         for m in config.members.iter().filter(|m| m.team == team) {
             let common = format!(

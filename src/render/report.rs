@@ -284,15 +284,7 @@ pub fn table(
 
 /// An amount in won with thousands separators: `₩10,000`.
 pub fn won(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut out = String::from("₩");
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    format!("₩{}", super::view::thousands(amount))
 }
 
 /// A count and a noun, `1 feed` / `2 feeds` (the noun's plural with an `s`).

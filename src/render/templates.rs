@@ -2,7 +2,8 @@
 //!
 //! The built-in templates live in `templates/` and are compiled into the binary; a folder named by
 //! `[output] templates` may hold files of the same names (`digest.html`, `digest.txt`,
-//! `digest.md`, `index.html`) that replace them without a rebuild. Escaping is automatic and
+//! `digest.md`, `index.html`, `member.html`, `cohort.html`, and `head.html`, the meta tags and
+//! stylesheet the three pages include) that replace them without a rebuild. Escaping is automatic and
 //! chosen by the template's extension: `.html` escapes `& < > " '`, `.md` escapes what Markdown,
 //! Slack and Notion would read as markup, `.txt` is plain text. Only values the code marks safe
 //! pass unescaped, so a post title can never become markup.
@@ -20,6 +21,9 @@ const BUILTIN: &[(&str, &str)] = &[
     ("digest.txt", include_str!("../../templates/digest.txt")),
     ("digest.md", include_str!("../../templates/digest.md")),
     ("index.html", include_str!("../../templates/index.html")),
+    ("member.html", include_str!("../../templates/member.html")),
+    ("cohort.html", include_str!("../../templates/cohort.html")),
+    ("head.html", include_str!("../../templates/head.html")),
 ];
 
 /// The loaded templates, built-in or overridden.

@@ -134,6 +134,26 @@ pub fn korean_day(d: NaiveDate) -> String {
     format!("{}월 {}일", d.month(), d.day())
 }
 
+/// A number with thousands separators: `12,345`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Minutes to read `chars` characters (without spaces), at least one; `None` when unknown or 0.
+pub fn reading_minutes(chars: Option<u64>) -> Option<i64> {
+    chars
+        .filter(|c| *c > 0)
+        .map(|c| ((c as i64 + CHARS_PER_MINUTE - 1) / CHARS_PER_MINUTE).max(1))
+}
+
 /// An absolute http(s) link in ASCII form, or nothing.
 pub fn web_link(s: Option<&str>) -> Option<String> {
     s.and_then(super::atom::ascii_link)
@@ -164,10 +184,7 @@ pub fn post_view(config: &Config, p: &StoredPost) -> Option<PostView> {
         team: member.team.clone(),
         link: web_link(p.link.as_deref()),
         excerpt,
-        minutes: p
-            .chars
-            .filter(|c| *c > 0)
-            .map(|c| ((c + CHARS_PER_MINUTE - 1) / CHARS_PER_MINUTE).max(1)),
+        minutes: reading_minutes(p.chars.and_then(|c| u64::try_from(c).ok())),
         date: korean_date(date),
         iso_date: date.to_string(),
         extra: false,
@@ -200,10 +217,7 @@ pub fn hand_post_views(
                 team: m.team.clone(),
                 link: web_link(Some(h.url.as_str())),
                 excerpt: String::new(),
-                minutes: h.chars.filter(|c| *c > 0).map(|c| {
-                    let c = c as i64;
-                    ((c + CHARS_PER_MINUTE - 1) / CHARS_PER_MINUTE).max(1)
-                }),
+                minutes: reading_minutes(h.chars),
                 date: korean_date(h.date),
                 iso_date: h.date.to_string(),
                 extra: true,

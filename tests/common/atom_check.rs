@@ -267,3 +267,32 @@ pub fn feedparser_reads(path: &Path, entries: usize) {
         "feedparser: bozo, entries, exception = {line}"
     );
 }
+
+/// The W3C Feed Validation Service's own code finds no error and no warning in `files`, each
+/// validated as if served at `base` + its path below `root` (so `rel="self"` is checked too).
+/// It runs when `GEULTTO_FEEDVALIDATOR` names the `src` folder of a checkout of
+/// github.com/w3c/feedvalidator (with `GEULTTO_FEEDVALIDATOR_PYTHON`, default `python3`, a
+/// Python that has html5lib and rdflib); without it the check is skipped with a note.
+pub fn w3c_validates(root: &Path, base: &str, files: &[std::path::PathBuf]) {
+    let Ok(src) = std::env::var("GEULTTO_FEEDVALIDATOR") else {
+        eprintln!("note: GEULTTO_FEEDVALIDATOR not set; skipped the W3C feed validator");
+        return;
+    };
+    let python =
+        std::env::var("GEULTTO_FEEDVALIDATOR_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/common/w3c_feedvalidator.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(src)
+        .arg(root)
+        .arg(base)
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the W3C feed validator:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
