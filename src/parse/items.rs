@@ -1,5 +1,6 @@
-//! The RSS items of a document walked once more, for what feed-rs reads only in part: how each
-//! title was written, the guid and whether it is a permalink, an Atom `<link>` inside the item
+//! The RSS items (and Atom entries) of a document walked once more, for what feed-rs reads only
+//! in part: how each title was written (an Atom text title holding elements is cut by feed-rs
+//! at the first of them), the guid and whether it is a permalink, an Atom `<link>` inside the item
 //! (`a10:link`, `atom:link`), and every date element the item carries. feed-rs keeps one date
 //! per item (the last of `pubDate` and `dc:date`, even when it does not parse) and drops
 //! `isPermaLink`, `dcterms:*`, `atom:published` and Atom links inside RSS; the fill step
@@ -126,15 +127,24 @@ pub(super) fn scan(doc: &str) -> Option<RawFeed> {
     let mut stack: Vec<String> = Vec::new();
     let mut found = RawFeed::default();
     let mut open: Option<Open> = None;
+    let mut atom = false;
     loop {
         let before = usize::try_from(reader.buffer_position()).ok()?;
         match reader.read_event().ok()? {
             Event::Start(e) => {
                 let after = usize::try_from(reader.buffer_position()).unwrap_or(before);
+                if stack.is_empty() {
+                    atom = e.local_name().as_ref() == "feed";
+                }
                 if let Some(o) = open.as_mut() {
                     o.markup = true;
                 } else {
-                    open = opened(&reader, &e, &stack, &mut found).map(|(field, permalink)| Open {
+                    let field = if atom {
+                        opened_atom(&e, &stack, &mut found).map(|f| (f, false))
+                    } else {
+                        opened(&reader, &e, &stack, &mut found)
+                    };
+                    open = field.map(|(field, permalink)| Open {
                         field,
                         start: after,
                         depth: stack.len(),
@@ -146,6 +156,9 @@ pub(super) fn scan(doc: &str) -> Option<RawFeed> {
             }
             Event::Empty(e) => match open.as_mut() {
                 Some(o) => o.markup = true,
+                None if atom => {
+                    let _ = opened_atom(&e, &stack, &mut found);
+                }
                 None => {
                     let _ = opened(&reader, &e, &stack, &mut found);
                 }
@@ -227,6 +240,32 @@ fn opened(
         _ => return None,
     };
     Some((Field::Date(field), false))
+}
+
+/// An Atom element starts (or is empty): records a new entry, and says when a title of the
+/// feed or of an entry that says it is text (no `type`, or `text`) is to be collected: Atom
+/// text holds no elements, so one written inside it is markup the author wrote literally.
+fn opened_atom(e: &BytesStart<'_>, stack: &[String], found: &mut RawFeed) -> Option<Field> {
+    let local = e.local_name();
+    let local = local.as_ref();
+    if local == "entry" && stack.len() == 1 {
+        found.items.push(RawItem::default());
+        return None;
+    }
+    let text = attribute(e, "type").is_none_or(|t| matches!(t.trim(), "text" | "text/plain"));
+    if local != "title" || !text || attribute(e, "mode").is_some_and(|m| m != "xml") {
+        return None;
+    }
+    match stack {
+        [_] => Some(Field::ChannelTitle),
+        [_, parent] if parent == "entry" => {
+            if let Some(item) = found.items.last_mut() {
+                item.has_title = true;
+            }
+            Some(Field::Title)
+        }
+        _ => None,
+    }
 }
 
 /// An element being collected ends, its content `raw` as written.
@@ -327,6 +366,24 @@ mod tests {
             ]
         );
         assert!(!raw.items[4].has_title && raw.items[3].has_title);
+    }
+
+    #[test]
+    fn atom_text_titles_holding_elements_are_markup_html_ones_are_not() {
+        let doc = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Club <b>feed</b></title>\
+            <entry><title>Example <b>Atom</b></title></entry>\
+            <entry><title type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\"><b>x</b></div></title></entry>\
+            <entry><title>plain</title><source><title>s <i>t</i></title></source></entry></feed>";
+        let raw = scan(doc).unwrap();
+        assert_eq!(
+            raw.channel_title_markup.as_deref(),
+            Some("Club <b>feed</b>")
+        );
+        let titles: Vec<_> = raw.items.iter().map(|i| i.title_markup.clone()).collect();
+        assert_eq!(
+            titles,
+            [Some("Example <b>Atom</b>".to_string()), None, None]
+        );
     }
 
     #[test]

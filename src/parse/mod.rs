@@ -262,9 +262,10 @@ fn read_feed(
     }
 }
 
-/// [`read_guarded`], then, for RSS, the raw items walked once more (from the very text feed-rs
-/// read, so its items are the entries): titles written with literal markup marked as HTML,
-/// dates and links set right (`fill.rs`), said in `repairs`.
+/// [`read_guarded`], then the raw items walked once more (from the very text feed-rs
+/// read, so its items are the entries): titles written with literal markup marked as HTML
+/// (RSS, and Atom text titles holding elements); for RSS, dates and links set right
+/// (`fill.rs`), said in `repairs`.
 fn read_marked(
     text: &str,
     base_url: Option<&str>,
@@ -272,13 +273,16 @@ fn read_marked(
     repairs: &mut Vec<String>,
 ) -> Result<Feed, ParseFeedError> {
     let mut feed = read_guarded(text, base_url, tz)?;
-    if matches!(
+    let rss = matches!(
         feed.feed_type,
         FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
-    ) {
+    );
+    if rss || feed.feed_type == FeedType::Atom {
         if let Some(raw) = items::scan(text) {
             titles::mark_markup_titles(&mut feed, &raw);
-            fill::fill_rss_entries(&mut feed, &raw, base_url, tz, repairs);
+            if rss {
+                fill::fill_rss_entries(&mut feed, &raw, base_url, tz, repairs);
+            }
         }
     }
     Ok(feed)

@@ -1,10 +1,10 @@
-//! RSS titles written with literal markup, told apart from titles written with escaped markup.
+//! Titles written with literal markup, told apart from titles written with escaped markup.
 //!
 //! RSS says nothing about whether a `<title>` is text or HTML, and feed-rs hands every RSS title
 //! over as plain text, whichever way it was written: `<![CDATA[<b>x</b>]]>` and `&lt;b&gt;x&lt;/b&gt;`
 //! reach us as the same string, and a title holding child elements (`R&amp;D <b>회고</b>`) is cut
 //! at the first of them. The way it was written is the only clue to what the author meant, so
-//! the document feed-rs read is walked once more here:
+//! it is read from the walk of the raw document (`items.rs`):
 //!
 //! - a title written with literal markup — a child element, or a CDATA section holding a `<` —
 //!   is HTML: it is handed on as `text/html`, its content the markup as written (CDATA unwrapped);
@@ -13,8 +13,10 @@
 //!
 //! This is feedparser's idea (it sniffs RSS titles for markup) decided on the raw document
 //! rather than the decoded string. Atom says what its text constructs are (`type="text"` is text,
-//! only `html` and `xhtml` are markup) and JSON Feed titles are text: both are left as feed-rs
-//! read them. When the items of the document cannot be matched one to one with the entries
+//! only `html` and `xhtml` are markup), so an Atom title is changed only when a text title holds
+//! elements, which text cannot (`Example <b>Atom</b>`, which feed-rs cuts to "Example"): it is
+//! read as the markup it is, so no word is lost. JSON Feed titles are text, left as feed-rs read
+//! them. When the items of the document cannot be matched one to one with the entries
 //! feed-rs read, nothing is changed.
 
 use feed_rs::model::{Feed, Text};
