@@ -663,7 +663,7 @@ fn tokenize(expr: &str) -> Option<Vec<Tok>> {
             rest = &rest[end..];
             continue;
         }
-        let sym = ["==", "[", "]", ".", "+"]
+        let sym = ["==", "[", "]", ".", "+", "(", ")", ","]
             .into_iter()
             .find(|s| rest.starts_with(s))?;
         toks.push(Tok::Sym(sym));
@@ -680,6 +680,10 @@ enum Operand {
     FeedLink,
     EntryTitle(usize),
     EntryLink(usize),
+    /// `published`, `created` (and their `_parsed` tuples): our published date.
+    EntryPublished(usize),
+    /// `updated` (and `updated_parsed`): our updated date.
+    EntryUpdated(usize),
 }
 
 /// A translated expectation: alternatives (`or`) of conjunctions (`and`) of equality chains.
@@ -687,7 +691,10 @@ type Expectation = Vec<Vec<Vec<Operand>>>;
 
 /// Parses the small part of Python the translatable expectations use:
 /// `[not] bozo`, `feed['title'|'link']`, `feed.title`, `entries[N]['title'|'link']`,
-/// string literals (concatenated with `+`), `==` chains, `and`, `or`.
+/// `entries[N]['published'|'updated'|'created']` and their `_parsed` time tuples, string
+/// literals (concatenated with `+`), `==` chains, `and`, `or`. Everything else is skipped:
+/// other fields (`summary`, `content`, `author_detail`, `enclosures`, `tags`, …), nested
+/// subscripts (`['links'][0]`), `len(…)`, `in`, `not` before a comparison, byte literals.
 fn translate(expr: &str) -> Option<Expectation> {
     let toks = tokenize(expr)?;
     let mut pos = 0;
@@ -735,6 +742,27 @@ fn translate(expr: &str) -> Option<Expectation> {
 
 fn operand(toks: &[Tok], pos: &mut usize) -> Option<Operand> {
     match toks.get(*pos)? {
+        // A `time.struct_time` written as a tuple: its first six fields, as RFC 3339 UTC.
+        Tok::Sym("(") => {
+            let mut fields = Vec::new();
+            *pos += 1;
+            loop {
+                match toks.get(*pos)? {
+                    Tok::Int(n) => fields.push(*n),
+                    Tok::Sym(",") => {}
+                    Tok::Sym(")") => break,
+                    _ => return None,
+                }
+                *pos += 1;
+            }
+            *pos += 1;
+            let [y, mo, d, h, mi, sec, ..] = fields[..] else {
+                return None;
+            };
+            Some(Operand::Literal(format!(
+                "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}Z"
+            )))
+        }
         Tok::Str(s) => {
             let mut value = s.clone();
             *pos += 1;
@@ -780,6 +808,10 @@ fn operand(toks: &[Tok], pos: &mut usize) -> Option<Operand> {
                 (None, "link") => Some(Operand::FeedLink),
                 (Some(n), "title") => Some(Operand::EntryTitle(n)),
                 (Some(n), "link") => Some(Operand::EntryLink(n)),
+                (Some(n), "published" | "published_parsed" | "created" | "created_parsed") => {
+                    Some(Operand::EntryPublished(n))
+                }
+                (Some(n), "updated" | "updated_parsed") => Some(Operand::EntryUpdated(n)),
                 _ => None,
             }
         }
@@ -799,6 +831,8 @@ fn holds(expectation: &Expectation, ours: Option<&(FeedMeta, Vec<Post>)>) -> boo
             Operand::FeedLink => meta.site_link.clone(),
             Operand::EntryTitle(n) => posts.get(*n).map(|p| p.title.clone()),
             Operand::EntryLink(n) => posts.get(*n).and_then(|p| p.link.clone()),
+            Operand::EntryPublished(n) => posts.get(*n)?.published.map(|d| d.to_rfc3339()),
+            Operand::EntryUpdated(n) => posts.get(*n)?.updated.map(|d| d.to_rfc3339()),
         }
     };
     expectation.iter().any(|conjunction| {
@@ -806,10 +840,16 @@ fn holds(expectation: &Expectation, ours: Option<&(FeedMeta, Vec<Post>)>) -> boo
             let is_title = chain
                 .iter()
                 .any(|o| matches!(o, Operand::FeedTitle | Operand::EntryTitle(_)));
+            let is_date = chain
+                .iter()
+                .any(|o| matches!(o, Operand::EntryPublished(_) | Operand::EntryUpdated(_)));
             let values: Option<Vec<String>> = chain.iter().map(value).collect();
             values.is_some_and(|v| {
                 v.windows(2).all(|w| {
-                    if is_title {
+                    if is_date {
+                        let at = |s: &str| parse_date(s, chrono_tz::UTC);
+                        at(&w[0]).is_some() && at(&w[0]) == at(&w[1])
+                    } else if is_title {
                         same_title(&w[0], &w[1])
                     } else {
                         same_link(Some(&w[0]), &w[1])
