@@ -36,7 +36,7 @@ pub(super) fn fill_rss_entries(
         return;
     }
     let mut dated: Vec<DateField> = Vec::new();
-    let (mut atom_links, mut guid_links) = (0, 0);
+    let (mut atom_links, mut guid_links, mut refused_guids, mut comments_only) = (0, 0, 0, 0);
     for (entry, item) in feed.entries.iter_mut().zip(&raw.items) {
         if let Some(field) = fill_dates(entry, item, tz) {
             dated.push(field);
@@ -54,6 +54,14 @@ pub(super) fn fill_rss_entries(
         {
             entry.links.insert(0, link(&guid.text, base_url));
             guid_links += 1;
+        } else if item
+            .guid
+            .as_ref()
+            .is_some_and(|g| !g.permalink && is_web(&g.text))
+        {
+            refused_guids += 1;
+        } else if !entry.links.is_empty() {
+            comments_only += 1;
         }
     }
     note_dates(&dated, repairs);
@@ -65,6 +73,18 @@ pub(super) fn fill_rss_entries(
     if guid_links > 0 {
         repairs.push(format!(
             "took the link of {guid_links} item(s) without <link> from their permalink <guid>"
+        ));
+    }
+    if refused_guids > 0 {
+        repairs.push(format!(
+            "{refused_guids} item(s) without <link> have a guid marked isPermaLink=\"false\": \
+             not taken as their link"
+        ));
+    }
+    if comments_only > 0 {
+        repairs.push(format!(
+            "{comments_only} item(s) without <link> have only a <comments> page: not taken as \
+             their link"
         ));
     }
 }
@@ -225,6 +245,11 @@ mod tests {
             .iter()
             .map(|e| e.links.iter().map(|l| l.href.as_str()).collect())
             .collect();
+        assert!(
+            parsed.repairs.iter().any(|r| r.contains("isPermaLink")),
+            "{:?}",
+            parsed.repairs
+        );
         assert_eq!(
             links,
             [
