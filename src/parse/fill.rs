@@ -22,6 +22,7 @@ use feed_rs::model::{Entry, Feed, Link};
 
 use super::dates::parse_date;
 use super::items::{DateField, RawFeed, RawItem};
+use super::say;
 
 /// Sets the dates and links of `feed`'s entries from the raw walk of its items, and says in
 /// `repairs` what that changed.
@@ -65,28 +66,21 @@ pub(super) fn fill_rss_entries(
         }
     }
     note_dates(&dated, repairs);
-    if atom_links > 0 {
-        repairs.push(format!(
-            "took the link of {atom_links} item(s) from an Atom <link> inside the item"
-        ));
-    }
-    if guid_links > 0 {
-        repairs.push(format!(
-            "took the link of {guid_links} item(s) without <link> from their permalink <guid>"
-        ));
-    }
-    if refused_guids > 0 {
-        repairs.push(format!(
-            "{refused_guids} item(s) without <link> have a guid marked isPermaLink=\"false\": \
-             not taken as their link"
-        ));
-    }
-    if comments_only > 0 {
-        repairs.push(format!(
-            "{comments_only} item(s) without <link> have only a <comments> page: not taken as \
+    say(repairs, atom_links, |n| {
+        format!("took the link of {n} item(s) from an Atom <link> inside the item")
+    });
+    say(repairs, guid_links, |n| {
+        format!("took the link of {n} item(s) without <link> from their permalink <guid>")
+    });
+    say(repairs, refused_guids, |n| {
+        format!(
+            "{n} item(s) without <link> have a guid marked isPermaLink=\"false\": not taken as \
              their link"
-        ));
-    }
+        )
+    });
+    say(repairs, comments_only, |n| {
+        format!("{n} item(s) without <link> have only a <comments> page: not taken as their link")
+    });
 }
 
 /// Sets an entry's dates from the item's date elements. Returns the field the published date

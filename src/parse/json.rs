@@ -15,6 +15,8 @@
 
 use serde_json::{Map, Value};
 
+use super::say;
+
 /// The document with its known deviations set right, or `None` when it needed nothing.
 pub(super) fn repair_json_feed(doc: &str, repairs: &mut Vec<String>) -> Option<String> {
     let mut root: Value = serde_json::from_str(doc).ok()?;
@@ -42,21 +44,15 @@ pub(super) fn repair_json_feed(doc: &str, repairs: &mut Vec<String>) -> Option<S
             attachments += repair_attachments(item);
         }
     }
-    if wrong > 0 {
-        fixed.push(format!(
-            "dropped {wrong} field(s) or item(s) of the wrong type (the rest is read)"
-        ));
-    }
-    if tags > 0 {
-        fixed.push(format!(
-            "read {tags} item(s)' tags written as one string as a list"
-        ));
-    }
-    if attachments > 0 {
-        fixed.push(format!(
-            "fixed {attachments} attachment(s) without url or mime_type"
-        ));
-    }
+    say(&mut fixed, wrong, |n| {
+        format!("dropped {n} field(s) or item(s) of the wrong type (the rest is read)")
+    });
+    say(&mut fixed, tags, |n| {
+        format!("read {n} item(s)' tags written as one string as a list")
+    });
+    say(&mut fixed, attachments, |n| {
+        format!("fixed {n} attachment(s) without url or mime_type")
+    });
     if fixed.is_empty() {
         return None;
     }

@@ -102,6 +102,13 @@ pub struct ParsedFeed {
     pub repairs: Vec<String>,
 }
 
+/// Says `what` among the repairs when `count` things were repaired (nothing when none were).
+fn say(repairs: &mut Vec<String>, count: usize, what: impl FnOnce(usize) -> String) {
+    if count > 0 {
+        repairs.push(what(count));
+    }
+}
+
 /// Reads a feed document.
 ///
 /// `http_charset` is the `charset` parameter of the response's Content-Type, if any; `base_url`

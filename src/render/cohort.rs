@@ -254,11 +254,7 @@ pub fn model(config: &Config, judgement: &Judgement) -> CohortPage {
 
 /// Renders `cohort.html`.
 pub fn render(templates: &Templates, page: &CohortPage) -> Result<Vec<u8>, RenderError> {
-    let mut out = templates.render("cohort.html", page)?;
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    Ok(out.into_bytes())
+    Ok(templates.render_text("cohort.html", page)?.into_bytes())
 }
 
 #[cfg(test)]

@@ -356,11 +356,7 @@ pub fn render(
     format: Format,
 ) -> Result<String, RenderError> {
     let name = format!("digest.{}", format.extension());
-    let mut out = templates.render(&name, digest)?;
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    Ok(out)
+    templates.render_text(&name, digest)
 }
 
 #[cfg(test)]

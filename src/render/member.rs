@@ -220,11 +220,7 @@ pub fn team_name(team: &str) -> String {
 
 /// Renders a member's page.
 pub fn render(templates: &Templates, page: &MemberPage) -> Result<Vec<u8>, RenderError> {
-    let mut out = templates.render("member.html", page)?;
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    Ok(out.into_bytes())
+    Ok(templates.render_text("member.html", page)?.into_bytes())
 }
 
 #[cfg(test)]

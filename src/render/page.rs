@@ -146,9 +146,5 @@ fn page_teams(config: &Config, views: &[PostView]) -> Vec<PageTeam> {
 
 /// Renders `index.html`.
 pub fn render(templates: &Templates, page: &Page) -> Result<Vec<u8>, RenderError> {
-    let mut out = templates.render("index.html", page)?;
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    Ok(out.into_bytes())
+    Ok(templates.render_text("index.html", page)?.into_bytes())
 }

@@ -92,6 +92,20 @@ impl Templates {
         Ok(Templates { env, overridden })
     }
 
+    /// Renders template `name` as the text of a file: what [`Templates::render`] gives, ending
+    /// in a newline.
+    pub fn render_text(
+        &self,
+        name: &str,
+        context: &impl serde::Serialize,
+    ) -> Result<String, RenderError> {
+        let mut out = self.render(name, context)?;
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
     /// Renders template `name` with `context`.
     pub fn render(
         &self,
