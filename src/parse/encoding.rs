@@ -127,6 +127,19 @@ pub(super) fn decode(
     if !had_errors {
         return (text.into_owned(), declared);
     }
+    overrule(bytes, declared, http, prolog, repairs)
+}
+
+/// The bytes do not fit the `declared` charset: with nothing declared, the detected encoding;
+/// else the first candidate that fits (the prolog's, the HTTP one, UTF-8, the detected one,
+/// EUC-KR), or the declared one with U+FFFD where nothing fits.
+fn overrule(
+    bytes: &[u8],
+    declared: &'static Encoding,
+    http: Option<&'static Encoding>,
+    prolog: Option<&'static Encoding>,
+    repairs: &mut Vec<String>,
+) -> (String, &'static Encoding) {
     let detected = detect(bytes);
     if http.is_none() && prolog.is_none() {
         repairs.push(format!(
@@ -164,6 +177,7 @@ pub(super) fn decode(
         "invalid {} byte sequences replaced with U+FFFD",
         declared.name()
     ));
+    let (text, _) = declared.decode_without_bom_handling(bytes);
     (text.into_owned(), declared)
 }
 

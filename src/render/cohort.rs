@@ -169,8 +169,12 @@ fn longest(all: &[LongPost]) -> Vec<LongPost> {
     longest
 }
 
-/// The retrospective of the judged cohort.
-pub fn model(config: &Config, judgement: &Judgement) -> CohortPage {
+/// The cohort's members by team (those with posts), every post of the cohort, and who
+/// submitted every round (in roster order).
+fn by_team(
+    config: &Config,
+    judgement: &Judgement,
+) -> (Vec<CohortTeam>, Vec<LongPost>, Vec<CohortMember>) {
     let mut all: Vec<LongPost> = Vec::new();
     let mut teams: Vec<CohortTeam> = Vec::new();
     let mut finishers = Vec::new();
@@ -204,6 +208,12 @@ pub fn model(config: &Config, judgement: &Judgement) -> CohortPage {
     // Finishers in roster order, whatever their team.
     let order = |id: &str| judgement.members.iter().position(|m| m.id == id);
     finishers.sort_by_key(|f| order(&f.id));
+    (teams, all, finishers)
+}
+
+/// The retrospective of the judged cohort.
+pub fn model(config: &Config, judgement: &Judgement) -> CohortPage {
+    let (teams, all, finishers) = by_team(config, judgement);
     let mut lengths: Vec<u64> = all.iter().filter_map(|p| p.post.chars).collect();
     lengths.sort_unstable();
     let chars: u64 = lengths.iter().sum();
