@@ -114,9 +114,34 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "글쓰기", "개발자", "회고", "서버", "데이터베이스", "트랜잭션", "인덱스", "배포", "테스트",
-    "코드", "리뷰", "성능", "메모리", "네트워크", "프로젝트", "팀", "문서", "설계", "장애",
-    "모니터링", "캐시", "쿼리", "함수", "타입", "컴파일러", "러스트", "비동기", "스레드",
+    "글쓰기",
+    "개발자",
+    "회고",
+    "서버",
+    "데이터베이스",
+    "트랜잭션",
+    "인덱스",
+    "배포",
+    "테스트",
+    "코드",
+    "리뷰",
+    "성능",
+    "메모리",
+    "네트워크",
+    "프로젝트",
+    "팀",
+    "문서",
+    "설계",
+    "장애",
+    "모니터링",
+    "캐시",
+    "쿼리",
+    "함수",
+    "타입",
+    "컴파일러",
+    "러스트",
+    "비동기",
+    "스레드",
 ];
 
 /// One post: ~`chars` characters of Korean text in a few paragraphs.
@@ -161,11 +186,11 @@ fn render_feed(i: usize, items: &[Item]) -> Vec<u8> {
          <description>벤치마크</description>\n"
     );
     for it in items {
-        let _ = write!(
+        let _ = writeln!(
             x,
             "<item><title>{i}번 회원의 글 {n}</title><link>https://m{i}.example.com/{n}</link>\
              <guid>https://m{i}.example.com/{n}</guid><pubDate>{date}</pubDate>\
-             <description><![CDATA[{html}]]></description></item>\n",
+             <description><![CDATA[{html}]]></description></item>",
             n = it.n,
             date = it.published.to_rfc2822(),
             html = it.html
@@ -429,7 +454,10 @@ fn main() -> Result<()> {
                 .map(|n| Item {
                     n,
                     published: start - chrono::Duration::days(30 + 7 * (KEPT as i64 - n as i64)),
-                    html: post_html(&mut rng, 400 + rng.below(800) as usize),
+                    html: {
+                        let chars = 400 + rng.below(800) as usize;
+                        post_html(&mut rng, chars)
+                    },
                 })
                 .collect();
             let body = Arc::new(render_feed(i, &items));
@@ -449,18 +477,25 @@ fn main() -> Result<()> {
     // What each member posted: (member, effective instant) — to check the verdicts.
     let mut posted: Vec<(usize, DateTime<Utc>)> = Vec::new();
     let mut runs: Vec<Run> = Vec::new();
-    let mut csv = String::from("run,now,cpu_s,wall_s,store_bytes,post_bytes,fetch_log_rows,wrote,rendered\n");
+    let mut csv =
+        String::from("run,now,cpu_s,wall_s,store_bytes,post_bytes,fetch_log_rows,wrote,rendered\n");
     let mut now = start;
     let began = Instant::now();
     for k in 1..=a.runs {
         now += interval;
         if k > 1 {
-            let mut feeds = server.feeds.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+            let mut feeds = server
+                .feeds
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
             for (i, doc) in feeds.iter_mut().enumerate() {
                 if rng.unit() >= per_run {
                     continue;
                 }
-                let published = now - chrono::Duration::seconds(1 + rng.below(interval.num_seconds() as u64 - 60) as i64);
+                let published = now
+                    - chrono::Duration::seconds(
+                        1 + rng.below(interval.num_seconds() as u64 - 60) as i64,
+                    );
                 let n = next_n[i];
                 next_n[i] += 1;
                 doc.items.insert(
@@ -468,7 +503,10 @@ fn main() -> Result<()> {
                     Item {
                         n,
                         published,
-                        html: post_html(&mut rng, 400 + rng.below(800) as usize),
+                        html: {
+                            let chars = 400 + rng.below(800) as usize;
+                            post_html(&mut rng, chars)
+                        },
                     },
                 );
                 doc.items.truncate(KEPT);
@@ -484,10 +522,12 @@ fn main() -> Result<()> {
             now.with_timezone(&kst).to_rfc3339(),
             "fetch".to_string(),
         ];
-        let (cpu, wall, stdout) = timed(&a.bin, &args, &a.work)?;
+        let (cpu, wall, _) = timed(&a.bin, &args, &a.work)?;
         let (post_bytes, log_rows) = store_facts(&a.work)?;
-        let wrote = stdout.lines().filter(|l| l.starts_with("wrote ")).count();
-        let rendered = stdout.lines().any(|l| l.starts_with("wrote ") || l.starts_with("unchanged "));
+        // The run's summary goes to standard error.
+        let said = std::fs::read_to_string(a.work.join("stderr.txt")).unwrap_or_default();
+        let wrote = said.lines().filter(|l| l.starts_with("wrote ")).count();
+        let rendered = !said.contains("outputs up to date");
         let run = Run {
             cpu,
             wall,
@@ -530,7 +570,15 @@ fn main() -> Result<()> {
     ];
     let (report_cpu, report_wall, report) = timed(&a.bin, &report_args, &a.work)?;
     let (right, judged) = check(&report, &posted, &a, start, now)?;
-    summarise(&a, &runs, report_cpu, report_wall, right, judged, began.elapsed());
+    summarise(
+        &a,
+        &runs,
+        report_cpu,
+        report_wall,
+        right,
+        judged,
+        began.elapsed(),
+    );
     Ok(())
 }
 
@@ -547,8 +595,11 @@ fn check(
     let v: serde_json::Value = serde_json::from_str(report).context("report JSON")?;
     let round_len = chrono::Duration::days(i64::from(a.every_days));
     let mut with_post: BTreeMap<(usize, u32), bool> = BTreeMap::new();
+    // Round k covers the local dates start < d <= start + k·every_days and closes at 24:00 of
+    // its last date: `opens` is the first of them at 00:00.
+    let opens = start + chrono::Duration::days(1);
     for (i, at) in posted {
-        let k = ((*at - start).num_seconds() / round_len.num_seconds()) as u32 + 1;
+        let k = ((*at - opens).num_seconds() / round_len.num_seconds()) as u32 + 1;
         with_post.insert((*i, k), true);
     }
     let (mut right, mut judged) = (0, 0);
@@ -557,7 +608,7 @@ fn check(
         for r in m["rounds"].as_array().context("rounds")? {
             let k = r["round"].as_u64().unwrap_or(0) as u32;
             let status = r["status"].as_str().unwrap_or("");
-            let closes = start + round_len * k as i32;
+            let closes = opens + round_len * k as i32;
             let expected: &[&str] = if with_post.contains_key(&(i, k)) {
                 &["submitted"]
             } else if now >= closes + chrono::Duration::hours(6) {
@@ -616,7 +667,10 @@ fn summarise(
     println!("| measure | value |\n|---|---|");
     println!("| median CPU, runs 10–110 | {m_early:.3} s |");
     println!("| median CPU, last 100 runs | {m_late:.3} s |");
-    println!("| last 100 / runs 10–110 | {:.2} |", m_late / m_early.max(1e-9));
+    println!(
+        "| last 100 / runs 10–110 | {:.2} |",
+        m_late / m_early.max(1e-9)
+    );
     println!("| median wall, all runs | {:.3} s |", median(&walls));
     println!("| store growth per run (from run 10) | {:.0} B |", growth);
     println!("| … beyond the posts' own bytes | {:.0} B |", beyond);

@@ -244,7 +244,7 @@ fn failed(
     log(tx, feed, now, "failed", *http_status, Some(error), 0)
 }
 
-/// The fetch-log row: the evidence of what was read when.
+/// The fetch-log row: the evidence of what was read when (the log compacted as it grows).
 fn log(
     tx: &Transaction<'_>,
     feed: &FeedRow,
@@ -254,12 +254,7 @@ fn log(
     error: Option<&str>,
     new_entries: i64,
 ) -> rusqlite::Result<()> {
-    exec(
-        tx,
-        "INSERT INTO fetch_log(feed_id, at, outcome, http_status, error, new_entries) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![feed.id, now, outcome, http_status, error, new_entries],
-    )
-    .map(|_| ())
+    super::fetch_log::append(tx, feed, now, outcome, http_status, error, new_entries)
 }
 
 /// Runs one statement inside `tx`, prepared once per connection: a run stores every feed with the

@@ -184,10 +184,68 @@ CREATE TABLE deliveries (
 ) WITHOUT ROWID;
 "#;
 
+/// 8: a run's cost stops growing with history. `posts_by_member_seen` finds the change points the
+/// fetch log is compacted between (`fetch_log.rs`); `outputs_stale` says whether anything the
+/// outputs are made of changed since they were last rendered — posts, entries, HTML, pages read,
+/// the discovery cache, and a feed's shown columns (not its validators or attempt times) — set
+/// by triggers, so every write path is covered, and cleared when the outputs are rendered.
+const V8: &str = r#"
+CREATE INDEX posts_by_member_seen ON posts(member_id, first_seen);
+INSERT OR REPLACE INTO meta(key, value) VALUES ('outputs_stale', '1');
+CREATE TRIGGER posts_added AFTER INSERT ON posts
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER posts_removed AFTER DELETE ON posts
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER entries_added AFTER INSERT ON entries
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER entries_removed AFTER DELETE ON entries
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER post_content_added AFTER INSERT ON post_content
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER post_content_removed AFTER DELETE ON post_content
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER pages_added AFTER INSERT ON pages
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER pages_removed AFTER DELETE ON pages
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER discovered_added AFTER INSERT ON discovered
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER discovered_removed AFTER DELETE ON discovered
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER feeds_added AFTER INSERT ON feeds
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER feeds_removed AFTER DELETE ON feeds
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER posts_changed AFTER UPDATE ON posts
+    WHEN (OLD.member_id, OLD.atom_id, OLD.title, OLD.link, OLD.normalised_link, OLD.norm_title, OLD.published, OLD.updated, OLD.first_seen, OLD.effective, OLD.summary, OLD.chars, OLD.chars_source, OLD.history, OLD.primary_feed_id, OLD.primary_rank)
+      IS NOT (NEW.member_id, NEW.atom_id, NEW.title, NEW.link, NEW.normalised_link, NEW.norm_title, NEW.published, NEW.updated, NEW.first_seen, NEW.effective, NEW.summary, NEW.chars, NEW.chars_source, NEW.history, NEW.primary_feed_id, NEW.primary_rank)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER entries_changed AFTER UPDATE ON entries
+    WHEN (OLD.feed_id, OLD.key, OLD.post_id, OLD.first_seen, OLD.link, OLD.published, OLD.updated)
+      IS NOT (NEW.feed_id, NEW.key, NEW.post_id, NEW.first_seen, NEW.link, NEW.published, NEW.updated)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER post_content_changed AFTER UPDATE ON post_content
+    WHEN (OLD.post_id, OLD.html)
+      IS NOT (NEW.post_id, NEW.html)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER pages_changed AFTER UPDATE ON pages
+    WHEN (OLD.url, OLD.final_url, OLD.rule, OLD.chars, OLD.title, OLD.published, OLD.error, OLD.for_updated)
+      IS NOT (NEW.url, NEW.final_url, NEW.rule, NEW.chars, NEW.title, NEW.published, NEW.error, NEW.for_updated)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER discovered_changed AFTER UPDATE ON discovered
+    WHEN (OLD.member_id, OLD.blog, OLD.feed_url, OLD.rule, OLD.platform, OLD.error)
+      IS NOT (NEW.member_id, NEW.blog, NEW.feed_url, NEW.rule, NEW.platform, NEW.error)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER feeds_changed AFTER UPDATE ON feeds
+    WHEN (OLD.url, OLD.member_id, OLD.title, OLD.feed_uid, OLD.site_link, OLD.feed_updated, OLD.http_status, OLD.consecutive_failures, OLD.last_error, OLD.fail_kind, OLD.moved_to, OLD.gone_since, OLD.items, OLD.last_post)
+      IS NOT (NEW.url, NEW.member_id, NEW.title, NEW.feed_uid, NEW.site_link, NEW.feed_updated, NEW.http_status, NEW.consecutive_failures, NEW.last_error, NEW.fail_kind, NEW.moved_to, NEW.gone_since, NEW.items, NEW.last_post)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+"#;
+
 /// All migrations, in order.
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(
-        [V1, V2, V3, V4, V5, V6, V7]
+        [V1, V2, V3, V4, V5, V6, V7, V8]
             .into_iter()
             .map(M::up)
             .collect(),
