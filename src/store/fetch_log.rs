@@ -26,24 +26,24 @@ use super::{Result, Store};
 /// the file by hand; no rule reads them.
 pub const FAILURES_KEPT: i64 = 7 * 86_400;
 
-/// Deletes each successful read of feed `?1` before `?2` that is followed, before `?2` too, by
-/// another successful read with no change point between them. A change point of a feed: the `first_seen`
-/// of a post of the feed's member, or of a post the feed carries.
+/// Deletes the older of feed `?1`'s last two successful reads before `?2` when no change point
+/// lies between them (a change point of a feed: the `first_seen` of a post of the feed's member,
+/// or of a post the feed carries). Each fetch's row adds one read, so weighing this one pair per
+/// fetch weighs every pair once; migration 8 compacted what came before, the same way.
 const COMPACT_READS: &str = "
-DELETE FROM fetch_log WHERE id IN (
-    SELECT w.id FROM (
-        SELECT l.id, l.at, l.feed_id, f.member_id,
-               LEAD(l.at) OVER (PARTITION BY l.feed_id ORDER BY l.at, l.id) AS next_at
-        FROM fetch_log l JOIN feeds f ON f.id = l.feed_id
-        WHERE l.feed_id = ?1 AND l.at < ?2
-          AND l.outcome IN ('fetched', 'not_modified')
-    ) w
-    WHERE w.next_at IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM posts p
-                      WHERE p.member_id = w.member_id AND p.first_seen > w.at AND p.first_seen <= w.next_at)
-      AND NOT EXISTS (SELECT 1 FROM entries e JOIN posts p ON p.id = e.post_id
-                      WHERE e.feed_id = w.feed_id AND p.first_seen > w.at AND p.first_seen <= w.next_at)
-)";
+WITH last AS (SELECT id, at FROM fetch_log
+              WHERE feed_id = ?1 AND at < ?2 AND outcome IN ('fetched', 'not_modified')
+              ORDER BY at DESC, id DESC LIMIT 2),
+     f AS (SELECT id, at FROM last ORDER BY at, id LIMIT 1),
+     g AS (SELECT id, at FROM last ORDER BY at DESC, id DESC LIMIT 1)
+DELETE FROM fetch_log
+WHERE id = (SELECT id FROM f) AND id <> (SELECT id FROM g)
+  AND NOT EXISTS (SELECT 1 FROM posts p
+                  WHERE p.member_id = (SELECT member_id FROM feeds WHERE id = ?1)
+                    AND p.first_seen > (SELECT at FROM f) AND p.first_seen <= (SELECT at FROM g))
+  AND NOT EXISTS (SELECT 1 FROM entries e JOIN posts p ON p.id = e.post_id
+                  WHERE e.feed_id = ?1
+                    AND p.first_seen > (SELECT at FROM f) AND p.first_seen <= (SELECT at FROM g))";
 
 /// Appends the fetch-log row of one fetch of `feed` at `now`, then compacts the feed's log.
 pub(super) fn append(
@@ -63,8 +63,7 @@ pub(super) fn append(
 }
 
 /// Compacts the log of `feed_id` before `before`: what stays answers every question the round
-/// rules ask as the whole log did. A log written before compaction existed is compacted whole
-/// at its feed's next fetch.
+/// rules ask as the whole log did.
 fn compact(tx: &Transaction<'_>, feed_id: i64, before: i64) -> rusqlite::Result<()> {
     tx.prepare_cached(COMPACT_READS)?
         .execute(params![feed_id, before])?;
@@ -90,5 +89,59 @@ impl Store {
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_8_compacts_a_log_written_before_compaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v7.db");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            super::super::schema::migrations()
+                .to_version(&mut conn, 7)
+                .unwrap();
+            // Feed 1 read hourly from 300 to 320 (h), a post of its member first seen at 310;
+            // failures at 1 and at 319 h. Feed 2, another member's, read at 300 and 301.
+            let mut sql = String::from(
+                "INSERT INTO feeds(id, url, member_id) VALUES (1, 'https://a.example/rss', 'a'),
+                                                             (2, 'https://b.example/rss', 'b');
+                 INSERT INTO posts(id, member_id, atom_id, title, norm_title, first_seen, effective,
+                                   summary, primary_feed_id, primary_rank)
+                 VALUES (1, 'a', 'tag:1', 't', 't', 1116000, 1116000, 's', 1, 0);
+                 INSERT INTO fetch_log(feed_id, at, outcome) VALUES (1, 3600, 'failed'),
+                                                                  (1, 1148400, 'failed'),
+                                                                  (2, 1080000, 'not_modified'),
+                                                                  (2, 1083600, 'not_modified');",
+            );
+            for h in 300..=320 {
+                sql.push_str(&format!(
+                    "INSERT INTO fetch_log(feed_id, at, outcome) VALUES (1, {}, 'not_modified');",
+                    h * 3600
+                ));
+            }
+            conn.execute_batch(&sql).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let kept: Vec<(i64, i64)> = store.good_fetches(0).unwrap();
+        // Feed 1: the last read before the post (309 h) and the last of all (320 h); feed 2: its
+        // last read (301 h).
+        assert_eq!(kept, [(2, 1083600), (1, 1112400), (1, 1152000)]);
+        let failures: i64 = store
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM fetch_log WHERE outcome = 'failed'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            failures, 1,
+            "the week-old failure goes, the recent one stays"
+        );
     }
 }

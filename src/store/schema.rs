@@ -191,6 +191,24 @@ CREATE TABLE deliveries (
 /// by triggers, so every write path is covered, and cleared when the outputs are rendered.
 const V8: &str = r#"
 CREATE INDEX posts_by_member_seen ON posts(member_id, first_seen);
+-- The log so far, compacted as each fetch now compacts it: a successful read goes when the next
+-- one of its feed follows with no change point (a post of the member, or one the feed carries,
+-- first seen) between them; failures and pauses go after a week (of the newest row).
+DELETE FROM fetch_log WHERE id IN (
+    SELECT w.id FROM (
+        SELECT l.id, l.at, l.feed_id, f.member_id,
+               LEAD(l.at) OVER (PARTITION BY l.feed_id ORDER BY l.at, l.id) AS next_at
+        FROM fetch_log l JOIN feeds f ON f.id = l.feed_id
+        WHERE l.outcome IN ('fetched', 'not_modified')
+    ) w
+    WHERE w.next_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.member_id = w.member_id
+                        AND p.first_seen > w.at AND p.first_seen <= w.next_at)
+      AND NOT EXISTS (SELECT 1 FROM entries e JOIN posts p ON p.id = e.post_id
+                      WHERE e.feed_id = w.feed_id AND p.first_seen > w.at AND p.first_seen <= w.next_at)
+);
+DELETE FROM fetch_log WHERE outcome IN ('failed', 'paused')
+    AND at < (SELECT MAX(at) FROM fetch_log) - 604800;
 INSERT OR REPLACE INTO meta(key, value) VALUES ('outputs_stale', '1');
 CREATE TRIGGER posts_added AFTER INSERT ON posts
     BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
