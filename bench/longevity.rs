@@ -543,6 +543,8 @@ fn main() -> Result<()> {
             run.store
         );
         if k % 100 == 0 {
+            // Kept as it goes: a long run stopped early still leaves its figures.
+            std::fs::write(a.work.join("runs.csv"), &csv)?;
             eprintln!(
                 "run {k}/{}: cpu {cpu:.3}s, store {:.1} MB, fetch_log {log_rows} rows, {:.0}s elapsed",
                 a.runs,
