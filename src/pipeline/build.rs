@@ -4,7 +4,9 @@
 //! [`judgement`] hands the round judge the stored posts that can fall in a round and the
 //! successful fetches since the first round opened; [`build`] renders `atom.xml`, `index.html`
 //! and `members.opml` from the store alone (no network), then the members' pages, the teams'
-//! feeds and the cohort's retrospective (`views.rs`), each written atomically.
+//! feeds and the cohort's retrospective (`views.rs`), each written atomically, and records
+//! the render; [`refresh`] (a `fetch` run's last step) renders only when `fresh.rs` finds the
+//! recorded outputs out of date.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::error::RunError;
+use super::fresh;
 use super::hand::{hand_posts, newest};
 use super::views::Views;
 use crate::config::Config;
@@ -26,8 +29,37 @@ use crate::time::instant;
 
 /// Writes every public output from the store — `atom.xml`, `index.html`, `members.opml`, then
 /// `members/<id>.html`, `teams/<slug>.xml` and (once the cohort is over) `cohort.html` — and says
-/// of each whether it changed.
+/// of each whether it changed. Always renders, and records the render so that a later `fetch`
+/// with nothing new can skip it.
 pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<Written>, RunError> {
+    let key = fresh::key(config, store, now)?;
+    let written = render_all(config, store, now)?;
+    fresh::remember(store, &key, &written)?;
+    Ok(written)
+}
+
+/// [`build`], unless nothing the outputs are made of changed since the last render: then the
+/// files are left as they are, each said `unchanged`, and the second value is `false`.
+pub(super) fn refresh(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Written>, bool), RunError> {
+    let key = fresh::key(config, store, now)?;
+    if let Some(files) = fresh::up_to_date(store, &key)? {
+        return Ok((files, false));
+    }
+    let written = render_all(config, store, now)?;
+    fresh::remember(store, &key, &written)?;
+    Ok((written, true))
+}
+
+/// Renders and writes every output.
+fn render_all(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Vec<Written>, RunError> {
     let templates = Templates::load(config.output.templates.as_deref())?;
     let ids: Vec<&str> = config.members.iter().map(|m| m.id.as_str()).collect();
     let hand = hand_posts(config, store)?;
@@ -83,6 +115,25 @@ pub(super) fn judge_with(
     hand: &[HandPost],
     health: &[FeedHealth],
 ) -> Result<Judgement, RunError> {
+    let (posts, from) = round_inputs(config, store, hand)?;
+    let fetches: Vec<GoodFetch> = store
+        .good_fetches(from)?
+        .into_iter()
+        .map(|(feed_id, at)| GoodFetch {
+            feed_id,
+            at: instant(at),
+        })
+        .collect();
+    judge_posts(config, store, now, posts, &fetches, health)
+}
+
+/// The posts that can fall in a round (stored and by hand), and the instant the first round
+/// opens (evidence before it is not read).
+fn round_inputs(
+    config: &Config,
+    store: &Store,
+    hand: &[HandPost],
+) -> Result<(Vec<Arc<PostFacts>>, i64), RunError> {
     // Only posts that can fall in a round matter (a member's older posts would only take memory):
     // from the first round's opening to the last one's close.
     let all = rounds::rounds(&config.rounds, config.club.timezone);
@@ -93,17 +144,21 @@ pub(super) fn judge_with(
     let judged = |p: JudgedPost| facts(p, config);
     store.round_posts(from, until, |p| posts.push(Arc::new(judged(p))))?;
     posts.extend(hand.iter().map(|h| Arc::new(h.facts(config.club.timezone))));
-    let fetches: Vec<GoodFetch> = store
-        .good_fetches(from)?
-        .into_iter()
-        .map(|(feed_id, at)| GoodFetch {
-            feed_id,
-            at: instant(at),
-        })
-        .collect();
+    Ok((posts, from))
+}
+
+/// The judge's call, with the posts and the evidence read.
+fn judge_posts(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+    posts: Vec<Arc<PostFacts>>,
+    fetches: &[GoodFetch],
+    health: &[FeedHealth],
+) -> Result<Judgement, RunError> {
     let feeds = member_feeds(config, store, health)?;
     let history = History {
-        fetches: &fetches,
+        fetches,
         feeds: &feeds,
     };
     Ok(rounds::judge(
@@ -172,5 +227,209 @@ fn facts(p: JudgedPost, config: &Config) -> PostFacts {
         history: p.history,
         feeds: p.feeds,
         extra: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::TagContext;
+    use crate::normalise::{FeedMeta, Post};
+    use crate::store::{FeedRow, FetchRecord};
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    const HOUR: i64 = 3600;
+
+    /// Two members: `a` with two feeds (cross-posts land in both), `b` with one; six two-day
+    /// rounds from 2024-09-29 (Asia/Seoul), `late_after` 6 h.
+    fn club() -> Config {
+        let text = r#"[club]
+name = "글또"
+url = "https://geultto.github.io/"
+timezone = "Asia/Seoul"
+[rounds]
+start = "2024-09-29"
+every_days = 2
+count = 6
+late_after = "6h"
+[[members]]
+id = "a"
+name = "가"
+feeds = ["https://a.example/rss", "https://a2.example/rss"]
+[[members]]
+id = "b"
+name = "나"
+feeds = ["https://b.example/rss"]
+"#;
+        Config::from_str(text, Path::new("feeds.toml")).unwrap()
+    }
+
+    /// What happens to one feed in one run.
+    #[derive(Debug, Clone, Copy)]
+    enum Poll {
+        Read,
+        Fail,
+        Skip,
+    }
+
+    /// One run: hours since the last, each feed's poll, and the posts written before it (per
+    /// member: hours back its date lies, for `a` which feeds carry it — 1, 2 or both — and how
+    /// many runs later a cross-post reaches the second feed).
+    #[derive(Debug, Clone)]
+    struct Run {
+        gap: i64,
+        polls: [Poll; 3],
+        posts: Vec<(usize, i64, u8, usize)>,
+    }
+
+    fn poll() -> impl Strategy<Value = Poll> {
+        prop_oneof![6 => Just(Poll::Read), 2 => Just(Poll::Fail), 2 => Just(Poll::Skip)]
+    }
+
+    fn run() -> impl Strategy<Value = Run> {
+        (
+            1i64..=14,
+            [poll(), poll(), poll()],
+            proptest::collection::vec((0usize..2, 0i64..80, 1u8..=3, 0usize..4), 0..2),
+        )
+            .prop_map(|(gap, polls, posts)| Run { gap, polls, posts })
+    }
+
+    fn post(n: usize, member: &str, published: i64) -> Post {
+        let link = format!("https://{member}.example/{n}");
+        Post {
+            key: format!("guid:{n}"),
+            title: format!("글 {n}"),
+            link: Some(link.clone()),
+            normalised_link: crate::normalise::normalise_link(&link),
+            published: Utc.timestamp_opt(published, 0).single(),
+            updated: None,
+            summary: "요약".into(),
+            content_html: None,
+            chars: Some(2000),
+            chars_from_description: false,
+            warnings: vec![],
+        }
+    }
+
+    fn record(
+        store: &mut Store,
+        feed: &FeedRow,
+        poll: Poll,
+        posts: &[Post],
+        changed: bool,
+        now: i64,
+    ) {
+        let (meta, tag) = (
+            FeedMeta::default(),
+            TagContext {
+                authority: "geultto.github.io".into(),
+                date: "2024-10-01".into(),
+            },
+        );
+        let record = match (poll, changed) {
+            (Poll::Fail, _) => FetchRecord::Failed {
+                http_status: Some(500),
+                kind: crate::fetch::FailKind::Http,
+                error: "500",
+                next_attempt: None,
+            },
+            (_, true) => FetchRecord::Fetched {
+                final_url: "https://x.example/rss",
+                http_status: 200,
+                etag: None,
+                last_modified: None,
+                body_hash: "h",
+                permanent_redirect: None,
+                meta: &meta,
+                posts,
+                rank: 0,
+                tag: &tag,
+            },
+            (_, false) => FetchRecord::NotModified {
+                final_url: "https://x.example/rss",
+                http_status: 304,
+                etag: None,
+                last_modified: None,
+                permanent_redirect: None,
+            },
+        };
+        store.record(feed, &record, now).unwrap();
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+        /// Every verdict (`late`, `unverified`, `missed` and the rest, with the feeds `unverified`
+        /// names) is the same judged from the compacted log as from every fetch ever made, at
+        /// every run of a random history of reads, failures, skipped polls, cross-posts and posts
+        /// dated back into closed rounds.
+        #[test]
+        fn compaction_changes_no_verdict(runs in proptest::collection::vec(run(), 1..70)) {
+            let config = club();
+            let dir = tempfile::tempdir().unwrap();
+            let mut store = Store::open(&dir.path().join("g.db")).unwrap();
+            let sources: Vec<(String, FeedSource)> = config
+                .members
+                .iter()
+                .flat_map(|m| m.feeds.iter().map(|f| (m.id.clone(), f.clone())))
+                .collect();
+            let rows = store.sync_feeds(&sources).unwrap();
+            // What each feed holds now, and whether that changed since its last read.
+            let mut held: Vec<Vec<Post>> = vec![Vec::new(); 3];
+            let mut changed = [true; 3];
+            let mut every_read = Vec::new();
+            let mut now = Utc.with_ymd_and_hms(2024, 9, 28, 15, 0, 0).unwrap().timestamp();
+            let mut n = 0;
+            // Cross-posts on their way to the second feed: (run, post).
+            let mut later: Vec<(usize, Post)> = Vec::new();
+            for (k, r) in runs.iter().enumerate() {
+                now += r.gap * HOUR;
+                for &(member, back, which, delay) in &r.posts {
+                    n += 1;
+                    let (id, feeds): (&str, &[usize]) = match (member, which) {
+                        (1, _) => ("b", &[2]),
+                        (_, 1) => ("a", &[0]),
+                        (_, 2) => ("a", &[1]),
+                        _ => ("a", &[0]),
+                    };
+                    let p = post(n, id, now - back * HOUR);
+                    if (member, which) == (0, 3) {
+                        later.push((k + delay, p.clone()));
+                    }
+                    for &f in feeds {
+                        held[f].insert(0, p.clone());
+                        changed[f] = true;
+                    }
+                }
+                for (_, p) in later.extract_if(.., |(due, _)| *due <= k) {
+                    held[1].insert(0, p);
+                    changed[1] = true;
+                }
+                for (f, row) in rows.iter().enumerate() {
+                    match r.polls[f] {
+                        Poll::Skip => {}
+                        Poll::Fail => record(&mut store, row, Poll::Fail, &[], false, now),
+                        Poll::Read => {
+                            record(&mut store, row, Poll::Read, &held[f], changed[f], now);
+                            changed[f] = false;
+                            every_read.push(GoodFetch { feed_id: row.id, at: instant(now) });
+                        }
+                    }
+                }
+                store.mark_run_completed(now).unwrap();
+                let at = instant(now);
+                let compacted = judgement(&config, &store, at).unwrap();
+                let health = store.feed_health().unwrap();
+                let (posts, _) = round_inputs(&config, &store, &[]).unwrap();
+                let full = judge_posts(&config, &store, at, posts, &every_read, &health).unwrap();
+                prop_assert_eq!(compacted, full);
+            }
+            // The log kept about a row per post and feed, not a row per run.
+            let kept = store.good_fetches(i64::MIN).unwrap().len();
+            prop_assert!(kept <= 3 * (n + 2), "{kept} rows kept for {n} posts");
+        }
     }
 }

@@ -81,7 +81,7 @@ pub async fn fetch(
         _ => store.set_meta(CONTENT_MODE, content_name(config))?,
     }
     if !options.no_output {
-        summary.outputs = build::build(config, store, now)?;
+        (summary.outputs, summary.rendered) = build::refresh(config, store, now)?;
     }
     Ok(summary)
 }

@@ -4,7 +4,8 @@
 //!   (`discovery.rs`), fetch concurrently, parse and store each feed (`feed.rs`) in roster order
 //!   (`roster_order.rs`), then build the outputs.
 //!   Then `pages.rs` reads the pages of posts whose feed gives no full text.
-//! - `build.rs` — `build`, and the round judgement every output shares.
+//! - `build.rs` — `build`, and the round judgement every output shares; `fresh.rs` — whether a
+//!   run's outputs are already up to date (then a `fetch` run does not render them).
 //! - `digest.rs` — `digest`: prepare, write and send the weekly digest (mail and chat).
 //! - `remind.rs` — `remind`: the reminder before a round closes, to chat, DMs and mail.
 //! - `deliver.rs` — one chat delivery exactly once, resumed after its last accepted message.
@@ -24,6 +25,7 @@ mod error;
 mod feed;
 mod feeds;
 mod fetch_run;
+mod fresh;
 mod hand;
 mod inspect;
 mod pages;

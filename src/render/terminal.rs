@@ -78,6 +78,9 @@ pub struct RunSummary {
     pub discovered: Vec<(String, String, String)>,
     /// The output files the run wrote (or found unchanged).
     pub outputs: Vec<super::Written>,
+    /// Whether the outputs were rendered: `false` when nothing they are made of had changed
+    /// since the last render (the files are then listed as `unchanged`), or with `--no-output`.
+    pub rendered: bool,
     /// What the reader did with post pages.
     pub pages: PagesRead,
     /// What the operator should do about the store as a whole, one line each.
@@ -331,6 +334,12 @@ pub fn summary(s: &RunSummary, verbose: bool) -> String {
     }
     for w in &s.outputs {
         let _ = writeln!(out, "{w}");
+    }
+    if !s.outputs.is_empty() && !s.rendered {
+        let _ = writeln!(
+            out,
+            "outputs up to date: nothing they are made of changed since the last render"
+        );
     }
     for a in &s.advice {
         let _ = writeln!(out, "note: {a}");

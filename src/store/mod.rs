@@ -14,6 +14,8 @@
 mod deliveries;
 mod digests;
 mod feeds;
+mod fetch_log;
+mod outputs;
 mod pages;
 mod posts;
 mod record;

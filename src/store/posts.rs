@@ -440,20 +440,6 @@ impl Store {
         Ok(())
     }
 
-    /// Every successful fetch (fetched or not modified) at or after `from`, oldest first, as
-    /// (feed id, Unix seconds): the evidence the `late` rule weighs.
-    pub fn good_fetches(&self, from: i64) -> Result<Vec<(i64, i64)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT feed_id, at FROM fetch_log WHERE outcome IN ('fetched', 'not_modified') AND at >= ?1 ORDER BY at")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([from], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
-    }
-
     /// Row counts of (posts, entries, fetch_log).
     pub fn counts(&self) -> Result<(i64, i64, i64)> {
         self.conn

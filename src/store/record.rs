@@ -9,6 +9,8 @@
 use rusqlite::{params, Transaction};
 
 use super::feeds::FeedRow;
+// The fetch-log row of each outcome: the evidence of what was read when, compacted as it grows.
+use super::fetch_log::append as log;
 use super::posts::{upsert_entries, NewEntries};
 use super::{Result, Store};
 use crate::fetch::FailKind;
@@ -242,24 +244,6 @@ fn failed(
         ],
     )?;
     log(tx, feed, now, "failed", *http_status, Some(error), 0)
-}
-
-/// The fetch-log row: the evidence of what was read when.
-fn log(
-    tx: &Transaction<'_>,
-    feed: &FeedRow,
-    now: i64,
-    outcome: &str,
-    http_status: Option<u16>,
-    error: Option<&str>,
-    new_entries: i64,
-) -> rusqlite::Result<()> {
-    exec(
-        tx,
-        "INSERT INTO fetch_log(feed_id, at, outcome, http_status, error, new_entries) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![feed.id, now, outcome, http_status, error, new_entries],
-    )
-    .map(|_| ())
 }
 
 /// Runs one statement inside `tx`, prepared once per connection: a run stores every feed with the

@@ -184,10 +184,86 @@ CREATE TABLE deliveries (
 ) WITHOUT ROWID;
 "#;
 
+/// 8: a run's cost stops growing with history. `posts_by_member_seen` finds the change points the
+/// fetch log is compacted between (`fetch_log.rs`); `outputs_stale` says whether anything the
+/// outputs are made of changed since they were last rendered — posts, entries, HTML, pages read,
+/// the discovery cache, and a feed's shown columns (not its validators or attempt times) — set
+/// by triggers, so every write path is covered, and cleared when the outputs are rendered.
+const V8: &str = r#"
+CREATE INDEX posts_by_member_seen ON posts(member_id, first_seen);
+-- The log so far, compacted as each fetch now compacts it: a successful read goes when the next
+-- one of its feed follows with no change point (a post of the member, or one the feed carries,
+-- first seen) between them; failures and pauses go after a week (of the newest row).
+DELETE FROM fetch_log WHERE id IN (
+    SELECT w.id FROM (
+        SELECT l.id, l.at, l.feed_id, f.member_id,
+               LEAD(l.at) OVER (PARTITION BY l.feed_id ORDER BY l.at, l.id) AS next_at
+        FROM fetch_log l JOIN feeds f ON f.id = l.feed_id
+        WHERE l.outcome IN ('fetched', 'not_modified')
+    ) w
+    WHERE w.next_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.member_id = w.member_id
+                        AND p.first_seen > w.at AND p.first_seen <= w.next_at)
+      AND NOT EXISTS (SELECT 1 FROM entries e JOIN posts p ON p.id = e.post_id
+                      WHERE e.feed_id = w.feed_id AND p.first_seen > w.at AND p.first_seen <= w.next_at)
+);
+DELETE FROM fetch_log WHERE outcome IN ('failed', 'paused')
+    AND at < (SELECT MAX(at) FROM fetch_log) - 604800;
+INSERT OR REPLACE INTO meta(key, value) VALUES ('outputs_stale', '1');
+CREATE TRIGGER posts_added AFTER INSERT ON posts
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER posts_removed AFTER DELETE ON posts
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER entries_added AFTER INSERT ON entries
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER entries_removed AFTER DELETE ON entries
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER post_content_added AFTER INSERT ON post_content
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER post_content_removed AFTER DELETE ON post_content
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER pages_added AFTER INSERT ON pages
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER pages_removed AFTER DELETE ON pages
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER discovered_added AFTER INSERT ON discovered
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER discovered_removed AFTER DELETE ON discovered
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER feeds_added AFTER INSERT ON feeds
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER feeds_removed AFTER DELETE ON feeds
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER posts_changed AFTER UPDATE ON posts
+    WHEN (OLD.member_id, OLD.atom_id, OLD.title, OLD.link, OLD.normalised_link, OLD.norm_title, OLD.published, OLD.updated, OLD.first_seen, OLD.effective, OLD.summary, OLD.chars, OLD.chars_source, OLD.history, OLD.primary_feed_id, OLD.primary_rank)
+      IS NOT (NEW.member_id, NEW.atom_id, NEW.title, NEW.link, NEW.normalised_link, NEW.norm_title, NEW.published, NEW.updated, NEW.first_seen, NEW.effective, NEW.summary, NEW.chars, NEW.chars_source, NEW.history, NEW.primary_feed_id, NEW.primary_rank)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER entries_changed AFTER UPDATE ON entries
+    WHEN (OLD.feed_id, OLD.key, OLD.post_id, OLD.first_seen, OLD.link, OLD.published, OLD.updated)
+      IS NOT (NEW.feed_id, NEW.key, NEW.post_id, NEW.first_seen, NEW.link, NEW.published, NEW.updated)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER post_content_changed AFTER UPDATE ON post_content
+    WHEN (OLD.post_id, OLD.html)
+      IS NOT (NEW.post_id, NEW.html)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER pages_changed AFTER UPDATE ON pages
+    WHEN (OLD.url, OLD.final_url, OLD.rule, OLD.chars, OLD.title, OLD.published, OLD.error, OLD.for_updated)
+      IS NOT (NEW.url, NEW.final_url, NEW.rule, NEW.chars, NEW.title, NEW.published, NEW.error, NEW.for_updated)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER discovered_changed AFTER UPDATE ON discovered
+    WHEN (OLD.member_id, OLD.blog, OLD.feed_url, OLD.rule, OLD.platform, OLD.error)
+      IS NOT (NEW.member_id, NEW.blog, NEW.feed_url, NEW.rule, NEW.platform, NEW.error)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+CREATE TRIGGER feeds_changed AFTER UPDATE ON feeds
+    WHEN (OLD.url, OLD.member_id, OLD.title, OLD.feed_uid, OLD.site_link, OLD.feed_updated, OLD.http_status, OLD.consecutive_failures, OLD.last_error, OLD.fail_kind, OLD.moved_to, OLD.gone_since, OLD.items, OLD.last_post)
+      IS NOT (NEW.url, NEW.member_id, NEW.title, NEW.feed_uid, NEW.site_link, NEW.feed_updated, NEW.http_status, NEW.consecutive_failures, NEW.last_error, NEW.fail_kind, NEW.moved_to, NEW.gone_since, NEW.items, NEW.last_post)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+"#;
+
 /// All migrations, in order.
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(
-        [V1, V2, V3, V4, V5, V6, V7]
+        [V1, V2, V3, V4, V5, V6, V7, V8]
             .into_iter()
             .map(M::up)
             .collect(),

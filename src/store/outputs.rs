@@ -1,0 +1,68 @@
+//! What the store knows about the outputs: whether anything they are made of changed since
+//! they were last rendered, and what that render was.
+//!
+//! The `outputs_stale` flag in `meta` is set by triggers (migration 8) on every write to posts,
+//! entries, post HTML, pages, the discovery cache and a feed's shown columns, whichever code
+//! path makes it; rendering clears it. The last render is kept as one `meta` value (its key and
+//! its files), written after the files.
+
+use rusqlite::params;
+
+use super::{Result, Store};
+
+/// `meta` key of the flag the triggers set.
+const STALE: &str = "outputs_stale";
+/// `meta` key of the last render's record.
+const RENDERED: &str = "outputs_rendered";
+
+impl Store {
+    /// Whether something the outputs are made of changed since they were last rendered.
+    pub fn outputs_stale(&self) -> Result<bool> {
+        Ok(self.meta(STALE)?.as_deref() != Some("0"))
+    }
+
+    /// What the last render recorded ([`Store::outputs_rendered`]), if any.
+    pub fn last_render(&self) -> Result<Option<String>> {
+        self.meta(RENDERED)
+    }
+
+    /// Records a render (`record`: its key and files, in the caller's words) and clears the
+    /// stale flag, in one statement.
+    pub fn outputs_rendered(&self, record: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2), (?3, '0')
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![RENDERED, record, STALE],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Each feed's id and last successful read (Unix seconds), by id: what decides, as time
+    /// passes, whether a closed round has its evidence.
+    pub fn last_reads(&self) -> Result<Vec<(i64, Option<i64>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, last_success FROM feeds ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Whether a stored date lies after `now` (a post's or a feed's): the outputs clamp such
+    /// dates to `now`, so they change as time passes.
+    pub fn dates_after(&self, now: i64) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM posts WHERE effective > ?1 OR published > ?1 OR updated > ?1)
+                     OR EXISTS(SELECT 1 FROM feeds WHERE feed_updated > ?1)",
+                [now],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+}
