@@ -97,6 +97,22 @@ impl Club {
     }
 }
 
+/// How many files there are under `dir`, at any depth.
+fn files_under(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                files_under(&path)
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
 fn copy_all(from: &Path, to: &Path) {
     if from.is_dir() {
         std::fs::create_dir_all(to).unwrap();
@@ -121,7 +137,9 @@ fn a_run_with_nothing_new_renders_nothing_and_a_new_post_renders_again() {
         .lines()
         .filter(|l| l.starts_with("unchanged "))
         .count();
-    assert_eq!(unchanged, 3, "each output is listed unchanged: {quiet}");
+    // atom.xml, index.html, members.opml, the member's page and the team's feed.
+    assert_eq!(files_under(&c.public()), 5);
+    assert_eq!(unchanged, 5, "each output is listed unchanged: {quiet}");
     assert!(!quiet.contains("wrote "), "{quiet}");
     c.assert_as_built("2024-10-20T13:00:00+09:00");
     // A new post: rendered, and atom.xml written.
