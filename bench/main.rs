@@ -848,6 +848,10 @@ allow_private_addresses = true
 [output]
 dir = "public"
 feed_url = "https://geultto.github.io/agg/atom.xml"
+
+# The synthetic posts link to real blog addresses: reading their pages would leave loopback.
+[reader]
+pages = false
 "#
     );
     for i in 0..n {

@@ -3,8 +3,8 @@
 //! Data flows one way, one module per stage: [`config`] reads `feeds.toml` into a validated
 //! roster; [`fetch`] polls every feed concurrently under global and per-host caps; [`parse`]
 //! turns bytes into a feed model (encoding, repairs, dates); [`normalise`] turns entries into
-//! posts with identity keys and plain text; [`store`] keeps everything in SQLite, one
-//! transaction per feed; [`rounds`] judges who posted in which deadline round; [`render`] writes
+//! posts with identity keys and plain text; [`store`] keeps everything in SQLite, each feed
+//! stored whole, several to a transaction; [`rounds`] judges who posted in which deadline round; [`render`] writes
 //! the merged Atom feed, the page, the OPML roster, the weekly digest and the terminal tables,
 //! and [`mail`] sends the digest over SMTP. [`discover`] finds a blog's feed from its address,
 //! and [`health`] holds every rule about polling a feed and what to tell an operator.

@@ -65,6 +65,7 @@ pub(super) fn guarded_client(
         allow_private: settings.allow_private_addresses,
         allow: settings.allow_addresses.clone(),
     });
+    install_crypto_provider();
     let client = Client::builder()
         .user_agent(settings.user_agent.clone())
         .connect_timeout(settings.connect_timeout)
@@ -81,6 +82,13 @@ pub(super) fn guarded_client(
             )
         });
     (client, policy)
+}
+
+/// Installs ring as rustls's crypto provider for the process: reqwest is built without a
+/// provider of its own (a client built before this would fail), and lettre's SMTP over TLS
+/// takes the installed one too. A second call changes nothing: the first provider stays.
+fn install_crypto_provider() {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
 }
 
 impl Fetcher {

@@ -2,8 +2,8 @@
 //!
 //! [`parse`] runs on the blocking pool as soon as the fetch ends (it is CPU work); [`store`]
 //! turns the outcome into a [`FetchRecord`] — with the health policy deciding when a failed
-//! feed is polled next and how long a host's pause lasts — and writes it in the feed's own
-//! transaction. A failure of either is a value in the feed's [`FeedReport`], never an error of
+//! feed is polled next and how long a host's pause lasts — and writes it whole (a savepoint of
+//! the run's group commit). A failure of either is a value in the feed's [`FeedReport`], never an error of
 //! the run; only a store that cannot be written stops it.
 
 use std::time::Duration;

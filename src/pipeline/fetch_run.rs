@@ -1,8 +1,9 @@
 //! `fetch`: the main job, stage by stage — plan → discover → fetch → parse → store → build.
 //!
 //! [`fetch()`] polls every feed of the roster (or only some members') concurrently and stores
-//! each feed's outcome in its own transaction as soon as it arrives, in roster order per member,
-//! so a run killed half-way keeps what it finished. A feed's failure is a value in the
+//! each feed's outcome whole as soon as it arrives, in roster order per member, several feeds to
+//! a transaction committed every few hundred milliseconds, so a run killed half-way keeps what
+//! it committed and the next run fetches the rest again. A feed's failure is a value in the
 //! [`RunSummary`], never an error of the run.
 
 use std::collections::HashMap;
@@ -260,6 +261,7 @@ async fn fetch_and_store(
         done,
         reports: Vec::new(),
         error: None,
+        group: None,
     };
     tokio::join!(fetching, storing.drain(&mut parsed_rx, &mut order));
     match storing.error {
@@ -268,8 +270,15 @@ async fn fetch_and_store(
     }
 }
 
-/// The storing side of a run: feeds are stored as they become ready, counted for the progress
-/// report; the first store error stops all further writes.
+/// A group commit is committed once it holds this many feeds...
+const GROUP_FEEDS: usize = 64;
+/// ... or this long after its first feed, whichever comes first (and when the run's last feed
+/// is stored). A kill loses at most this much work, which the next run fetches again.
+const GROUP_TIME: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The storing side of a run: feeds are stored as they become ready, several to a transaction
+/// (a group commit, see `store/record.rs`), counted for the progress report; the first store
+/// error stops all further writes, and what was stored before it is committed.
 struct Storing<'a, P> {
     cx: StoreContext<'a>,
     store: &'a mut Store,
@@ -279,16 +288,34 @@ struct Storing<'a, P> {
     done: usize,
     reports: Vec<(usize, FeedReport)>,
     error: Option<StoreError>,
+    /// The open group: when it was opened, and how many feeds it holds.
+    group: Option<(tokio::time::Instant, usize)>,
 }
 
 impl<P: Progress> Storing<'_, P> {
-    /// Takes each parsed feed as it arrives, and stores what roster order lets through.
+    /// Takes each parsed feed as it arrives, and stores what roster order lets through; an open
+    /// group is committed when its time is up even if no feed arrives.
     async fn drain(
         &mut self,
         parsed: &mut tokio::sync::mpsc::UnboundedReceiver<InFlight>,
         order: &mut RosterOrder<(FeedResult, Option<Parsed>)>,
     ) {
-        while let Some((index, parsing, admitted)) = parsed.recv().await {
+        loop {
+            let next = match self.group {
+                Some((opened, _)) => {
+                    match tokio::time::timeout_at(opened + GROUP_TIME, parsed.recv()).await {
+                        Ok(next) => next,
+                        Err(_time_up) => {
+                            self.commit();
+                            continue;
+                        }
+                    }
+                }
+                None => parsed.recv().await,
+            };
+            let Some((index, parsing, admitted)) = next else {
+                break;
+            };
             let done = match parsing.await {
                 Ok(Ok(done)) => done,
                 Ok(Err(e)) | Err(e) => (
@@ -301,24 +328,50 @@ impl<P: Progress> Storing<'_, P> {
             }
             // Only now may another feed be fetched: this one is off our hands.
             drop(admitted);
+            if self.group.is_some_and(|(opened, feeds)| {
+                feeds >= GROUP_FEEDS || opened.elapsed() >= GROUP_TIME
+            }) {
+                self.commit();
+            }
         }
         for (i, ready) in order.rest() {
             self.one(i, ready);
         }
+        self.commit();
     }
 
-    /// Stores the `i`th planned feed, unless an earlier store error stopped the run's writing.
+    /// Stores the `i`th planned feed in the open group (opening one if needed), unless an
+    /// earlier store error stopped the run's writing.
     fn one(&mut self, i: usize, (result, parsed): (FeedResult, Option<Parsed>)) {
         let Some(plan) = self.planned.get(i).filter(|_| self.error.is_none()) else {
             return;
         };
+        if self.group.is_none() {
+            if let Err(e) = self.store.begin_group() {
+                self.error = Some(e);
+                return;
+            }
+            self.group = Some((tokio::time::Instant::now(), 0));
+        }
         match feed::store(&self.cx, self.store, plan, result, parsed) {
             Ok(report) => {
                 self.done += 1;
                 (self.on_feed)(&report, self.done, self.planned.len());
                 self.reports.push((i, report));
+                if let Some((_, feeds)) = &mut self.group {
+                    *feeds += 1;
+                }
             }
             Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Commits the open group, if any: its feeds are durable from now on.
+    fn commit(&mut self) {
+        if self.group.take().is_some() {
+            if let Err(e) = self.store.commit_group() {
+                self.error.get_or_insert(e);
+            }
         }
     }
 }

@@ -17,7 +17,7 @@
 //! forward: a run whose `--now` lies before reads already compacted may judge differently from
 //! an uncompacted log.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection};
 
 use super::feeds::FeedRow;
 use super::{Result, Store};
@@ -47,7 +47,7 @@ WHERE id = (SELECT id FROM f) AND id <> (SELECT id FROM g)
 
 /// Appends the fetch-log row of one fetch of `feed` at `now`, then compacts the feed's log.
 pub(super) fn append(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed: &FeedRow,
     now: i64,
     outcome: &str,
@@ -64,7 +64,7 @@ pub(super) fn append(
 
 /// Compacts the log of `feed_id` before `before`: what stays answers every question the round
 /// rules ask as the whole log did.
-fn compact(tx: &Transaction<'_>, feed_id: i64, before: i64) -> rusqlite::Result<()> {
+fn compact(tx: &Connection, feed_id: i64, before: i64) -> rusqlite::Result<()> {
     tx.prepare_cached(COMPACT_READS)?
         .execute(params![feed_id, before])?;
     tx.prepare_cached(

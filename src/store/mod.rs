@@ -4,8 +4,9 @@
 //! feeds, their health and the discovery cache (`feeds.rs`), posts with the per-feed entries that
 //! point at them (`posts.rs`), the post pages the reader read (`pages.rs`), and the digests that
 //! were sent (`digests.rs`). `record.rs` is the one write path of a feed's fetch: every feed's
-//! update is one `BEGIN IMMEDIATE` transaction, so a run killed at any moment leaves a
-//! consistent store and the next run carries on. Times are Unix
+//! update is stored whole, several feeds to one `BEGIN IMMEDIATE` transaction (the group
+//! commit), so a run killed at any moment leaves a consistent store and the next run redoes
+//! what was not committed. Times are Unix
 //! seconds (UTC). The store keeps facts; the rules that read them (rounds, health) live in their
 //! own rooms — the one rule SQL needs, a post's effective time, is the Rust function
 //! [`crate::time::effective_time`], registered with SQLite rather than written again in SQL.
@@ -202,19 +203,28 @@ impl Store {
     }
 
     /// Runs `write` in one `BEGIN IMMEDIATE` transaction, committed when it succeeds and rolled
-    /// back (dropped) when it fails: the store has all of it or none.
+    /// back (dropped) when it fails: the store has all of it or none. Inside a group (see
+    /// [`Store::begin_group`]) it is a savepoint of the group's transaction instead: a failed
+    /// write undoes only itself, and what succeeded is made durable by the group's commit.
     fn immediate<T>(
         &mut self,
-        write: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
-        let done = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .and_then(|tx| {
-                let value = write(&tx)?;
-                tx.commit()?;
+        let done = if self.conn.is_autocommit() {
+            self.conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .and_then(|tx| {
+                    let value = write(&tx)?;
+                    tx.commit()?;
+                    Ok(value)
+                })
+        } else {
+            self.conn.savepoint().and_then(|sp| {
+                let value = write(&sp)?;
+                sp.commit()?;
                 Ok(value)
-            });
+            })
+        };
         done.map_err(|e| self.err(e))
     }
 

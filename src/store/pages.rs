@@ -196,7 +196,7 @@ impl Store {
 /// A page that was read: what it gave, and its length made the length of the posts linking to
 /// it (over a feed's description, never over a feed's full text).
 fn page_read(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     url: &str,
     for_updated: Option<i64>,
     outcome: &PageOutcome<'_>,

@@ -6,7 +6,7 @@
 //! old and a new feed URL); otherwise it founds a new post whose `tag:` id is minted once and
 //! never changes. The first listed feed's view is the one a post publishes.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::feeds::FeedRow;
 use super::{Result, Store};
@@ -106,7 +106,7 @@ pub struct JudgedPost {
 
 /// Stores a feed's entries; returns what was new. Runs inside the caller's transaction.
 pub(super) fn upsert_entries(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed: &FeedRow,
     posts: &[Post],
     rank: usize,
@@ -170,7 +170,7 @@ pub(super) fn upsert_entries(
 /// Stores a post seen for the first time (with its HTML, when kept); returns its row id and
 /// whether it is history: old or undated, brought in by a `history_fetch`.
 fn insert_post(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed: &FeedRow,
     post: &Post,
     rank: i64,
@@ -229,7 +229,7 @@ fn chars_source(post: &Post) -> Option<&'static str> {
 /// where the feed lives (URL or path), so a moved feed or another checkout mints the same ids.
 /// Two different posts of one member with the same key get the next free variant.
 fn mint_atom_id(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     tag: &TagContext,
     member: &str,
     key: &str,
@@ -246,7 +246,7 @@ fn mint_atom_id(
 
 /// An existing post of the same member that this new entry is another view of.
 fn find_match(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed: &FeedRow,
     post: &Post,
     norm_title: &str,
@@ -282,7 +282,7 @@ fn find_match(
 
 /// Refreshes a post's fields from this feed's view when this feed ranks first among its views.
 fn update_post_if_primary(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     post_id: i64,
     feed_id: i64,
     rank: i64,

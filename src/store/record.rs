@@ -1,12 +1,15 @@
-//! The one write path of a fetch run: a feed's outcome, stored in one transaction.
+//! The one write path of a fetch run: a feed's outcome, stored whole, and the group commit.
 //!
 //! Fetched with its entries, not modified, paused by its host, or failed: each lands in one
-//! `BEGIN IMMEDIATE` transaction together with the feed's health columns and the fetch-log row
-//! that later serves as evidence for the `late` rule, so a run killed between two feeds leaves
-//! every feed either wholly stored or untouched. What the values mean (when to poll next, how
-//! long a pause lasts) is decided by the health policy before the record is made.
+//! write together with the feed's health columns and the fetch-log row that later serves as
+//! evidence for the `late` rule. A run groups several feeds' writes in one `BEGIN IMMEDIATE`
+//! transaction ([`Store::begin_group`], [`Store::commit_group`]), each feed a savepoint of it, so
+//! a run killed at any moment leaves every feed either wholly stored or untouched: the feeds of
+//! the group it was filling are untouched, their validators too, and the next run fetches them
+//! again in full. What the values mean (when to poll next, how long a pause lasts) is decided by
+//! the health policy before the record is made.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection};
 
 use super::feeds::FeedRow;
 // The fetch-log row of each outcome: the evidence of what was read when, compacted as it grows.
@@ -89,7 +92,28 @@ const COUNT_REDIRECT: &str = "UPDATE feeds SET
      WHERE id = ?1";
 
 impl Store {
-    /// Stores one feed's fetch outcome in one transaction; returns what it added.
+    /// Opens a group commit: the feeds recorded until [`Store::commit_group`] share one
+    /// transaction, so the hot index pages they all touch are written to the WAL once per group
+    /// rather than once per feed. Does nothing when a group is open already.
+    pub fn begin_group(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))
+    }
+
+    /// Commits the open group, if any: from now on its feeds survive a crash.
+    pub fn commit_group(&mut self) -> Result<()> {
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
+    }
+
+    /// Stores one feed's fetch outcome whole (its own transaction, or a savepoint of the open
+    /// group); returns what it added.
     pub fn record(
         &mut self,
         feed: &FeedRow,
@@ -122,7 +146,7 @@ impl Store {
 
 /// A fetched body: entries stored, validators and health reset, the redirect counted.
 fn fetched(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed: &FeedRow,
     record: &FetchRecord<'_>,
     now: i64,
@@ -183,7 +207,7 @@ fn fetched(
 
 /// Nothing changed: new validators kept, health reset, the redirect counted.
 fn not_modified(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed: &FeedRow,
     record: &FetchRecord<'_>,
     now: i64,
@@ -213,7 +237,7 @@ fn not_modified(
 
 /// A failure: counted, its kind and words kept, the next attempt set; a 410 marks it gone.
 fn failed(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed: &FeedRow,
     record: &FetchRecord<'_>,
     now: i64,
@@ -248,7 +272,7 @@ fn failed(
 
 /// Runs one statement inside `tx`, prepared once per connection: a run stores every feed with the
 /// same few statements.
-fn exec(tx: &Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+fn exec(tx: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(params)
 }
 
@@ -340,5 +364,53 @@ mod tests {
         let health = store.feed_health().unwrap().remove(0);
         assert_eq!(health.fail_kind, None, "old failures have no kind");
         assert_eq!(health.last_error.as_deref(), Some("timed out after 30 s"));
+    }
+
+    /// Every feed in one group is stored at the group's commit; a run that dies before it (the
+    /// connection closed with the group open) leaves those feeds untouched for the next run.
+    #[test]
+    fn a_group_is_stored_at_its_commit_and_a_run_killed_before_it_leaves_the_feeds_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let mut store = Store::open(&path).unwrap();
+        let rows = store
+            .sync_feeds(&[
+                ("a".into(), FeedSource::from_key("https://a.example/rss")),
+                ("b".into(), FeedSource::from_key("https://b.example/rss")),
+                ("c".into(), FeedSource::from_key("https://c.example/rss")),
+            ])
+            .unwrap();
+        let failed = FetchRecord::Failed {
+            http_status: Some(500),
+            kind: FailKind::Other,
+            error: "server error",
+            next_attempt: None,
+        };
+        store.begin_group().unwrap();
+        store.record(&rows[0], &failed, 100).unwrap();
+        store.record(&rows[1], &failed, 100).unwrap();
+        store.commit_group().unwrap();
+        store.begin_group().unwrap();
+        store.begin_group().unwrap(); // a group open already: nothing changes
+        store.record(&rows[2], &failed, 100).unwrap();
+        drop(store); // killed before this group's commit
+        let store = Store::open(&path).unwrap();
+        let mut failures: Vec<(String, u32)> = store
+            .feed_health()
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.row.member_id, h.row.consecutive_failures))
+            .collect();
+        failures.sort();
+        assert_eq!(
+            failures,
+            [("a".into(), 1), ("b".into(), 1), ("c".into(), 0)],
+            "a and b committed, c untouched"
+        );
+        let logged: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM fetch_log", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(logged, 2, "c's fetch-log row went with its group");
     }
 }
