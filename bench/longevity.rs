@@ -11,6 +11,9 @@
 //! target/release/examples/longevity --members 300 --runs 3360` (see `--help`). Never part of
 //! `cargo test`: timings belong here, not in tests.
 
+#[path = "rng.rs"]
+mod rng;
+use rng::Rng;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
@@ -94,25 +97,6 @@ fn parse_args() -> Result<Args> {
     Ok(a)
 }
 
-/// A small deterministic generator (SplitMix64): the same posts in every run of the bench.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 const WORDS: &[&str] = &[
     "글쓰기",
     "개발자",
@@ -151,7 +135,7 @@ fn post_html(rng: &mut Rng, chars: usize) -> String {
     while n < chars {
         out.push_str("<p>");
         for _ in 0..12 {
-            let w = WORDS[rng.below(WORDS.len() as u64) as usize];
+            let w = WORDS[rng.below(WORDS.len())];
             out.push_str(w);
             out.push(' ');
             n += w.chars().count();
@@ -454,7 +438,7 @@ fn main() -> Result<()> {
                     n,
                     published: start - chrono::Duration::days(30 + 7 * (KEPT as i64 - n as i64)),
                     html: {
-                        let chars = 400 + rng.below(800) as usize;
+                        let chars = 400 + rng.below(800);
                         post_html(&mut rng, chars)
                     },
                 })
@@ -493,7 +477,7 @@ fn main() -> Result<()> {
                 }
                 let published = now
                     - chrono::Duration::seconds(
-                        1 + rng.below(interval.num_seconds() as u64 - 60) as i64,
+                        1 + rng.below(interval.num_seconds() as usize - 60) as i64,
                     );
                 let n = next_n[i];
                 next_n[i] += 1;
@@ -503,7 +487,7 @@ fn main() -> Result<()> {
                         n,
                         published,
                         html: {
-                            let chars = 400 + rng.below(800) as usize;
+                            let chars = 400 + rng.below(800);
                             post_html(&mut rng, chars)
                         },
                     },

@@ -9,6 +9,9 @@
 //! Run it with `bash bench/run.sh` (it builds the release binaries first). It is never part of
 //! `cargo test`: timings belong here, not in tests.
 
+#[path = "rng.rs"]
+mod rng;
+use rng::Rng;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -101,28 +104,6 @@ fn parse_args() -> Result<Args> {
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic feeds
-
-/// A small deterministic generator (SplitMix64), so feed i is the same in every run and size.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
 
 const WORDS: &[&str] = &[
     "개발",
