@@ -97,7 +97,7 @@ impl fmt::Display for FeedSource {
 
 /// Text that starts as a web address does. Schemes are case-insensitive (`HTTP://`, `Https://`
 /// are web addresses too; the `url` crate writes them in lower case).
-fn is_web_address(text: &str) -> bool {
+pub fn is_web_address(text: &str) -> bool {
     let starts = |prefix: &str| {
         text.get(..prefix.len())
             .is_some_and(|head| head.eq_ignore_ascii_case(prefix))

@@ -23,6 +23,7 @@ use feed_rs::model::{Entry, Feed, Link};
 use super::dates::parse_date;
 use super::items::{DateField, RawFeed, RawItem};
 use super::say;
+use crate::source::is_web_address;
 
 /// Sets the dates and links of `feed`'s entries from the raw walk of its items, and says in
 /// `repairs` what that changed.
@@ -51,14 +52,14 @@ pub(super) fn fill_rss_entries(
         } else if let Some(guid) = item
             .guid
             .as_ref()
-            .filter(|g| g.permalink && is_web(&g.text))
+            .filter(|g| g.permalink && is_web_address(g.text.trim()))
         {
             entry.links.insert(0, link(&guid.text, base_url));
             guid_links += 1;
         } else if item
             .guid
             .as_ref()
-            .is_some_and(|g| !g.permalink && is_web(&g.text))
+            .is_some_and(|g| !g.permalink && is_web_address(g.text.trim()))
         {
             refused_guids += 1;
         } else if !entry.links.is_empty() {
@@ -152,12 +153,6 @@ fn has_own_link(entry: &Entry) -> bool {
         .links
         .iter()
         .any(|l| l.target.is_none() && !l.href.trim().is_empty())
-}
-
-/// An `http(s)` address.
-fn is_web(s: &str) -> bool {
-    let lower = s.trim().to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 #[cfg(test)]

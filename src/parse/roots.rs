@@ -20,6 +20,7 @@ use std::borrow::Cow;
 
 use super::repair::{find_root, root_element};
 use super::Format;
+use crate::source::is_web_address;
 
 /// The RSS 1.0 namespace, the one RSS 1.0 (and 0.90, once renamed) is read in.
 const RSS1: &str = "http://purl.org/rss/1.0/";
@@ -98,29 +99,18 @@ fn repair_rdf_links(doc: &str, repairs: &mut Vec<String>) -> Option<String> {
         return None;
     }
     let mut out = String::with_capacity(doc.len() + 64);
-    let (mut copied, mut at, mut added) = (0, 0, 0);
-    while let Some(p) = doc[at..].find("<item") {
-        let start = at + p;
-        let Some(tag_len) = doc[start..].find('>') else {
-            break;
-        };
-        let open_end = start + tag_len + 1;
-        let close = doc[open_end..].find("</item>").map(|e| open_end + e);
-        at = open_end;
-        let tag = &doc[start..open_end];
-        let Some(close) = close else { break };
-        if !tag[5..].starts_with(|c: char| c.is_whitespace())
-            || doc[open_end..close].contains("<link")
-        {
+    let (mut copied, mut added) = (0, 0);
+    for (start, open_end, close) in rdf_items(doc) {
+        if doc[open_end..close].contains("<link") {
             continue;
         }
+        let tag = &doc[start..open_end];
         let about = tag.find("rdf:about=").and_then(|i| {
             let rest = &tag[i + 10..];
             let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
             rest[1..].find(q).map(|e| rest[1..1 + e].to_string())
         });
-        if let Some(about) = about.filter(|a| a.starts_with("http://") || a.starts_with("https://"))
-        {
+        if let Some(about) = about.filter(|a| is_web_address(a)) {
             out.push_str(&doc[copied..open_end]);
             out.push_str(&format!("<link>{about}</link>"));
             copied = open_end;

@@ -19,7 +19,9 @@ use geultto_agg::normalise::{normalise, Post};
 use geultto_agg::parse::parse;
 use serde_json::{json, Value};
 
-use super::{comparable_link, corpus_dir, feed_documents, feedparser_comment, MIN_CHARS};
+use super::{
+    comparable_link, corpus_dir, feed_documents, feedparser_comment, feedparser_request, MIN_CHARS,
+};
 
 /// A document and what feedparser's test server would say of it.
 struct Job {
@@ -77,22 +79,12 @@ fn jobs(dir: &std::path::Path) -> Vec<Job> {
         .into_iter()
         .filter(|row| !is_json(row))
         .map(|row| {
-            let mut content_type = None;
-            let mut base = format!("https://corpus.invalid/{}", row.file);
+            let (mut base, mut content_type) =
+                (format!("https://corpus.invalid/{}", row.file), None);
             if row.folder() == "feedparser-tests" {
                 let bytes = std::fs::read(dir.join(&row.file)).expect("read corpus file");
                 let (headers, _) = feedparser_comment(&bytes);
-                for h in &headers {
-                    if let Some((name, value)) = h.split_once(':') {
-                        match name.trim().to_ascii_lowercase().as_str() {
-                            "content-type" => content_type = Some(value.trim().to_string()),
-                            "content-location" if value.trim().starts_with("http") => {
-                                base = value.trim().to_string();
-                            }
-                            _ => {}
-                        }
-                    }
-                }
+                (base, content_type) = feedparser_request(&row.file, &headers);
             }
             Job {
                 file: row.file,
