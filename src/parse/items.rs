@@ -163,8 +163,9 @@ pub(super) fn scan(doc: &str) -> Option<RawFeed> {
                     let _ = opened(&reader, &e, &stack, &mut found);
                 }
             },
+            // An RSS title's CDATA holding a `<` is markup; Atom text is text, CDATA or not.
             Event::CData(c) => {
-                if let Some(o) = open.as_mut() {
+                if let Some(o) = open.as_mut().filter(|_| !atom) {
                     o.markup |= c.contains('<');
                 }
             }
@@ -294,6 +295,34 @@ fn close(o: Open, raw: &str, found: &mut RawFeed) {
     }
 }
 
+/// Could an Atom document have a title holding an element? A byte scan, so that the walk runs
+/// only on the rare documents where it can change something: some `<title …>` whose content,
+/// CDATA sections aside, has a `<` before its `</title`.
+pub(super) fn atom_title_may_hold_elements(doc: &str) -> bool {
+    let mut rest = doc;
+    while let Some(p) = rest.find("<title") {
+        let Some(gt) = rest[p..].find('>') else {
+            return false;
+        };
+        let body = &rest[p + gt + 1..];
+        let end = body.find("</title").unwrap_or(body.len());
+        let mut content = &body[..end];
+        while let Some(c) = content.find("<![CDATA[") {
+            if content[..c].contains('<') {
+                return true;
+            }
+            content = content[c..]
+                .find("]]>")
+                .map_or("", |e| &content[c + e + 3..]);
+        }
+        if content.contains('<') {
+            return true;
+        }
+        rest = &body[end..];
+    }
+    false
+}
+
 /// Items are children of `channel` under the root (RSS 2.0, 0.9x) or of the root (RSS 1.0).
 fn is_item_parent(stack: &[String]) -> bool {
     stack.len() == 1 || (stack.len() == 2 && stack[1] == "channel")
@@ -384,6 +413,20 @@ mod tests {
             titles,
             [Some("Example <b>Atom</b>".to_string()), None, None]
         );
+    }
+
+    #[test]
+    fn atom_cdata_is_text_and_the_byte_scan_finds_only_titles_holding_elements() {
+        let cdata = "<feed xmlns=\"http://www.w3.org/2005/Atom\">\
+            <entry><title><![CDATA[<b>x</b>]]></title></entry></feed>";
+        assert_eq!(scan(cdata).unwrap().items[0].title_markup, None);
+        assert!(!atom_title_may_hold_elements(cdata));
+        assert!(!atom_title_may_hold_elements(
+            "<feed><title type=\"html\">&lt;b&gt;</title></feed>"
+        ));
+        assert!(atom_title_may_hold_elements(
+            "<feed><entry><title>a <b>b</b></title></entry></feed>"
+        ));
     }
 
     #[test]

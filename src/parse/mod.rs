@@ -284,7 +284,8 @@ fn read_marked(
         feed.feed_type,
         FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
     );
-    if rss || feed.feed_type == FeedType::Atom {
+    let atom = feed.feed_type == FeedType::Atom && items::atom_title_may_hold_elements(text);
+    if rss || atom {
         if let Some(raw) = items::scan(text) {
             titles::mark_markup_titles(&mut feed, &raw);
             if rss {
