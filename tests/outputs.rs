@@ -1,7 +1,7 @@
 //! When `fetch` renders the outputs: a run where no feed changed and the rounds did not move
 //! renders nothing and says so; any change — a new post, a round closing, a deleted output, an
 //! edited config, a run that stored without rendering — renders again, and the files are always
-//! the bytes `build` (which always renders) writes. Real binary, real HTTP on 127.0.0.120–121.
+//! the bytes `build` (which always renders) writes. Real binary, real HTTP on 127.0.0.120–122.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -154,6 +154,27 @@ fn a_run_with_nothing_new_renders_nothing_and_a_new_post_renders_again() {
     let out = run(&c.config, "2024-10-20T14:00:00+09:00", &["build"]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!said.contains(UP_TO_DATE), "{said}");
+}
+
+#[test]
+fn a_feed_answering_not_modified_after_a_full_read_renders_nothing() {
+    let c = club("127.0.0.122", "");
+    // 200 with an ETag, then 304 for ever: the feed's status changes, its posts do not.
+    c.server.route_seq(
+        "/rss",
+        vec![
+            Reply::ok(feed(1)).header("ETag", "\"v1\""),
+            Reply::status(304).header("ETag", "\"v1\""),
+        ],
+    );
+    let first = c.fetch("2024-10-20T12:00:00+09:00", &[]);
+    assert!(first.contains("wrote "), "{first}");
+    let quiet = c.fetch("2024-10-20T13:00:00+09:00", &[]);
+    let sent = c.server.requests();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(quiet.contains(UP_TO_DATE), "a 304 is not a change: {quiet}");
+    assert!(!quiet.contains("wrote "), "{quiet}");
+    c.assert_as_built("2024-10-20T13:00:00+09:00");
 }
 
 #[test]

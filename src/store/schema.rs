@@ -260,10 +260,21 @@ CREATE TRIGGER feeds_changed AFTER UPDATE ON feeds
     BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
 "#;
 
+/// 9: a feed's HTTP status is no part of any output (the trouble box shows failures and errors),
+/// so a feed going from 200 to 304 no longer marks the outputs stale: a run where every feed
+/// answers "not modified" renders nothing.
+const V9: &str = r#"
+DROP TRIGGER feeds_changed;
+CREATE TRIGGER feeds_changed AFTER UPDATE ON feeds
+    WHEN (OLD.url, OLD.member_id, OLD.title, OLD.feed_uid, OLD.site_link, OLD.feed_updated, OLD.consecutive_failures, OLD.last_error, OLD.fail_kind, OLD.moved_to, OLD.gone_since, OLD.items, OLD.last_post)
+      IS NOT (NEW.url, NEW.member_id, NEW.title, NEW.feed_uid, NEW.site_link, NEW.feed_updated, NEW.consecutive_failures, NEW.last_error, NEW.fail_kind, NEW.moved_to, NEW.gone_since, NEW.items, NEW.last_post)
+    BEGIN UPDATE meta SET value = '1' WHERE key = 'outputs_stale' AND value IS NOT '1'; END;
+"#;
+
 /// All migrations, in order.
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(
-        [V1, V2, V3, V4, V5, V6, V7, V8]
+        [V1, V2, V3, V4, V5, V6, V7, V8, V9]
             .into_iter()
             .map(M::up)
             .collect(),
