@@ -82,7 +82,7 @@ fn render_all(
         ("members.opml", opml),
     ] {
         let path = config.output.dir.join(name);
-        written.push(render::write_atomic(&path, &bytes)?);
+        written.push(render::write_output(&path, &bytes)?);
     }
     let views = Views {
         config,

@@ -49,7 +49,7 @@ impl Views<'_> {
         for m in &self.judgement.members {
             let page = member::model(self.config, self.judgement, m, self.now);
             let bytes = member::render(self.templates, &page)?;
-            written.push(render::write_atomic(
+            written.push(render::write_output(
                 &dir.join(format!("{}.html", m.id)),
                 &bytes,
             )?);
@@ -82,7 +82,7 @@ impl Views<'_> {
             let stored = self.store.recent_posts(config.output.entries, &ids)?;
             let posts = newest(config, stored, &hand, self.now);
             let bytes = atom::render_team(config, team, slug, &posts, self.now)?;
-            written.push(render::write_atomic(
+            written.push(render::write_output(
                 &dir.join(format!("{slug}.xml")),
                 &bytes,
             )?);
@@ -123,6 +123,6 @@ impl Views<'_> {
         };
         let bytes = cohort::render(self.templates, &page)?;
         let path = config.output.dir.join("cohort.html");
-        Ok(Some(render::write_atomic(&path, &bytes)?))
+        Ok(Some(render::write_output(&path, &bytes)?))
     }
 }

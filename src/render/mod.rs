@@ -90,6 +90,18 @@ impl std::fmt::Display for Written {
 /// Writes `bytes` to `path` atomically (temp file in the same folder, fsync, rename).
 /// An unchanged file is left untouched (and said to be).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Written, RenderError> {
+    write_replacing(path, bytes, true)
+}
+
+/// [`write_atomic`] without the fsync, for the public outputs of a render: a reader never sees a
+/// half-written file (the rename is atomic), and a file a power loss left short or empty no
+/// longer matches the hash the render record keeps, so the next run writes it again. A
+/// thousand members' pages then cost a thousand renames, not a thousand waits for the disk.
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<Written, RenderError> {
+    write_replacing(path, bytes, false)
+}
+
+fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> Result<Written, RenderError> {
     let err = |source| RenderError::Write {
         path: path.to_path_buf(),
         source,
@@ -114,7 +126,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Written, RenderError> {
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if sync {
+            file.sync_all()?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

@@ -177,6 +177,10 @@ impl Store {
         // checkpoint copies the same hot index pages into the database again.
         conn.pragma_update(None, "wal_autocheckpoint", 8192)
             .map_err(wrap)?;
+        // Each feed of a group commit is a savepoint, whose undo pages go to a temporary file
+        // unless temporaries live in memory; a feed's undo is a few pages, gone at its release.
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(wrap)?;
         register_effective_time(&conn).map_err(wrap)?;
         schema::migrations()
             .to_latest(&mut conn)
