@@ -21,7 +21,7 @@ use chrono_tz::Tz;
 use feed_rs::model::{Entry, Feed, Link};
 
 use super::dates::parse_date;
-use super::items::{DateField, RawFeed, RawItem};
+use super::items::{count_elements, rss_walk_may_change, DateField, RawFeed, RawItem};
 use super::say;
 use crate::source::is_web_address;
 
@@ -82,6 +82,25 @@ pub(super) fn fill_rss_entries(
     say(repairs, comments_only, |n| {
         format!("{n} item(s) without <link> have only a <comments> page: not taken as their link")
     });
+}
+
+/// Whether the raw walk of an RSS document can change what feed-rs read from it. For RSS 2.0
+/// it cannot when every entry has its own link and a date, `pubDate` is the only element that
+/// dates an item and is written at most once in each, and no title holds literal markup: then
+/// feed-rs's dates and links are the ones the rules above give, and the walk is skipped (it
+/// would read the whole document a second time). RSS 0.9x and 1.0 are always walked.
+pub(super) fn walk_needed(feed: &Feed, doc: &str) -> bool {
+    if feed.feed_type != feed_rs::model::FeedType::RSS2 {
+        return true;
+    }
+    let pub_dates = count_elements(doc, "pubDate");
+    let own = feed.entries.len() + usize::from(feed.published.is_some());
+    pub_dates > own
+        || feed
+            .entries
+            .iter()
+            .any(|e| !has_own_link(e) || e.published.is_none())
+        || rss_walk_may_change(doc)
 }
 
 /// Sets an entry's dates from the item's date elements. Returns the field the published date

@@ -323,6 +323,110 @@ pub(super) fn atom_title_may_hold_elements(doc: &str) -> bool {
     false
 }
 
+/// Could the walk change anything feed-rs read from an RSS 2.0 document? A byte scan, so that
+/// the walk runs only where it can: `false` when no title holds literal markup and no element
+/// but `pubDate` can date an item (no `date`, `issued`, `created`, `published`, `updated` or
+/// `modified`, whatever the prefix). The caller adds what only the entries tell: an entry
+/// without its own link or without a date, and a `pubDate` written twice in an item.
+pub(super) fn rss_walk_may_change(doc: &str) -> bool {
+    const DATES: [&str; 6] = [
+        "date",
+        "issued",
+        "created",
+        "published",
+        "updated",
+        "modified",
+    ];
+    rss_title_may_hold_markup(doc) || DATES.iter().any(|name| has_element(doc, name))
+}
+
+/// How many start tags named `local` (any prefix) the document has, give or take a mention in
+/// text that looks like one: an element `x` is always written `<x` or `<prefix:x`, followed by
+/// `>`, `/` or white space.
+pub(super) fn count_elements(doc: &str, local: &str) -> usize {
+    let bytes = doc.as_bytes();
+    memchr::memmem::find_iter(bytes, local.as_bytes())
+        .filter(|&at| {
+            tag_start(bytes, at).is_some_and(|open| bytes.get(open + 1) != Some(&b'/'))
+                && ends_name(bytes.get(at + local.len()))
+        })
+        .count()
+}
+
+fn has_element(doc: &str, local: &str) -> bool {
+    count_elements(doc, local) > 0
+}
+
+/// Could an RSS title hold literal markup: an element in its content, or a CDATA section holding
+/// a `<`? Titles with a prefix (`rss:title`, `media:title`) count; anything unclear counts.
+fn rss_title_may_hold_markup(doc: &str) -> bool {
+    let bytes = doc.as_bytes();
+    for at in memchr::memmem::find_iter(bytes, b"title") {
+        let Some(open) = tag_start(bytes, at) else {
+            continue;
+        };
+        if bytes.get(open + 1) == Some(&b'/') || !ends_name(bytes.get(at + 5)) {
+            continue;
+        }
+        let Some(gt) = doc[at..].find('>') else {
+            return true;
+        };
+        if doc[..at + gt].ends_with('/') {
+            continue;
+        }
+        if content_has_markup(&doc[at + gt + 1..]) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Where the tag holding the name at `at` starts (its `<`), when the name follows `<` or a
+/// `prefix:` that follows `<`.
+fn tag_start(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut i = at.checked_sub(1)?;
+    if bytes[i] == b':' {
+        while i > 0
+            && (bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'-' | b'.'))
+        {
+            i -= 1;
+        }
+        i = i.checked_sub(1)?;
+    }
+    (bytes[i] == b'<').then_some(i)
+}
+
+fn ends_name(after: Option<&u8>) -> bool {
+    after.is_some_and(|a| matches!(a, b'>' | b'/') || a.is_ascii_whitespace())
+}
+
+/// Whether an element's content, up to its end tag, holds an element, a comment or a CDATA
+/// section with a `<` in it. Content that never ends counts as markup.
+fn content_has_markup(mut rest: &str) -> bool {
+    loop {
+        if let Some(inside) = rest.strip_prefix("<![CDATA[") {
+            let Some(e) = inside.find("]]>") else {
+                return true;
+            };
+            if inside[..e].contains('<') {
+                return true;
+            }
+            rest = &inside[e + 3..];
+            continue;
+        }
+        let Some(p) = rest.find('<') else {
+            return true;
+        };
+        rest = &rest[p..];
+        if rest.starts_with("</") {
+            return false;
+        }
+        if !rest.starts_with("<![CDATA[") {
+            return true;
+        }
+    }
+}
+
 /// Items are children of `channel` under the root (RSS 2.0, 0.9x) or of the root (RSS 1.0).
 fn is_item_parent(stack: &[String]) -> bool {
     stack.len() == 1 || (stack.len() == 2 && stack[1] == "channel")
@@ -369,6 +473,53 @@ fn unwrap_cdata(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_walk_is_wanted_only_where_a_title_holds_markup_or_another_date_element_is() {
+        let plain = "<rss><channel><title>블로그</title><item><title><![CDATA[첫 글 & 회고]]></title>\
+            <link>https://a.example/1</link><pubDate>Mon, 14 Oct 2024 10:00:00 +0900</pubDate>\
+            <media:title>x</media:title><description>&lt;b&gt;updated&lt;/b&gt; date: created</description></item></channel></rss>";
+        assert!(!super::rss_walk_may_change(plain));
+        assert_eq!(super::count_elements(plain, "pubDate"), 1);
+        for (from, to) in [
+            (
+                "<title><![CDATA[첫 글 & 회고]]>",
+                "<title><![CDATA[첫 <b>글</b>]]>",
+            ),
+            (
+                "<title><![CDATA[첫 글 & 회고]]>",
+                "<title>첫 <b>글</b> <![CDATA[회고]]>",
+            ),
+            ("<title>블로그</title>", "<title>블로그 <!-- x --></title>"),
+            (
+                "<media:title>x</media:title>",
+                "<media:title>x<i>y</i></media:title>",
+            ),
+            (
+                "<media:title>x</media:title>",
+                "<dc:date>2024-10-14</dc:date>",
+            ),
+            (
+                "<media:title>x</media:title>",
+                "<updated>2024-10-14</updated>",
+            ),
+            (
+                "<media:title>x</media:title>",
+                "<dcterms:modified\n>2024</dcterms:modified>",
+            ),
+            (
+                "<media:title>x</media:title>",
+                "<a10:published>2024</a10:published>",
+            ),
+        ] {
+            let doc = plain.replace(from, to);
+            assert_ne!(doc, plain);
+            assert!(super::rss_walk_may_change(&doc), "{to}");
+        }
+        let twice = plain.replace("</pubDate>", "</pubDate><pubDate>x</pubDate>");
+        assert_eq!(super::count_elements(&twice, "pubDate"), 2);
+    }
+
     use super::*;
 
     #[test]

@@ -272,7 +272,9 @@ fn read_feed(
 /// [`read_guarded`], then the raw items walked once more (from the very text feed-rs
 /// read, so its items are the entries): titles written with literal markup marked as HTML
 /// (RSS, and Atom text titles holding elements); for RSS, dates and links set right
-/// (`fill.rs`), said in `repairs`.
+/// (`fill.rs`), said in `repairs`. An RSS 2.0 document the walk cannot change (plain titles,
+/// `pubDate` only, every item linked) and an Atom document whose titles hold no element are
+/// not walked.
 fn read_marked(
     text: &str,
     base_url: Option<&str>,
@@ -285,7 +287,7 @@ fn read_marked(
         FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
     );
     let atom = feed.feed_type == FeedType::Atom && items::atom_title_may_hold_elements(text);
-    if rss || atom {
+    if (rss && fill::walk_needed(&feed, text)) || atom {
         if let Some(raw) = items::scan(text) {
             titles::mark_markup_titles(&mut feed, &raw);
             if rss {

@@ -14,20 +14,66 @@ pub fn is_control(c: char) -> bool {
 }
 
 pub(super) fn strip_control_chars<'a>(doc: &'a str, repairs: &mut Vec<String>) -> Cow<'a, str> {
-    // In UTF-8 every control character starts with a byte below 0x20, 0x7f, 0xc2 (C1) or 0xef
-    // (U+FFFE/U+FFFF): a document without those bytes has none, and most have none.
-    let suspect = |b: &u8| {
-        (*b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || matches!(b, 0x7f | 0xc2 | 0xef)
+    let bytes = doc.as_bytes();
+    let Some(first) = first_control(bytes) else {
+        return Cow::Borrowed(doc);
     };
-    if !doc.as_bytes().iter().any(suspect) {
-        return Cow::Borrowed(doc);
+    let mut out = String::with_capacity(doc.len());
+    let (mut from, mut at, mut count) = (0, first, 0);
+    while at < bytes.len() {
+        match control_len_at(bytes, at) {
+            Some(len) => {
+                out.push_str(&doc[from..at]);
+                count += 1;
+                at += len;
+                from = at;
+            }
+            None => at += 1,
+        }
     }
-    let count = doc.chars().filter(|c| is_control(*c)).count();
-    if count == 0 {
-        return Cow::Borrowed(doc);
-    }
+    out.push_str(&doc[from..]);
     repairs.push(format!("removed {count} control character(s)"));
-    Cow::Owned(doc.chars().filter(|c| !is_control(*c)).collect())
+    Cow::Owned(out)
+}
+
+/// Where the first control character ([`is_control`]) of a UTF-8 text starts. Blocks of 64
+/// bytes are sifted for the bytes a control character can start with (below 0x20 but tab and
+/// line ends, 0x7f, 0xc2 for C1, 0xef for U+FFFE/U+FFFF), branch-free, and only a block that
+/// has one is looked at byte by byte: most documents have none, and many have an `0xc2` or
+/// `0xef` (a no-break space, a full-width comma) that starts no control character.
+fn first_control(bytes: &[u8]) -> Option<usize> {
+    let suspect = |b: u8| {
+        (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || matches!(b, 0x7f | 0xc2 | 0xef)
+    };
+    let blocks = bytes.chunks(64);
+    let mut start = 0;
+    for block in blocks {
+        if block.iter().fold(false, |any, &b| any | suspect(b)) {
+            if let Some(i) =
+                (start..start + block.len()).find(|&i| control_len_at(bytes, i).is_some())
+            {
+                return Some(i);
+            }
+        }
+        start += block.len();
+    }
+    None
+}
+
+/// The length in bytes of the control character starting at `i`, if one does. In UTF-8 the
+/// bytes tested here only ever start a character, so no character boundary is needed.
+fn control_len_at(bytes: &[u8], i: usize) -> Option<usize> {
+    match bytes[i] {
+        b'\t' | b'\n' | b'\r' => None,
+        0..=0x1f | 0x7f => Some(1),
+        0xc2 if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => Some(2),
+        0xef if bytes.get(i + 1) == Some(&0xbf)
+            && matches!(bytes.get(i + 2), Some(0xbe | 0xbf)) =>
+        {
+            Some(3)
+        }
+        _ => None,
+    }
 }
 
 pub(super) fn looks_like_html(doc: &str) -> bool {
@@ -510,6 +556,33 @@ pub(super) fn repair_text_types(doc: &str, repairs: &mut Vec<String>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_found_by_bytes_exactly_as_by_characters() {
+        // Every character from U+0000 to U+10FFFF, in blocks: each must be kept or removed
+        // exactly as `is_control` says, wherever it falls in a 64-byte block.
+        let all: Vec<char> = (0..=0x10ffffu32).filter_map(char::from_u32).collect();
+        for (n, chunk) in all.chunks(4099).enumerate() {
+            let text: String = std::iter::repeat_n('가', n % 7)
+                .chain(chunk.iter().copied())
+                .collect();
+            let mut repairs = Vec::new();
+            let stripped = strip_control_chars(&text, &mut repairs);
+            let want: String = text.chars().filter(|c| !is_control(*c)).collect();
+            assert_eq!(stripped, want, "block {n}");
+            let count = text.chars().filter(|c| is_control(*c)).count();
+            assert_eq!(repairs.is_empty(), count == 0, "block {n}");
+            if count > 0 {
+                assert_eq!(repairs[0], format!("removed {count} control character(s)"));
+            }
+        }
+        let mut repairs = Vec::new();
+        assert!(matches!(
+            strip_control_chars("a\u{a0}b，c\u{fffd}", &mut repairs),
+            Cow::Borrowed(_)
+        ));
+        assert!(repairs.is_empty());
+    }
 
     #[test]
     fn regression_atom03_base64_titles_are_decoded_not_shown_as_base64() {
