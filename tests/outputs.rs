@@ -1,7 +1,7 @@
 //! When `fetch` renders the outputs: a run where no feed changed and the rounds did not move
 //! renders nothing and says so; any change — a new post, a round closing, a deleted output, an
 //! edited config, a run that stored without rendering — renders again, and the files are always
-//! the bytes `build` (which always renders) writes. Real binary, real HTTP on 127.0.0.120–122.
+//! the bytes `build` (which always renders) writes. Real binary, real HTTP on 127.0.0.120–123.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -175,6 +175,80 @@ fn a_feed_answering_not_modified_after_a_full_read_renders_nothing() {
     assert!(quiet.contains(UP_TO_DATE), "a 304 is not a change: {quiet}");
     assert!(!quiet.contains("wrote "), "{quiet}");
     c.assert_as_built("2024-10-20T13:00:00+09:00");
+}
+
+/// Two members, `a` and `b`, each with one feed (`/a`, `/b`) of one post.
+fn two_members(ip: &str) -> Club {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(TestServer::start(ip));
+    server.route("/a", Reply::ok(feed(1)));
+    server.route("/b", Reply::ok(feed(1).replace("m.example", "b.example")));
+    let dir = tempfile::tempdir().unwrap();
+    let members: Vec<M> = [("a", "에이"), ("b", "비")]
+        .into_iter()
+        .map(|(id, name)| M {
+            id,
+            name,
+            team: "t",
+            feeds: vec![server.url(&format!("/{id}"))],
+        })
+        .collect();
+    let config = club_config(
+        dir.path(),
+        &members,
+        &format!("allow_addresses = [\"{ip}/32\"]"),
+        "",
+    );
+    Club {
+        _rt: rt,
+        server,
+        dir,
+        config,
+    }
+}
+
+#[test]
+fn a_member_page_is_made_again_when_its_member_changed_or_its_file_did() {
+    let c = two_members("127.0.0.123");
+    c.fetch("2024-10-20T12:00:00+09:00", &[]);
+    let page = |id: &str| c.public().join("members").join(format!("{id}.html"));
+    let said_of = |out: &str, id: &str| {
+        let name = format!("members/{id}.html");
+        out.lines()
+            .find(|l| l.ends_with(&name))
+            .map(|l| l.split(' ').next().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    // `a` posts: a's page is made again, b's is kept, and both are what `build` makes.
+    c.server.route("/a", Reply::ok(feed(2)));
+    let out = c.fetch("2024-10-20T13:00:00+09:00", &[]);
+    assert_eq!(said_of(&out, "a"), "wrote", "{out}");
+    assert_eq!(said_of(&out, "b"), "unchanged", "{out}");
+    assert!(std::fs::read_to_string(page("a")).unwrap().contains("글 1"));
+    c.assert_as_built("2024-10-20T13:00:00+09:00");
+    // b's page edited by hand, and `a` posts again: b's page is made again all the same.
+    std::fs::write(page("b"), "edited").unwrap();
+    c.server.route("/a", Reply::ok(feed(3)));
+    let out = c.fetch("2024-10-20T14:00:00+09:00", &[]);
+    assert_eq!(said_of(&out, "b"), "wrote", "{out}");
+    assert_ne!(std::fs::read_to_string(page("b")).unwrap(), "edited");
+    c.assert_as_built("2024-10-20T14:00:00+09:00");
+    // b's post retitled: only b's page changes.
+    c.server.route(
+        "/b",
+        Reply::ok(
+            feed(1)
+                .replace("m.example", "b.example")
+                .replace("글 0", "새 제목"),
+        ),
+    );
+    let out = c.fetch("2024-10-20T15:00:00+09:00", &[]);
+    assert_eq!(said_of(&out, "b"), "wrote", "{out}");
+    assert_eq!(said_of(&out, "a"), "unchanged", "{out}");
+    assert!(std::fs::read_to_string(page("b"))
+        .unwrap()
+        .contains("새 제목"));
+    c.assert_as_built("2024-10-20T15:00:00+09:00");
 }
 
 #[test]

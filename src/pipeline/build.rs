@@ -33,7 +33,7 @@ use crate::time::instant;
 /// with nothing new can skip it.
 pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<Written>, RunError> {
     let key = fresh::key(config, store, now)?;
-    let written = render_all(config, store, now)?;
+    let written = render_all(config, store, now, &key, false)?;
     fresh::remember(store, &key, &written)?;
     Ok(written)
 }
@@ -49,16 +49,19 @@ pub(super) fn refresh(
     if let Some(files) = fresh::up_to_date(store, &key)? {
         return Ok((files, false));
     }
-    let written = render_all(config, store, now)?;
+    let written = render_all(config, store, now, &key, true)?;
     fresh::remember(store, &key, &written)?;
     Ok((written, true))
 }
 
-/// Renders and writes every output.
+/// Renders and writes every output (`reuse`: but the members' pages that are as the last render
+/// left them, see `fresh::PageMarks`), `key` being the render's.
 fn render_all(
     config: &Config,
     store: &Store,
     now: DateTime<Utc>,
+    key: &str,
+    reuse: bool,
 ) -> Result<Vec<Written>, RunError> {
     let templates = Templates::load(config.output.templates.as_deref())?;
     let ids: Vec<&str> = config.members.iter().map(|m| m.id.as_str()).collect();
@@ -91,6 +94,8 @@ fn render_all(
         hand: &hand,
         templates: &templates,
         now,
+        key,
+        reuse,
     };
     written.extend(views.write()?);
     Ok(written)

@@ -16,6 +16,7 @@
 //!
 //! A new output file needs nothing here: the record lists whatever the render wrote.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -97,6 +98,70 @@ pub(super) fn up_to_date(store: &Store, key: &str) -> Result<Option<Vec<Written>
         });
     }
     Ok((!files.is_empty()).then_some(files))
+}
+
+/// The marks of the members' pages: a member's page is a function of the render's key (config,
+/// templates, binary, round states) and that member's judgement (verdicts, and the posts in
+/// them), so its mark is the hash of those two. A `fetch` that must render re-renders a member's
+/// page only when its mark differs from the one the last render left, or the file is no longer
+/// the bytes that render recorded: in a big club most pages are the same from one run to the
+/// next, and a page grows with its member's posts over a cohort. `build` renders every page.
+pub(super) struct PageMarks {
+    /// The last render's mark of each member's page.
+    before: HashMap<String, String>,
+    /// The last render's hash of each file it wrote, by path.
+    files: HashMap<String, String>,
+    /// The marks of this render, as they will be kept.
+    now: String,
+}
+
+impl PageMarks {
+    /// The marks the last render left (none at all for `build`, which renders every page).
+    pub(super) fn load(store: &Store, reuse: bool) -> Result<Self, RunError> {
+        let mut marks = PageMarks {
+            before: HashMap::new(),
+            files: HashMap::new(),
+            now: String::new(),
+        };
+        if !reuse {
+            return Ok(marks);
+        }
+        let lines = |text: Option<String>| -> Vec<(String, String)> {
+            text.unwrap_or_default()
+                .lines()
+                .filter_map(|l| l.split_once(' '))
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        marks.before = lines(store.page_marks()?).into_iter().collect();
+        // The record's first line is its key; the others are `<hash> <path>`.
+        marks.files = lines(store.last_render()?)
+            .into_iter()
+            .skip(1)
+            .map(|(hash, path)| (path, hash))
+            .collect();
+        Ok(marks)
+    }
+
+    /// The mark of a member's page, `report` being the member's judgement (its `Debug` form
+    /// holds every verdict and post the page shows).
+    pub(super) fn mark(key: &str, report: &impl std::fmt::Debug) -> String {
+        body_hash(format!("{key}\n{report:?}").as_bytes())
+    }
+
+    /// Notes this render's mark of `member`'s page; says whether the page at `path` is already
+    /// what rendering it would give (the same mark as last time, and the file as recorded).
+    pub(super) fn unchanged(&mut self, member: &str, mark: &str, path: &Path) -> bool {
+        let _ = writeln!(self.now, "{member} {mark}");
+        let recorded = path.to_str().and_then(|p| self.files.get(p));
+        self.before.get(member).is_some_and(|m| m == mark)
+            && recorded.is_some_and(|h| file_hash(path).as_deref() == Some(h.as_str()))
+    }
+
+    /// Keeps this render's marks for the next one.
+    pub(super) fn save(&self, store: &Store) -> Result<(), RunError> {
+        Ok(store.set_page_marks(&self.now)?)
+    }
 }
 
 /// Records a render: its key and each file written, with the hash of its bytes.

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use super::error::RunError;
+use super::fresh::PageMarks;
 use super::hand::newest;
 use crate::config::Config;
 use crate::render::cohort::{self, CohortPage};
@@ -31,6 +32,11 @@ pub(super) struct Views<'a> {
     pub(super) hand: &'a [HandPost],
     pub(super) templates: &'a Templates,
     pub(super) now: DateTime<Utc>,
+    /// The render's key (`fresh::key`), which every member's page mark starts from.
+    pub(super) key: &'a str,
+    /// Whether a member's page the last render left as it would be made now is kept rather than
+    /// rendered again (`fetch`); `build` renders every page.
+    pub(super) reuse: bool,
 }
 
 impl Views<'_> {
@@ -46,14 +52,22 @@ impl Views<'_> {
     fn members(&self) -> Result<Vec<Written>, RunError> {
         let dir = self.config.output.dir.join("members");
         let mut written = Vec::new();
+        let mut marks = PageMarks::load(self.store, self.reuse)?;
         for m in &self.judgement.members {
+            let path = dir.join(format!("{}.html", m.id));
+            if marks.unchanged(&m.id, &PageMarks::mark(self.key, m), &path) {
+                written.push(Written {
+                    path,
+                    changed: false,
+                    removed: false,
+                });
+                continue;
+            }
             let page = member::model(self.config, self.judgement, m, self.now);
             let bytes = member::render(self.templates, &page)?;
-            written.push(render::write_output(
-                &dir.join(format!("{}.html", m.id)),
-                &bytes,
-            )?);
+            written.push(render::write_output(&path, &bytes)?);
         }
+        marks.save(self.store)?;
         let keep: HashSet<String> = self.config.members.iter().map(|m| m.id.clone()).collect();
         written.extend(render::remove_stale(&dir, "html", &keep)?);
         Ok(written)

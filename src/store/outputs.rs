@@ -4,7 +4,7 @@
 //! The `outputs_stale` flag in `meta` is set by triggers (migration 8) on every write to posts,
 //! entries, post HTML, pages, the discovery cache and a feed's shown columns, whichever code
 //! path makes it; rendering clears it. The last render is kept as one `meta` value (its key and
-//! its files), written after the files.
+//! its files), written after the files, and so are the marks of the members' pages it made.
 
 use rusqlite::params;
 
@@ -14,11 +14,23 @@ use super::{Result, Store};
 const STALE: &str = "outputs_stale";
 /// `meta` key of the last render's record.
 const RENDERED: &str = "outputs_rendered";
+/// `meta` key of the members' page marks: a line `<member id> <mark>` per page.
+const PAGE_MARKS: &str = "member_page_marks";
 
 impl Store {
     /// Whether something the outputs are made of changed since they were last rendered.
     pub fn outputs_stale(&self) -> Result<bool> {
         Ok(self.meta(STALE)?.as_deref() != Some("0"))
+    }
+
+    /// The marks of the members' pages the last render made (`fresh.rs` says what a mark is).
+    pub fn page_marks(&self) -> Result<Option<String>> {
+        self.meta(PAGE_MARKS)
+    }
+
+    /// Keeps the marks of the members' pages just made.
+    pub fn set_page_marks(&self, marks: &str) -> Result<()> {
+        self.set_meta(PAGE_MARKS, marks)
     }
 
     /// What the last render recorded ([`Store::outputs_rendered`]), if any.
