@@ -43,6 +43,7 @@ struct Args {
     bin: PathBuf,
     work: PathBuf,
     out: Option<PathBuf>,
+    hold: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -63,6 +64,7 @@ fn parse_args() -> Result<Args> {
         bin: default_bin,
         work: std::env::temp_dir().join("geultto-longevity"),
         out: None,
+        hold: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -78,12 +80,13 @@ fn parse_args() -> Result<Args> {
             "--bin" => a.bin = PathBuf::from(value()?),
             "--work" => a.work = PathBuf::from(value()?),
             "--out" => a.out = Some(PathBuf::from(value()?)),
+            "--hold" => a.hold = true,
             "-h" | "--help" => {
                 println!(
                     "longevity [--members 300] [--runs 560] [--hosts 5] [--interval-hours 6]\n\
                      \x20         [--rate 0.07 (posts per member per day)] [--rounds 10] [--every-days 14]\n\
                      \x20         [--bin target/release/geultto-agg] [--work /tmp/geultto-longevity]\n\
-                     \x20         [--out FILE (per-run CSV)]\n\
+                     \x20         [--out FILE (per-run CSV)] [--hold (keep serving at the end)]\n\
                      Hourly over a 10-round cohort: --interval-hours 1 --runs 3360"
                 );
                 std::process::exit(0);
@@ -564,6 +567,20 @@ fn main() -> Result<()> {
         judged,
         began.elapsed(),
     );
+    if a.hold {
+        // For profiling the next run by hand against the cohort's last state.
+        eprintln!(
+            "serving; try: cd {} && {} -c feeds.toml --now {} fetch",
+            a.work.display(),
+            a.bin.display(),
+            (now + chrono::Duration::hours(a.interval_hours))
+                .with_timezone(&kst)
+                .to_rfc3339()
+        );
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
     Ok(())
 }
 

@@ -28,7 +28,9 @@ pub const FAILURES_KEPT: i64 = 7 * 86_400;
 
 /// Deletes the older of feed `?1`'s last two successful reads before `?2` when no change point
 /// lies between them (a change point of a feed: the `first_seen` of a post of the feed's member,
-/// or of a post the feed carries). Each fetch's row adds one read, so weighing this one pair per
+/// or of a post the feed carries). A feed carries a post no earlier than the post was first seen,
+/// so only the feed's entries first seen after the older read are looked at, through
+/// `entries_by_feed_seen`: the feed's whole history is not walked on every fetch. Each fetch's row adds one read, so weighing this one pair per
 /// fetch weighs every pair once; migration 8 compacted what came before, the same way.
 const COMPACT_READS: &str = "
 WITH last AS (SELECT id, at FROM fetch_log
@@ -42,7 +44,7 @@ WHERE id = (SELECT id FROM f) AND id <> (SELECT id FROM g)
                   WHERE p.member_id = (SELECT member_id FROM feeds WHERE id = ?1)
                     AND p.first_seen > (SELECT at FROM f) AND p.first_seen <= (SELECT at FROM g))
   AND NOT EXISTS (SELECT 1 FROM entries e JOIN posts p ON p.id = e.post_id
-                  WHERE e.feed_id = ?1
+                  WHERE e.feed_id = ?1 AND e.first_seen > (SELECT at FROM f)
                     AND p.first_seen > (SELECT at FROM f) AND p.first_seen <= (SELECT at FROM g))";
 
 /// Appends the fetch-log row of one fetch of `feed` at `now`, then compacts the feed's log.
