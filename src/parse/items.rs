@@ -337,7 +337,7 @@ pub(super) fn rss_walk_may_change(doc: &str) -> bool {
         "updated",
         "modified",
     ];
-    rss_title_may_hold_markup(doc) || DATES.iter().any(|name| has_element(doc, name))
+    rss_title_may_hold_markup(doc) || DATES.iter().any(|name| count_elements(doc, name) > 0)
 }
 
 /// How many start tags named `local` (any prefix) the document has, give or take a mention in
@@ -351,10 +351,6 @@ pub(super) fn count_elements(doc: &str, local: &str) -> usize {
                 && ends_name(bytes.get(at + local.len()))
         })
         .count()
-}
-
-fn has_element(doc: &str, local: &str) -> bool {
-    count_elements(doc, local) > 0
 }
 
 /// Could an RSS title hold literal markup: an element in its content, or a CDATA section holding
@@ -473,14 +469,15 @@ fn unwrap_cdata(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn the_walk_is_wanted_only_where_a_title_holds_markup_or_another_date_element_is() {
         let plain = "<rss><channel><title>블로그</title><item><title><![CDATA[첫 글 & 회고]]></title>\
             <link>https://a.example/1</link><pubDate>Mon, 14 Oct 2024 10:00:00 +0900</pubDate>\
             <media:title>x</media:title><description>&lt;b&gt;updated&lt;/b&gt; date: created</description></item></channel></rss>";
-        assert!(!super::rss_walk_may_change(plain));
-        assert_eq!(super::count_elements(plain, "pubDate"), 1);
+        assert!(!rss_walk_may_change(plain));
+        assert_eq!(count_elements(plain, "pubDate"), 1);
         for (from, to) in [
             (
                 "<title><![CDATA[첫 글 & 회고]]>",
@@ -514,13 +511,11 @@ mod tests {
         ] {
             let doc = plain.replace(from, to);
             assert_ne!(doc, plain);
-            assert!(super::rss_walk_may_change(&doc), "{to}");
+            assert!(rss_walk_may_change(&doc), "{to}");
         }
         let twice = plain.replace("</pubDate>", "</pubDate><pubDate>x</pubDate>");
-        assert_eq!(super::count_elements(&twice, "pubDate"), 2);
+        assert_eq!(count_elements(&twice, "pubDate"), 2);
     }
-
-    use super::*;
 
     #[test]
     fn only_titles_written_with_literal_markup_are_markup() {

@@ -78,26 +78,32 @@ pub(super) fn up_to_date(store: &Store, key: &str) -> Result<Option<Vec<Written>
     let Some(record) = store.last_render()? else {
         return Ok(None);
     };
-    let mut lines = record.lines();
-    if lines.next() != Some(key) {
+    let Some((recorded_key, recorded)) = read_record(&record) else {
+        return Ok(None);
+    };
+    if recorded_key != key {
         return Ok(None);
     }
     let mut files = Vec::new();
-    for line in lines {
-        let Some((hash, path)) = line.split_once(' ') else {
-            return Ok(None);
-        };
+    for (hash, path) in recorded {
         let path = PathBuf::from(path);
         if file_hash(&path).as_deref() != Some(hash) {
             return Ok(None);
         }
-        files.push(Written {
-            path,
-            changed: false,
-            removed: false,
-        });
+        files.push(Written::unchanged(path));
     }
     Ok((!files.is_empty()).then_some(files))
+}
+
+/// A render record read back ([`remember`] writes it): its key, then each file the render
+/// wrote as (hash of its bytes, path). `None` when a line is not `<hash> <path>`.
+fn read_record(record: &str) -> Option<(&str, Vec<(&str, &str)>)> {
+    let mut lines = record.lines();
+    let key = lines.next()?;
+    let files = lines
+        .map(|l| l.split_once(' '))
+        .collect::<Option<Vec<_>>>()?;
+    Some((key, files))
 }
 
 /// The marks of the members' pages: a member's page is a function of the render's key (config,
@@ -126,19 +132,19 @@ impl PageMarks {
         if !reuse {
             return Ok(marks);
         }
-        let lines = |text: Option<String>| -> Vec<(String, String)> {
-            text.unwrap_or_default()
-                .lines()
-                .filter_map(|l| l.split_once(' '))
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect()
-        };
-        marks.before = lines(store.page_marks()?).into_iter().collect();
-        // The record's first line is its key; the others are `<hash> <path>`.
-        marks.files = lines(store.last_render()?)
+        marks.before = store
+            .page_marks()?
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(member, mark)| (member.to_string(), mark.to_string()))
+            .collect();
+        let record = store.last_render()?.unwrap_or_default();
+        marks.files = read_record(&record)
+            .map(|(_, files)| files)
+            .unwrap_or_default()
             .into_iter()
-            .skip(1)
-            .map(|(hash, path)| (path, hash))
+            .map(|(hash, path)| (path.to_string(), hash.to_string()))
             .collect();
         Ok(marks)
     }

@@ -56,11 +56,7 @@ impl Views<'_> {
         for m in &self.judgement.members {
             let path = dir.join(format!("{}.html", m.id));
             if marks.unchanged(&m.id, &PageMarks::mark(self.key, m), &path) {
-                written.push(Written {
-                    path,
-                    changed: false,
-                    removed: false,
-                });
+                written.push(Written::unchanged(path));
                 continue;
             }
             let page = member::model(self.config, self.judgement, m, self.now);

@@ -76,6 +76,17 @@ pub struct Written {
     pub removed: bool,
 }
 
+impl Written {
+    /// A file left as it was: it already held the bytes it would be given.
+    pub fn unchanged(path: PathBuf) -> Self {
+        Written {
+            path,
+            changed: false,
+            removed: false,
+        }
+    }
+}
+
 impl std::fmt::Display for Written {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let verb = match (self.removed, self.changed) {
@@ -107,11 +118,7 @@ fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> Result<Written, Ren
         source,
     };
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(Written {
-            path: path.to_path_buf(),
-            changed: false,
-            removed: false,
-        });
+        return Ok(Written::unchanged(path.to_path_buf()));
     }
     let dir = path
         .parent()

@@ -28,10 +28,11 @@ pub const FAILURES_KEPT: i64 = 7 * 86_400;
 
 /// Deletes the older of feed `?1`'s last two successful reads before `?2` when no change point
 /// lies between them (a change point of a feed: the `first_seen` of a post of the feed's member,
-/// or of a post the feed carries). A feed carries a post no earlier than the post was first seen,
-/// so only the feed's entries first seen after the older read are looked at, through
-/// `entries_by_feed_seen`: the feed's whole history is not walked on every fetch. Each fetch's row adds one read, so weighing this one pair per
-/// fetch weighs every pair once; migration 8 compacted what came before, the same way.
+/// or of a post the feed carries). A feed carries a post no earlier than the post was first
+/// seen, so only the feed's entries first seen after the older read are looked at, through
+/// `entries_by_feed_seen`: the feed's whole history is not walked on every fetch. Each fetch's
+/// row adds one read, so weighing this one pair per fetch weighs every pair once; migration 8
+/// compacted what came before, the same way.
 const COMPACT_READS: &str = "
 WITH last AS (SELECT id, at FROM fetch_log
               WHERE feed_id = ?1 AND at < ?2 AND outcome IN ('fetched', 'not_modified')
