@@ -71,6 +71,19 @@ pub fn body_hash(bytes: &[u8]) -> String {
     )
 }
 
+/// A fingerprint of a value through its `Hash` (SipHash-1-3, 128-bit, fixed keys), as 32 hex
+/// digits: equal for equal values within one build of the binary. Not for anything kept across
+/// versions (a derived `Hash` may feed its fields differently after a change to the type): a
+/// caller that keeps it must also key on the binary.
+pub fn value_hash<T: std::hash::Hash + ?Sized>(value: &T) -> String {
+    let mut hasher = siphasher::sip128::SipHasher13::new_with_keys(0, 0);
+    value.hash(&mut hasher);
+    format!(
+        "{:032x}",
+        siphasher::sip128::Hasher128::finish128(&hasher).as_u128()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

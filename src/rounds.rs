@@ -120,7 +120,7 @@ pub fn round_of(rounds: &[Round], t: DateTime<Utc>) -> Option<u32> {
 }
 
 /// A post as the judge sees it: its owner, its times, its length, the feeds that carry it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct PostFacts {
     /// The member who wrote it.
     pub member_id: String,
@@ -228,7 +228,7 @@ pub struct History<'a> {
 }
 
 /// A feed that was not read successfully after a round closed, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Unread {
     /// The feed (URL or path); the blog when the member has no feed at all.
     pub feed: String,
@@ -237,7 +237,7 @@ pub struct Unread {
 }
 
 /// A member's verdict for one round.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct Verdict {
     /// The round's number (1-based).
     pub round: u32,
@@ -253,7 +253,7 @@ pub struct Verdict {
 }
 
 /// A member's totals over the rounds judged.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Totals {
     /// Submitted, including late.
     pub submitted: u32,
@@ -268,7 +268,7 @@ pub struct Totals {
 }
 
 /// One member's row of the report.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct MemberReport {
     /// The member's id.
     pub id: String,

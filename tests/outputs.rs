@@ -309,3 +309,55 @@ fn missing_outputs_an_edited_config_or_a_run_without_outputs_render_again() {
         .contains("글 1"));
     c.assert_as_built("2024-10-20T17:00:00+09:00");
 }
+
+/// Sets the modification time of every file under `dir` to `ago` before now.
+fn age_files(dir: &Path, ago: std::time::Duration) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            age_files(&path, ago);
+        } else {
+            set_mtime(&path, std::time::SystemTime::now() - ago);
+        }
+    }
+}
+
+fn set_mtime(path: &Path, at: std::time::SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(at)
+        .unwrap();
+}
+
+#[test]
+fn an_output_touched_is_weighed_by_its_bytes_and_one_edited_to_the_same_size_renders_again() {
+    let c = club("127.0.0.124", "");
+    c.fetch("2024-10-20T12:00:00+09:00", &[]);
+    // The files as an hour-old render left them: the next quiet run checks their bytes once
+    // and stamps them.
+    age_files(&c.public(), std::time::Duration::from_secs(3600));
+    let quiet = c.fetch("2024-10-20T13:00:00+09:00", &[]);
+    assert!(quiet.contains(UP_TO_DATE), "{quiet}");
+    // Touched, bytes the same: still up to date (the changed stamp sends it to its bytes).
+    let atom = c.public().join("atom.xml");
+    set_mtime(&atom, std::time::SystemTime::now());
+    let touched = c.fetch("2024-10-20T14:00:00+09:00", &[]);
+    assert!(touched.contains(UP_TO_DATE), "{touched}");
+    // Edited to other bytes of the same size, dated an hour back: its stamp differs from the
+    // recorded one all the same, and it is made again.
+    let before = std::fs::read(&atom).unwrap();
+    let mut edited = before.clone();
+    let at = edited.iter().position(|b| *b == b'>').unwrap();
+    edited[at - 1] = if edited[at - 1] == b'x' { b'y' } else { b'x' };
+    std::fs::write(&atom, &edited).unwrap();
+    set_mtime(
+        &atom,
+        std::time::SystemTime::now() - std::time::Duration::from_secs(3600),
+    );
+    let out = c.fetch("2024-10-20T15:00:00+09:00", &[]);
+    assert!(out.contains("wrote ") && out.contains("atom.xml"), "{out}");
+    assert_eq!(std::fs::read(&atom).unwrap(), before);
+    c.assert_as_built("2024-10-20T15:00:00+09:00");
+}

@@ -12,20 +12,22 @@
 //!   whether each closed round's evidence time (its close plus `late_after`) has passed and each
 //!   feed was read after it — and through dates after `now`, which the outputs clamp (with such a
 //!   date stored, every run renders). Those go in the key too;
-//! - the files: each file the last render wrote is still there with the same bytes.
+//! - the files: each file the last render wrote is still there with the same bytes (its size
+//!   and modification time vouch for them; a file whose stamp changed is hashed again).
 //!
 //! A new output file needs nothing here: the record lists whatever the render wrote.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
 
 use super::error::RunError;
 use super::hand::hand_posts;
 use crate::config::Config;
-use crate::ids::body_hash;
+use crate::ids::{body_hash, value_hash};
 use crate::render::Written;
 use crate::rounds;
 use crate::store::Store;
@@ -85,23 +87,76 @@ pub(super) fn up_to_date(store: &Store, key: &str) -> Result<Option<Vec<Written>
         return Ok(None);
     }
     let mut files = Vec::new();
-    for (hash, path) in recorded {
+    let mut unstamped = false;
+    for (path, file) in recorded {
         let path = PathBuf::from(path);
-        if file_hash(&path).as_deref() != Some(hash) {
+        if !file.holds(&path) {
             return Ok(None);
         }
+        unstamped |= file.stamp == NO_STAMP;
         files.push(Written::unchanged(path));
     }
-    Ok((!files.is_empty()).then_some(files))
+    if files.is_empty() {
+        return Ok(None);
+    }
+    if unstamped {
+        // Files the last render had only just written, their bytes now checked: stamped, so
+        // the next run need not read them again.
+        remember(store, key, &files)?;
+    }
+    Ok(Some(files))
+}
+
+/// One file of a render record: the hash of the bytes the render left, and the file's stamp
+/// then (size and modification time, or `-` when it was too fresh to vouch for them).
+struct Recorded {
+    hash: String,
+    stamp: String,
+}
+
+impl Recorded {
+    /// Whether the file at `path` still holds the recorded bytes. An unchanged stamp vouches for
+    /// them without reading the file (as `make` and `git` trust a file's size and time); a
+    /// changed one (the file touched or edited) has its bytes hashed and compared.
+    fn holds(&self, path: &Path) -> bool {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return false;
+        };
+        if self.stamp != NO_STAMP && stamp_of(&meta).as_deref() == Some(self.stamp.as_str()) {
+            return true;
+        }
+        file_hash(path).as_deref() == Some(self.hash.as_str())
+    }
+}
+
+/// The stamp recorded for a file whose stamp cannot vouch for its bytes.
+const NO_STAMP: &str = "-";
+
+/// A file modified less than this long before it is recorded gets no stamp: an edit within the
+/// file system's clock tick of the render's own write could leave size and time as they were
+/// (git's "racily clean" files). The next run hashes such a file once and stamps it then.
+const FRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A file's size and modification time (nanoseconds), as `<size>.<ns>`.
+fn stamp_of(meta: &std::fs::Metadata) -> Option<String> {
+    let modified = meta.modified().ok()?;
+    let ns = modified.duration_since(UNIX_EPOCH).ok()?.as_nanos();
+    Some(format!("{}.{ns}", meta.len()))
 }
 
 /// A render record read back ([`remember`] writes it): its key, then each file the render
-/// wrote as (hash of its bytes, path). `None` when a line is not `<hash> <path>`.
-fn read_record(record: &str) -> Option<(&str, Vec<(&str, &str)>)> {
+/// wrote as `<hash> <stamp> <path>`, read as (path, what was recorded). `None` when a line is
+/// not of that form (a record an older version wrote: the outputs are then rendered once more).
+fn read_record(record: &str) -> Option<(&str, Vec<(&str, Recorded)>)> {
     let mut lines = record.lines();
     let key = lines.next()?;
     let files = lines
-        .map(|l| l.split_once(' '))
+        .map(|l| {
+            let (hash, rest) = l.split_once(' ')?;
+            let (stamp, path) = rest.split_once(' ')?;
+            let (hash, stamp) = (hash.to_string(), stamp.to_string());
+            Some((path, Recorded { hash, stamp }))
+        })
         .collect::<Option<Vec<_>>>()?;
     Some((key, files))
 }
@@ -115,8 +170,8 @@ fn read_record(record: &str) -> Option<(&str, Vec<(&str, &str)>)> {
 pub(super) struct PageMarks {
     /// The last render's mark of each member's page.
     before: HashMap<String, String>,
-    /// The last render's hash of each file it wrote, by path.
-    files: HashMap<String, String>,
+    /// What the last render recorded of each file it wrote, by path.
+    files: HashMap<String, Recorded>,
     /// The marks of this render, as they will be kept.
     now: String,
 }
@@ -144,15 +199,16 @@ impl PageMarks {
             .map(|(_, files)| files)
             .unwrap_or_default()
             .into_iter()
-            .map(|(hash, path)| (path.to_string(), hash.to_string()))
+            .map(|(path, r)| (path.to_string(), r))
             .collect();
         Ok(marks)
     }
 
-    /// The mark of a member's page, `report` being the member's judgement (its `Debug` form
-    /// holds every verdict and post the page shows).
-    pub(super) fn mark(key: &str, report: &impl std::fmt::Debug) -> String {
-        body_hash(format!("{key}\n{report:?}").as_bytes())
+    /// The mark of a member's page, `report` being the member's judgement (its `Hash` covers
+    /// every verdict and post the page shows). The key names the binary, so a mark is never
+    /// compared with one a build that may hash differently made.
+    pub(super) fn mark(key: &str, report: &impl std::hash::Hash) -> String {
+        value_hash(&(key, report))
     }
 
     /// Notes this render's mark of `member`'s page; says whether the page at `path` is already
@@ -161,7 +217,7 @@ impl PageMarks {
         let _ = writeln!(self.now, "{member} {mark}");
         let recorded = path.to_str().and_then(|p| self.files.get(p));
         self.before.get(member).is_some_and(|m| m == mark)
-            && recorded.is_some_and(|h| file_hash(path).as_deref() == Some(h.as_str()))
+            && recorded.is_some_and(|r| r.holds(path))
     }
 
     /// Keeps this render's marks for the next one.
@@ -170,16 +226,39 @@ impl PageMarks {
     }
 }
 
-/// Records a render: its key and each file written, with the hash of its bytes.
+/// Records a render: its key and each file written, with the hash of its bytes and its stamp.
+/// A file whose stamp is the one the last render recorded keeps that record's hash unread.
 pub(super) fn remember(store: &Store, key: &str, written: &[Written]) -> Result<(), RunError> {
+    let last = store.last_render()?.unwrap_or_default();
+    let before: HashMap<&str, Recorded> = read_record(&last)
+        .map(|(_, files)| files.into_iter().collect())
+        .unwrap_or_default();
+    let now = SystemTime::now();
     let mut record = key.to_string();
     for w in written.iter().filter(|w| !w.removed) {
         // A file that cannot be read back (or a path that is not text) is left out of the
         // record, so the next run renders again.
-        let (Some(hash), Some(path)) = (file_hash(&w.path), w.path.to_str()) else {
+        let (Some(path), Ok(meta)) = (w.path.to_str(), std::fs::metadata(&w.path)) else {
             return Ok(());
         };
-        let _ = write!(record, "\n{hash} {path}");
+        let stamp = stamp_of(&meta);
+        let kept = before
+            .get(path)
+            .filter(|r| r.stamp != NO_STAMP && stamp.as_deref() == Some(r.stamp.as_str()))
+            .map(|r| r.hash.clone());
+        let Some(hash) = kept.or_else(|| file_hash(&w.path)) else {
+            return Ok(());
+        };
+        let fresh = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_none_or(|age| age < FRESH);
+        let stamp = match stamp {
+            Some(s) if !fresh => s,
+            _ => NO_STAMP.to_string(),
+        };
+        let _ = write!(record, "\n{hash} {stamp} {path}");
     }
     Ok(store.outputs_rendered(&record)?)
 }

@@ -17,6 +17,11 @@ const RENDERED: &str = "outputs_rendered";
 /// `meta` key of the members' page marks: a line `<member id> <mark>` per page.
 const PAGE_MARKS: &str = "member_page_marks";
 
+/// [`Store::dates_after`]'s statement.
+const DATES_AFTER: &str = "SELECT EXISTS(SELECT 1 FROM posts
+        WHERE max(effective, coalesce(published, effective), coalesce(updated, effective)) > ?1)
+    OR EXISTS(SELECT 1 FROM feeds WHERE feed_updated > ?1)";
+
 impl Store {
     /// Whether something the outputs are made of changed since they were last rendered.
     pub fn outputs_stale(&self) -> Result<bool> {
@@ -66,15 +71,77 @@ impl Store {
     }
 
     /// Whether a stored date lies after `now` (a post's or a feed's): the outputs clamp such
-    /// dates to `now`, so they change as time passes.
+    /// dates to `now`, so they change as time passes. A post's latest date is read from the
+    /// index of migration 11 (the expression is that index's, word for word).
     pub fn dates_after(&self, now: i64) -> Result<bool> {
         self.conn
-            .query_row(
-                "SELECT EXISTS(SELECT 1 FROM posts WHERE effective > ?1 OR published > ?1 OR updated > ?1)
-                     OR EXISTS(SELECT 1 FROM feeds WHERE feed_updated > ?1)",
-                [now],
-                |r| r.get(0),
-            )
+            .query_row(DATES_AFTER, [now], |r| r.get(0))
             .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store with one feed and one post whose dates are `(published, updated)`, first seen
+    /// and effective at 1,000.
+    fn store_with(published: Option<i64>, updated: Option<i64>) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("g.db")).unwrap();
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO feeds(id, url, member_id) VALUES (1, 'https://a.example/rss', 'a');",
+            )
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "INSERT INTO posts(member_id, atom_id, title, norm_title, published, updated,
+                                   first_seen, effective, summary, primary_feed_id, primary_rank)
+                 VALUES ('a', 'tag:1', 't', 't', ?1, ?2, 1000, 1000, 's', 1, 0)",
+                rusqlite::params![published, updated],
+            )
+            .unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_post_dated_after_now_by_any_of_its_dates_is_found() {
+        for (published, updated) in [(None, None), (Some(900), None), (Some(900), Some(950))] {
+            let (_dir, store) = store_with(published, updated);
+            assert!(
+                !store.dates_after(1000).unwrap(),
+                "{published:?} {updated:?}"
+            );
+            assert!(
+                store.dates_after(999).unwrap(),
+                "effective 1000 is after 999"
+            );
+        }
+        let (_dir, store) = store_with(Some(5000), None);
+        assert!(store.dates_after(4999).unwrap(), "published after now");
+        assert!(!store.dates_after(5000).unwrap());
+        let (_dir, store) = store_with(Some(900), Some(7000));
+        assert!(store.dates_after(6999).unwrap(), "updated after now");
+        assert!(!store.dates_after(7000).unwrap());
+    }
+
+    #[test]
+    fn the_latest_date_is_read_from_its_index() {
+        let (_dir, store) = store_with(None, None);
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {DATES_AFTER}"))
+            .unwrap()
+            .query_map([1], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|l| l.contains("posts_by_latest_date")),
+            "{plan:?}"
+        );
     }
 }
