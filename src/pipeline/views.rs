@@ -9,7 +9,7 @@
 //! and last due date), and every later build renders that model, so new posts, a member leaving
 //! the roster or an edited title no longer change it (a changed template still does).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -18,7 +18,7 @@ use super::fresh::PageMarks;
 use super::hand::newest;
 use crate::config::Config;
 use crate::render::cohort::{self, CohortPage};
-use crate::render::slug::team_slugs;
+use crate::render::slug::{self, team_slugs};
 use crate::render::templates::Templates;
 use crate::render::{self, atom, member, Written};
 use crate::rounds::{HandPost, Judgement};
@@ -53,13 +53,18 @@ impl Views<'_> {
         let dir = self.config.output.dir.join("members");
         let mut written = Vec::new();
         let mut marks = PageMarks::load(self.store, self.reuse)?;
+        let slugs: HashMap<String, String> = team_slugs(self.config).into_iter().collect();
         for m in &self.judgement.members {
             let path = dir.join(format!("{}.html", m.id));
             if marks.unchanged(&m.id, &PageMarks::mark(self.key, m), &path) {
                 written.push(Written::unchanged(path));
                 continue;
             }
-            let page = member::model(self.config, self.judgement, m, self.now);
+            let team_slug = slugs
+                .get(&m.team)
+                .cloned()
+                .unwrap_or_else(|| slug::slug(&m.team));
+            let page = member::model(self.config, self.judgement, m, team_slug, self.now);
             let bytes = member::render(self.templates, &page)?;
             written.push(render::write_output(&path, &bytes)?);
         }

@@ -11,7 +11,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::slug::team_slug;
 use super::templates::Templates;
 use super::view::{korean_date, korean_day, reading_minutes, thousands, web_link};
 use super::RenderError;
@@ -140,11 +139,13 @@ pub fn post_line(config: &Config, p: &PostFacts, round: u32) -> PostLine {
     }
 }
 
-/// The page of one member of the judgement, at `now`.
+/// The page of one member of the judgement, at `now`; `team_slug` is the slug of the member's
+/// team (`slug::team_slugs`, taken once for the whole roster: a slug depends on every team).
 pub fn model(
     config: &Config,
     judgement: &rounds::Judgement,
     member: &MemberReport,
+    team_slug: String,
     now: DateTime<Utc>,
 ) -> MemberPage {
     let show = config.output.show_statuses;
@@ -187,7 +188,7 @@ pub fn model(
         id: member.id.clone(),
         name: one_line(&member.name),
         team: team_name(&member.team),
-        team_slug: team_slug(config, &member.team),
+        team_slug,
         blog: config
             .member(&member.id)
             .and_then(|m| m.blog.as_ref())

@@ -120,14 +120,6 @@ pub fn team_slugs(config: &Config) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The slug of `team` in this roster (see [`team_slugs`]).
-pub fn team_slug(config: &Config, team: &str) -> String {
-    team_slugs(config)
-        .into_iter()
-        .find(|(t, _)| t == team)
-        .map_or_else(|| slug(team), |(_, s)| s)
-}
-
 /// The public address of a team's feed: `teams/<slug>.xml` beside the merged feed.
 pub fn team_feed_url(config: &Config, slug: &str) -> String {
     config
