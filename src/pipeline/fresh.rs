@@ -88,21 +88,28 @@ pub(super) fn up_to_date(store: &Store, key: &str) -> Result<Option<Vec<Written>
     }
     let mut files = Vec::new();
     let mut unstamped = false;
+    // The same record with the stamps as they are now: kept when the last render left files
+    // unstamped (only just written), whose bytes this check has just read, so the next run need
+    // not read them again.
+    let (now, mut restamped) = (SystemTime::now(), key.to_string());
     for (path, file) in recorded {
-        let path = PathBuf::from(path);
-        if !file.holds(&path) {
+        let Some(meta) = file.holds(Path::new(path)) else {
             return Ok(None);
-        }
+        };
         unstamped |= file.stamp == NO_STAMP;
-        files.push(Written::unchanged(path));
+        let _ = write!(
+            restamped,
+            "\n{} {} {path}",
+            file.hash,
+            stamp_to_record(&meta, now)
+        );
+        files.push(Written::unchanged(PathBuf::from(path)));
     }
     if files.is_empty() {
         return Ok(None);
     }
     if unstamped {
-        // Files the last render had only just written, their bytes now checked: stamped, so
-        // the next run need not read them again.
-        remember(store, key, &files)?;
+        store.outputs_rendered(&restamped)?;
     }
     Ok(Some(files))
 }
@@ -115,17 +122,15 @@ struct Recorded {
 }
 
 impl Recorded {
-    /// Whether the file at `path` still holds the recorded bytes. An unchanged stamp vouches for
-    /// them without reading the file (as `make` and `git` trust a file's size and time); a
-    /// changed one (the file touched or edited) has its bytes hashed and compared.
-    fn holds(&self, path: &Path) -> bool {
-        let Ok(meta) = std::fs::metadata(path) else {
-            return false;
-        };
-        if self.stamp != NO_STAMP && stamp_of(&meta).as_deref() == Some(self.stamp.as_str()) {
-            return true;
-        }
-        file_hash(path).as_deref() == Some(self.hash.as_str())
+    /// The file's metadata when the file at `path` still holds the recorded bytes; `None` when
+    /// it does not (or is gone). An unchanged stamp vouches for them without reading the file
+    /// (as `make` and `git` trust a file's size and time); a changed one (the file touched or
+    /// edited) has its bytes hashed and compared.
+    fn holds(&self, path: &Path) -> Option<std::fs::Metadata> {
+        let meta = std::fs::metadata(path).ok()?;
+        let vouched =
+            self.stamp != NO_STAMP && stamp_of(&meta).as_deref() == Some(self.stamp.as_str());
+        (vouched || file_hash(path).as_deref() == Some(self.hash.as_str())).then_some(meta)
     }
 }
 
@@ -142,6 +147,20 @@ fn stamp_of(meta: &std::fs::Metadata) -> Option<String> {
     let modified = meta.modified().ok()?;
     let ns = modified.duration_since(UNIX_EPOCH).ok()?.as_nanos();
     Some(format!("{}.{ns}", meta.len()))
+}
+
+/// The stamp to record for a file at `now`: [`NO_STAMP`] when it was modified less than
+/// [`FRESH`] before (or its time cannot be read).
+fn stamp_to_record(meta: &std::fs::Metadata, now: SystemTime) -> String {
+    let fresh = meta
+        .modified()
+        .ok()
+        .and_then(|m| now.duration_since(m).ok())
+        .is_none_or(|age| age < FRESH);
+    match stamp_of(meta) {
+        Some(s) if !fresh => s,
+        _ => NO_STAMP.to_string(),
+    }
 }
 
 /// A render record read back ([`remember`] writes it): its key, then each file the render
@@ -217,7 +236,7 @@ impl PageMarks {
         let _ = writeln!(self.now, "{member} {mark}");
         let recorded = path.to_str().and_then(|p| self.files.get(p));
         self.before.get(member).is_some_and(|m| m == mark)
-            && recorded.is_some_and(|r| r.holds(path))
+            && recorded.is_some_and(|r| r.holds(path).is_some())
     }
 
     /// Keeps this render's marks for the next one.
@@ -249,16 +268,7 @@ pub(super) fn remember(store: &Store, key: &str, written: &[Written]) -> Result<
         let Some(hash) = kept.or_else(|| file_hash(&w.path)) else {
             return Ok(());
         };
-        let fresh = meta
-            .modified()
-            .ok()
-            .and_then(|m| now.duration_since(m).ok())
-            .is_none_or(|age| age < FRESH);
-        let stamp = match stamp {
-            Some(s) if !fresh => s,
-            _ => NO_STAMP.to_string(),
-        };
-        let _ = write!(record, "\n{hash} {stamp} {path}");
+        let _ = write!(record, "\n{hash} {} {path}", stamp_to_record(&meta, now));
     }
     Ok(store.outputs_rendered(&record)?)
 }
