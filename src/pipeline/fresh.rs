@@ -128,9 +128,13 @@ impl Recorded {
     /// edited) has its bytes hashed and compared.
     fn holds(&self, path: &Path) -> Option<std::fs::Metadata> {
         let meta = std::fs::metadata(path).ok()?;
-        let vouched =
-            self.stamp != NO_STAMP && stamp_of(&meta).as_deref() == Some(self.stamp.as_str());
-        (vouched || file_hash(path).as_deref() == Some(self.hash.as_str())).then_some(meta)
+        (self.vouched_by(&meta) || file_hash(path).as_deref() == Some(self.hash.as_str()))
+            .then_some(meta)
+    }
+
+    /// Whether the file's metadata now is the recorded stamp: the file untouched since.
+    fn vouched_by(&self, meta: &std::fs::Metadata) -> bool {
+        self.stamp != NO_STAMP && stamp_of(meta).as_deref() == Some(self.stamp.as_str())
     }
 }
 
@@ -180,6 +184,16 @@ fn read_record(record: &str) -> Option<(&str, Vec<(&str, Recorded)>)> {
     Some((key, files))
 }
 
+/// The files of a render record, by path (none when the record cannot be read).
+fn recorded_files(record: &str) -> HashMap<String, Recorded> {
+    read_record(record)
+        .map(|(_, files)| files)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(path, r)| (path.to_string(), r))
+        .collect()
+}
+
 /// The marks of the members' pages: a member's page is a function of the render's key (config,
 /// templates, binary, round states) and that member's judgement (verdicts, and the posts in
 /// them), so its mark is the hash of those two. A `fetch` that must render re-renders a member's
@@ -213,13 +227,7 @@ impl PageMarks {
             .filter_map(|l| l.split_once(' '))
             .map(|(member, mark)| (member.to_string(), mark.to_string()))
             .collect();
-        let record = store.last_render()?.unwrap_or_default();
-        marks.files = read_record(&record)
-            .map(|(_, files)| files)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(path, r)| (path.to_string(), r))
-            .collect();
+        marks.files = recorded_files(&store.last_render()?.unwrap_or_default());
         Ok(marks)
     }
 
@@ -248,10 +256,7 @@ impl PageMarks {
 /// Records a render: its key and each file written, with the hash of its bytes and its stamp.
 /// A file whose stamp is the one the last render recorded keeps that record's hash unread.
 pub(super) fn remember(store: &Store, key: &str, written: &[Written]) -> Result<(), RunError> {
-    let last = store.last_render()?.unwrap_or_default();
-    let before: HashMap<&str, Recorded> = read_record(&last)
-        .map(|(_, files)| files.into_iter().collect())
-        .unwrap_or_default();
+    let before = recorded_files(&store.last_render()?.unwrap_or_default());
     let now = SystemTime::now();
     let mut record = key.to_string();
     for w in written.iter().filter(|w| !w.removed) {
@@ -260,10 +265,9 @@ pub(super) fn remember(store: &Store, key: &str, written: &[Written]) -> Result<
         let (Some(path), Ok(meta)) = (w.path.to_str(), std::fs::metadata(&w.path)) else {
             return Ok(());
         };
-        let stamp = stamp_of(&meta);
         let kept = before
             .get(path)
-            .filter(|r| r.stamp != NO_STAMP && stamp.as_deref() == Some(r.stamp.as_str()))
+            .filter(|r| r.vouched_by(&meta))
             .map(|r| r.hash.clone());
         let Some(hash) = kept.or_else(|| file_hash(&w.path)) else {
             return Ok(());
