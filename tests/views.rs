@@ -339,3 +339,45 @@ fn team_names_that_clash_get_distinct_slugs_and_a_removed_teams_feed_goes() {
     );
     assert!(dir.path().join("public/teams/README.txt").exists());
 }
+
+/// Members' pages are made on several threads: one page whose template fails, made by the
+/// last of them, still fails the run with the template named, keeps no record of a render
+/// (so nothing is said up to date), and the next run, the template mended, makes every page.
+#[test]
+fn a_members_page_that_fails_to_render_fails_the_run_and_the_next_run_makes_every_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("tpl");
+    std::fs::create_dir_all(&templates).unwrap();
+    let built_in = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/member.html"));
+    // The roster's last member: the last page, on the last thread.
+    let broken = built_in.replacen(
+        "<h1>{{ name }}</h1>",
+        "<h1>{{ name }}</h1>{% if name == \"오성민\" %}{{ name.no_such.field }}{% endif %}",
+        1,
+    );
+    assert_ne!(broken, built_in, "the template still has its heading");
+    std::fs::write(templates.join("member.html"), &broken).unwrap();
+    let config = demo_copy(dir.path(), "");
+    let toml = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("templates = \"\"", "templates = \"tpl\"");
+    std::fs::write(&config, toml).unwrap();
+
+    let out = run(&config, NOW, &["fetch"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("member.html") && err.contains("tpl"), "{err}");
+    let members = dir.path().join("public/members");
+    assert!(!members.join("sungmin.html").exists(), "the failed page");
+
+    std::fs::write(templates.join("member.html"), &built_in).unwrap();
+    let out = ok(&run(&config, NOW, &["fetch"]));
+    assert!(said(&out, "wrote", "members/sungmin.html"), "{out}");
+    for id in DEMO_MEMBERS {
+        let page = read(&members.join(format!("{id}.html")));
+        assert!(page.contains("<h1>"), "{id}");
+    }
+    // And the run after that has nothing to make.
+    let out = ok(&run(&config, NOW, &["fetch"]));
+    assert!(out.contains("outputs up to date"), "{out}");
+}

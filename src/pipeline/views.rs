@@ -10,6 +10,7 @@
 //! the roster or an edited title no longer change it (a changed template still does).
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
@@ -20,8 +21,8 @@ use crate::config::Config;
 use crate::render::cohort::{self, CohortPage};
 use crate::render::slug::{self, team_slugs};
 use crate::render::templates::Templates;
-use crate::render::{self, atom, member, Written};
-use crate::rounds::{HandPost, Judgement};
+use crate::render::{self, atom, member, RenderError, Written};
+use crate::rounds::{HandPost, Judgement, MemberReport};
 use crate::store::Store;
 
 /// What the views are made from: the build's judgement, posts recorded by hand and templates.
@@ -41,36 +42,51 @@ pub(super) struct Views<'a> {
 
 impl Views<'_> {
     /// Writes every view (and removes the stale ones), saying of each file what happened.
+    ///
+    /// The members' pages are made on every core while this thread, the only one that holds the
+    /// store, writes the teams' feeds and the cohort's page: a thousand pages are most of a
+    /// render's time, and nothing on a page needs the store.
     pub(super) fn write(&self) -> Result<Vec<Written>, RunError> {
-        let mut written = self.members()?;
-        written.extend(self.teams()?);
-        written.extend(self.cohort()?);
-        Ok(written)
-    }
-
-    /// `members/<id>.html` for every member of the roster; other members' pages removed.
-    fn members(&self) -> Result<Vec<Written>, RunError> {
         let dir = self.config.output.dir.join("members");
-        let mut written = Vec::new();
         let mut marks = PageMarks::load(self.store, self.reuse)?;
-        let slugs: HashMap<String, String> = team_slugs(self.config).into_iter().collect();
+        let mut pages: Vec<Option<Written>> = Vec::with_capacity(self.judgement.members.len());
+        let mut pending = Vec::new();
         for m in &self.judgement.members {
             let path = dir.join(format!("{}.html", m.id));
             if marks.unchanged(&m.id, &PageMarks::mark(self.key, m), &path) {
-                written.push(Written::unchanged(path));
-                continue;
+                pages.push(Some(Written::unchanged(path)));
+            } else {
+                pending.push((pages.len(), m, path));
+                pages.push(None);
             }
-            let team_slug = slugs
-                .get(&m.team)
-                .cloned()
-                .unwrap_or_else(|| slug::slug(&m.team));
-            let page = member::model(self.config, self.judgement, m, team_slug, self.now);
-            let bytes = member::render(self.templates, &page)?;
-            written.push(render::write_output(&path, &bytes)?);
+        }
+        let maker = PageMaker {
+            config: self.config,
+            judgement: self.judgement,
+            templates: self.templates,
+            now: self.now,
+            slugs: team_slugs(self.config).into_iter().collect(),
+        };
+        let (made, rest) = std::thread::scope(|s| {
+            let workers: Vec<_> = chunks(&pending, worker_count())
+                .map(|chunk| s.spawn(|| maker.make(chunk)))
+                .collect();
+            let rest = self.teams().and_then(|teams| Ok((teams, self.cohort()?)));
+            let made: Vec<_> = workers.into_iter().map(join).collect();
+            (made, rest)
+        });
+        for chunk in made {
+            for (slot, w) in chunk? {
+                pages[slot] = Some(w);
+            }
         }
         marks.save(self.store)?;
+        let mut written: Vec<Written> = pages.into_iter().flatten().collect();
         let keep: HashSet<String> = self.config.members.iter().map(|m| m.id.clone()).collect();
         written.extend(render::remove_stale(&dir, "html", &keep)?);
+        let (teams, cohort) = rest?;
+        written.extend(teams);
+        written.extend(cohort);
         Ok(written)
     }
 
@@ -140,4 +156,54 @@ impl Views<'_> {
         let path = config.output.dir.join("cohort.html");
         Ok(Some(render::write_output(&path, &bytes)?))
     }
+}
+
+/// What a member's page is made from; holds no store, so it is shared by the threads that
+/// make the pages.
+struct PageMaker<'a> {
+    config: &'a Config,
+    judgement: &'a Judgement,
+    templates: &'a Templates,
+    now: DateTime<Utc>,
+    slugs: HashMap<String, String>,
+}
+
+/// A member's page to make: its place among the members, the member, its file.
+type PendingPage<'a> = (usize, &'a MemberReport, PathBuf);
+
+impl PageMaker<'_> {
+    /// Makes and writes the pages of `pending`, each said with its place among the members.
+    fn make(&self, pending: &[PendingPage<'_>]) -> Result<Vec<(usize, Written)>, RenderError> {
+        let mut out = Vec::with_capacity(pending.len());
+        for (slot, m, path) in pending {
+            let team_slug = self
+                .slugs
+                .get(&m.team)
+                .cloned()
+                .unwrap_or_else(|| slug::slug(&m.team));
+            let page = member::model(self.config, self.judgement, m, team_slug, self.now);
+            let bytes = member::render(self.templates, &page)?;
+            out.push((*slot, render::write_output(path, &bytes)?));
+        }
+        Ok(out)
+    }
+}
+
+/// The threads that make members' pages: one per core, at most four (past that the disk, not
+/// the templates, is what a render waits for).
+fn worker_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// `items` in `n` runs of nearly equal length (none empty).
+fn chunks<T>(items: &[T], n: usize) -> impl Iterator<Item = &[T]> {
+    items.chunks(items.len().div_ceil(n.max(1)).max(1))
+}
+
+/// A page worker's result; a worker that panicked panics this thread too, as the pages made
+/// on one thread would have.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
