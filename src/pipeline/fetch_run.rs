@@ -82,6 +82,7 @@ pub async fn fetch(
         _ => store.set_meta(CONTENT_MODE, content_name(config))?,
     }
     if !options.no_output {
+        let _checkpoint = store.checkpoint_beside();
         (summary.outputs, summary.rendered) = build::refresh(config, store, now)?;
     }
     Ok(summary)

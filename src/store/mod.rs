@@ -199,6 +199,25 @@ impl Store {
         &self.path
     }
 
+    /// Starts copying the write-ahead log into the database on a thread of its own, through a
+    /// second connection, while this one goes on reading (a render): a cold run leaves tens of
+    /// megabytes of log, which closing the store would otherwise copy while the run waits. The
+    /// copy is SQLite's passive checkpoint, safe beside readers and writers and against a kill;
+    /// whatever it does not reach, closing the store still copies. Its failure is no failure of
+    /// the run for that reason, and is not reported.
+    pub fn checkpoint_beside(&self) -> Checkpoint {
+        let path = self.path.clone();
+        let thread = std::thread::Builder::new()
+            .name("checkpoint".into())
+            .spawn(move || {
+                if let Ok(conn) = Connection::open(&path) {
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .ok();
+        Checkpoint(thread)
+    }
+
     fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),
@@ -353,6 +372,18 @@ impl RunLock {
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// A checkpoint under way beside the store ([`Store::checkpoint_beside`]); waited for when
+/// dropped, so it never outlives the run.
+pub struct Checkpoint(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for Checkpoint {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
     }
 }
 
