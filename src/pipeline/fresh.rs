@@ -254,7 +254,8 @@ impl PageMarks {
 }
 
 /// Records a render: its key and each file written, with the hash of its bytes and its stamp.
-/// A file whose stamp is the one the last render recorded keeps that record's hash unread.
+/// The hash is the one the write had in hand; failing that, a file whose stamp is the one the
+/// last render recorded keeps that record's hash unread; failing that, the file is read.
 pub(super) fn remember(store: &Store, key: &str, written: &[Written]) -> Result<(), RunError> {
     let before = recorded_files(&store.last_render()?.unwrap_or_default());
     let now = SystemTime::now();
@@ -265,11 +266,13 @@ pub(super) fn remember(store: &Store, key: &str, written: &[Written]) -> Result<
         let (Some(path), Ok(meta)) = (w.path.to_str(), std::fs::metadata(&w.path)) else {
             return Ok(());
         };
-        let kept = before
-            .get(path)
-            .filter(|r| r.vouched_by(&meta))
-            .map(|r| r.hash.clone());
-        let Some(hash) = kept.or_else(|| file_hash(&w.path)) else {
+        let kept = || {
+            before
+                .get(path)
+                .filter(|r| r.vouched_by(&meta))
+                .map(|r| r.hash.clone())
+        };
+        let Some(hash) = w.hash.clone().or_else(kept).or_else(|| file_hash(&w.path)) else {
             return Ok(());
         };
         let _ = write!(record, "\n{hash} {} {path}", stamp_to_record(&meta, now));

@@ -74,6 +74,9 @@ pub struct Written {
     pub changed: bool,
     /// The file was removed (a page of a member no longer on the roster, say).
     pub removed: bool,
+    /// The hash of the bytes the file now holds (`ids::body_hash`), when this write had them in
+    /// hand: the render's record then need not read the file back.
+    pub hash: Option<String>,
 }
 
 impl Written {
@@ -83,6 +86,7 @@ impl Written {
             path,
             changed: false,
             removed: false,
+            hash: None,
         }
     }
 }
@@ -117,8 +121,12 @@ fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> Result<Written, Ren
         path: path.to_path_buf(),
         source,
     };
+    let hash = Some(crate::ids::body_hash(bytes));
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(Written::unchanged(path.to_path_buf()));
+        return Ok(Written {
+            hash,
+            ..Written::unchanged(path.to_path_buf())
+        });
     }
     let dir = path
         .parent()
@@ -146,6 +154,7 @@ fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> Result<Written, Ren
         path: path.to_path_buf(),
         changed: true,
         removed: false,
+        hash,
     })
 }
 
@@ -193,6 +202,7 @@ pub fn remove_stale(
             path,
             changed: true,
             removed: true,
+            hash: None,
         });
     }
     Ok(removed)
