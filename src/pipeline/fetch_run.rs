@@ -16,7 +16,7 @@ use super::feed::{self, report, ParseRules, Parsed, Planned, StoreContext};
 use super::roster_order::RosterOrder;
 use super::{build, discovery, pages};
 use crate::config::{Config, ContentMode, Member};
-use crate::fetch::{self, FeedRequest, FeedResult};
+use crate::fetch::{self, FeedRequest, FeedResult, Outcome};
 use crate::health;
 use crate::ids::TagContext;
 use crate::render::terminal::{FeedReport, FeedStatus, RunSummary};
@@ -205,13 +205,17 @@ fn schedule(
     (requests, skipped)
 }
 
-/// A finished fetch on its way to the store: the parse task, and the admission permit to give
+/// A finished fetch on its way to the store: its parse, and the admission permit to give
 /// back once the feed is stored.
-type InFlight = (
-    usize,
-    tokio::task::JoinHandle<Result<(FeedResult, Option<Parsed>), tokio::task::JoinError>>,
-    Option<tokio::sync::OwnedSemaphorePermit>,
-);
+type InFlight = (usize, Parsing, Option<tokio::sync::OwnedSemaphorePermit>);
+
+/// A fetched feed's parse: under way on the blocking pool, or needless (a 304, an unchanged
+/// body, a failure: nothing to read), in which case the result goes straight to the store
+/// without waking a thread for it, which is most of a quiet run's feeds.
+enum Parsing {
+    Spawned(tokio::task::JoinHandle<Result<(FeedResult, Option<Parsed>), tokio::task::JoinError>>),
+    Needless(FeedResult),
+}
 
 /// Fetches the requests, parses each body on the blocking pool as its fetch ends (at most one
 /// per core at a time), and stores each feed as soon as it and its member's earlier feeds are
@@ -317,12 +321,18 @@ impl<P: Progress> Storing<'_, P> {
             let Some((index, parsing, admitted)) = next else {
                 break;
             };
-            let done = match parsing.await {
-                Ok(Ok(done)) => done,
-                Ok(Err(e)) | Err(e) => (
-                    feed::internal_failure(index, &format!("internal error while parsing: {e}")),
-                    None,
-                ),
+            let done = match parsing {
+                Parsing::Needless(result) => (result, None),
+                Parsing::Spawned(handle) => match handle.await {
+                    Ok(Ok(done)) => done,
+                    Ok(Err(e)) | Err(e) => (
+                        feed::internal_failure(
+                            index,
+                            &format!("internal error while parsing: {e}"),
+                        ),
+                        None,
+                    ),
+                },
             };
             for (i, ready) in order.arrive(index, done) {
                 self.one(i, ready);
@@ -377,21 +387,25 @@ impl<P: Progress> Storing<'_, P> {
     }
 }
 
-/// Parses one fetched feed on the blocking pool, once one of `parsers`' permits is free.
+/// Parses one fetched feed on the blocking pool, once one of `parsers`' permits is free; a
+/// result with no new body is not parsed at all.
 fn spawn_parse(
     parsers: Arc<tokio::sync::Semaphore>,
     mut result: FeedResult,
     source: Option<FeedSource>,
     rules: ParseRules,
-) -> tokio::task::JoinHandle<Result<(FeedResult, Option<Parsed>), tokio::task::JoinError>> {
-    tokio::spawn(async move {
+) -> Parsing {
+    if source.is_none() || !matches!(result.outcome, Outcome::Fetched { .. }) {
+        return Parsing::Needless(result);
+    }
+    Parsing::Spawned(tokio::spawn(async move {
         let _permit = parsers.acquire_owned().await;
         tokio::task::spawn_blocking(move || {
             let parsed = source.and_then(|s| feed::parse(&mut result, &s, rules));
             (result, parsed)
         })
         .await
-    })
+    }))
 }
 
 /// The `tag:` authority and date for ids minted now.
