@@ -395,13 +395,13 @@ fn spawn_parse(
     source: Option<FeedSource>,
     rules: ParseRules,
 ) -> Parsing {
-    if source.is_none() || !matches!(result.outcome, Outcome::Fetched { .. }) {
+    let Some(source) = source.filter(|_| matches!(result.outcome, Outcome::Fetched { .. })) else {
         return Parsing::Needless(result);
-    }
+    };
     Parsing::Spawned(tokio::spawn(async move {
         let _permit = parsers.acquire_owned().await;
         tokio::task::spawn_blocking(move || {
-            let parsed = source.and_then(|s| feed::parse(&mut result, &s, rules));
+            let parsed = feed::parse(&mut result, &source, rules);
             (result, parsed)
         })
         .await

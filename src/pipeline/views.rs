@@ -10,7 +10,7 @@
 //! the roster or an edited title no longer change it (a changed template still does).
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
@@ -49,17 +49,7 @@ impl Views<'_> {
     pub(super) fn write(&self) -> Result<Vec<Written>, RunError> {
         let dir = self.config.output.dir.join("members");
         let mut marks = PageMarks::load(self.store, self.reuse)?;
-        let mut pages: Vec<Option<Written>> = Vec::with_capacity(self.judgement.members.len());
-        let mut pending = Vec::new();
-        for m in &self.judgement.members {
-            let path = dir.join(format!("{}.html", m.id));
-            if marks.unchanged(&m.id, &PageMarks::mark(self.key, m), &path) {
-                pages.push(Some(Written::unchanged(path)));
-            } else {
-                pending.push((pages.len(), m, path));
-                pages.push(None);
-            }
-        }
+        let (mut pages, pending) = self.pages_to_make(&mut marks, &dir);
         let maker = PageMaker {
             config: self.config,
             judgement: self.judgement,
@@ -88,6 +78,27 @@ impl Views<'_> {
         written.extend(teams);
         written.extend(cohort);
         Ok(written)
+    }
+
+    /// Each member's page in roster order: `Some` where the last render's is kept (`marks`),
+    /// `None` where it is to be made; and the pages to make, each with its place.
+    fn pages_to_make(
+        &self,
+        marks: &mut PageMarks,
+        dir: &Path,
+    ) -> (Vec<Option<Written>>, Vec<PendingPage<'_>>) {
+        let mut pages = Vec::with_capacity(self.judgement.members.len());
+        let mut pending = Vec::new();
+        for m in &self.judgement.members {
+            let path = dir.join(format!("{}.html", m.id));
+            if marks.unchanged(&m.id, &PageMarks::mark(self.key, m), &path) {
+                pages.push(Some(Written::unchanged(path)));
+            } else {
+                pending.push((pages.len(), m, path));
+                pages.push(None);
+            }
+        }
+        (pages, pending)
     }
 
     /// `teams/<slug>.xml` for every team of the roster: its newest `entries` posts, as in
