@@ -283,7 +283,8 @@ const GROUP_TIME: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The storing side of a run: feeds are stored as they become ready, several to a transaction
 /// (a group commit, see `store/record.rs`), counted for the progress report; the first store
-/// error stops all further writes, and what was stored before it is committed.
+/// error stops all further writes: the group it struck is rolled back, the groups committed
+/// before it stay.
 struct Storing<'a, P> {
     cx: StoreContext<'a>,
     store: &'a mut Store,

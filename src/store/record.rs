@@ -3,10 +3,10 @@
 //! Fetched with its entries, not modified, paused by its host, or failed: each lands in one
 //! write together with the feed's health columns and the fetch-log row that later serves as
 //! evidence for the `late` rule. A run groups several feeds' writes in one `BEGIN IMMEDIATE`
-//! transaction ([`Store::begin_group`], [`Store::commit_group`]), each feed a savepoint of it, so
-//! a run killed at any moment leaves every feed either wholly stored or untouched: the feeds of
-//! the group it was filling are untouched, their validators too, and the next run fetches them
-//! again in full. What the values mean (when to poll next, how long a pause lasts) is decided by
+//! transaction ([`Store::begin_group`], [`Store::commit_group`]), so a run killed at any moment
+//! leaves every feed either wholly stored or untouched: the feeds of the group it was filling are
+//! untouched, their validators too, and the next run fetches them again in full. A write that
+//! fails inside a group rolls that group back the same way. What the values mean (when to poll next, how long a pause lasts) is decided by
 //! the health policy before the record is made.
 
 use rusqlite::{params, Connection};
@@ -112,8 +112,8 @@ impl Store {
         self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
     }
 
-    /// Stores one feed's fetch outcome whole (its own transaction, or a savepoint of the open
-    /// group); returns what it added.
+    /// Stores one feed's fetch outcome whole (its own transaction, or part of the open group,
+    /// which it rolls back if it fails); returns what it added.
     pub fn record(
         &mut self,
         feed: &FeedRow,
@@ -412,5 +412,57 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM fetch_log", [], |r| r.get(0))
             .unwrap();
         assert_eq!(logged, 2, "c's fetch-log row went with its group");
+    }
+
+    /// A write that fails inside a group rolls the whole group back, as a kill would: no feed of
+    /// it is half stored, the store takes writes again at once, and the groups committed before
+    /// it stay.
+    #[test]
+    fn a_write_that_fails_in_a_group_rolls_the_group_back_and_leaves_the_store_usable() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("g.db")).unwrap();
+        let rows = store
+            .sync_feeds(&[
+                ("a".into(), FeedSource::from_key("https://a.example/rss")),
+                ("b".into(), FeedSource::from_key("https://b.example/rss")),
+            ])
+            .unwrap();
+        let failed = FetchRecord::Failed {
+            http_status: Some(500),
+            kind: FailKind::Other,
+            error: "server error",
+            next_attempt: None,
+        };
+        store.begin_group().unwrap();
+        store.record(&rows[0], &failed, 100).unwrap();
+        store.commit_group().unwrap();
+        store.begin_group().unwrap();
+        store.record(&rows[0], &failed, 200).unwrap();
+        // A feed the store does not hold: its fetch-log row breaks the foreign key.
+        let stray = FeedRow {
+            id: 9_999,
+            ..rows[1].clone()
+        };
+        let err = store.record(&stray, &failed, 200).unwrap_err();
+        assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+        assert!(store.conn.is_autocommit(), "the group is over");
+        store.commit_group().unwrap();
+        let failures = |store: &Store| -> Vec<(String, u32)> {
+            let mut f: Vec<_> = store
+                .feed_health()
+                .unwrap()
+                .into_iter()
+                .map(|h| (h.row.member_id, h.row.consecutive_failures))
+                .collect();
+            f.sort();
+            f
+        };
+        assert_eq!(
+            failures(&store),
+            [("a".into(), 1), ("b".into(), 0)],
+            "a's second failure went with its group; the first group stays"
+        );
+        store.record(&rows[1], &failed, 300).unwrap();
+        assert_eq!(failures(&store), [("a".into(), 1), ("b".into(), 1)]);
     }
 }
