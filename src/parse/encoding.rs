@@ -70,16 +70,17 @@ fn prolog_encoding(bytes: &[u8]) -> Option<&str> {
 }
 
 /// Decodes once: BOM, then HTTP charset, then the prolog, then UTF-8; falls back to the other
-/// candidate when the chosen one produces malformed sequences and the other does not.
-pub(super) fn decode(
-    owned: Cow<'_, [u8]>,
+/// candidate when the chosen one produces malformed sequences and the other does not. A body
+/// that is the UTF-8 it says it is becomes the text without a copy (and is validated once, by
+/// encoding_rs's vectorised check).
+pub(super) fn decode<'a>(
+    bytes: &'a [u8],
     http_charset: Option<&str>,
     repairs: &mut Vec<String>,
-) -> (String, &'static Encoding) {
-    let bytes = owned.as_ref();
+) -> (Cow<'a, str>, &'static Encoding) {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-        return (text.into_owned(), enc);
+        return (text, enc);
     }
     if let Some(enc) = utf16_without_bom(bytes) {
         repairs.push(format!(
@@ -87,7 +88,7 @@ pub(super) fn decode(
             enc.name()
         ));
         let (text, _) = enc.decode_without_bom_handling(bytes);
-        return (text.into_owned(), enc);
+        return (text, enc);
     }
     let http = http_charset.and_then(encoding_for_label);
     let prolog = prolog_encoding(bytes).and_then(encoding_for_label);
@@ -102,32 +103,23 @@ pub(super) fn decode(
             }
         })
         .unwrap_or(encoding_rs::UTF_8);
-    // The common case, a UTF-8 body the caller gave away: it becomes the text as it is.
-    if declared == encoding_rs::UTF_8 {
-        if let Cow::Owned(vec) = owned {
-            return match String::from_utf8(vec) {
-                Ok(text) => (text, declared),
-                Err(e) => decode(Cow::Borrowed(e.as_bytes()), http_charset, repairs),
-            };
-        }
-    }
     // A single-byte charset decodes any bytes without error; when the bytes are valid UTF-8 with
     // non-ASCII text in them, the declaration is the usual server default, not the truth.
     let single_byte = declared.is_single_byte() && declared != encoding_rs::UTF_8;
-    if single_byte && !bytes.is_ascii() {
-        if let Ok(utf8) = std::str::from_utf8(bytes) {
-            repairs.push(format!(
-                "declared charset {} does not fit the bytes; decoded as UTF-8",
-                declared.name()
-            ));
-            return (utf8.to_string(), encoding_rs::UTF_8);
-        }
+    if single_byte && !bytes.is_ascii() && Encoding::utf8_valid_up_to(bytes) == bytes.len() {
+        repairs.push(format!(
+            "declared charset {} does not fit the bytes; decoded as UTF-8",
+            declared.name()
+        ));
+        let (text, _) = encoding_rs::UTF_8.decode_without_bom_handling(bytes);
+        return (text, encoding_rs::UTF_8);
     }
     let (text, had_errors) = declared.decode_without_bom_handling(bytes);
     if !had_errors {
-        return (text.into_owned(), declared);
+        return (text, declared);
     }
-    overrule(bytes, declared, http, prolog, repairs)
+    let (text, enc) = overrule(bytes, declared, http, prolog, repairs);
+    (Cow::Owned(text), enc)
 }
 
 /// The bytes do not fit the `declared` charset: with nothing declared, the detected encoding;

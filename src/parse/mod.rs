@@ -112,30 +112,10 @@ fn say(repairs: &mut Vec<String>, count: usize, what: impl FnOnce(usize) -> Stri
 /// Reads a feed document.
 ///
 /// `http_charset` is the `charset` parameter of the response's Content-Type, if any; `base_url`
-/// resolves relative links; `tz` is the club's zone, used for zone-less dates.
+/// resolves relative links; `tz` is the club's zone, used for zone-less dates. A UTF-8 body is
+/// read in place: decoding it copies nothing.
 pub fn parse(
     bytes: &[u8],
-    http_charset: Option<&str>,
-    base_url: Option<&str>,
-    tz: Tz,
-) -> Result<ParsedFeed, ParseError> {
-    parse_cow(Cow::Borrowed(bytes), http_charset, base_url, tz)
-}
-
-/// [`parse`] of a body the caller no longer needs: a UTF-8 body becomes the text without a copy.
-pub fn parse_vec(
-    bytes: Vec<u8>,
-    http_charset: Option<&str>,
-    base_url: Option<&str>,
-    tz: Tz,
-) -> Result<ParsedFeed, ParseError> {
-    parse_cow(Cow::Owned(bytes), http_charset, base_url, tz)
-}
-
-/// The steps of [`parse`] and [`parse_vec`]: decode once, refuse what is not a feed, repair an
-/// XML document, and read it with feed-rs.
-fn parse_cow(
-    bytes: Cow<'_, [u8]>,
     http_charset: Option<&str>,
     base_url: Option<&str>,
     tz: Tz,

@@ -638,7 +638,7 @@ mod tests {
         assert_eq!(parsed.feed.entries.len(), 1);
     }
 
-    use crate::parse::{parse, parse_vec, Format};
+    use crate::parse::{parse, Format};
     use chrono::{DateTime, Utc};
     use chrono_tz::Asia::Seoul;
 
@@ -796,13 +796,12 @@ mod tests {
             fixed.as_deref(),
             Some("<feed><title type='text'>t</title></feed>")
         );
-        // A UTF-8 body handed over is the text, byte for byte.
+        // A UTF-8 body is the text, byte for byte; one that is not UTF-8 is decoded.
         let body = "<rss version=\"2.0\"><channel><title>한글</title></channel></rss>";
-        let parsed = parse_vec(body.as_bytes().to_vec(), None, None, Seoul).unwrap();
+        let parsed = parse(body.as_bytes(), None, None, Seoul).unwrap();
         assert_eq!(parsed.encoding, "UTF-8");
-        let broken =
-            b"<rss version=\"2.0\"><channel><title>\xb0\xa1</title></channel></rss>".to_vec();
-        let parsed = parse_vec(broken, None, None, Seoul).unwrap();
+        let broken = b"<rss version=\"2.0\"><channel><title>\xb0\xa1</title></channel></rss>";
+        let parsed = parse(broken, None, None, Seoul).unwrap();
         assert_eq!(parsed.encoding, "EUC-KR");
     }
 

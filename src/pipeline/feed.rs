@@ -2,8 +2,8 @@
 //!
 //! [`parse`] runs on the blocking pool as soon as the fetch ends (it is CPU work); [`store`]
 //! turns the outcome into a [`FetchRecord`] — with the health policy deciding when a failed
-//! feed is polled next and how long a host's pause lasts — and writes it whole (a savepoint of
-//! the run's group commit). A failure of either is a value in the feed's [`FeedReport`], never an error of
+//! feed is polled next and how long a host's pause lasts — and writes it whole, in the run's
+//! group commit. A failure of either is a value in the feed's [`FeedReport`], never an error of
 //! the run; only a store that cannot be written stops it.
 
 use std::time::Duration;
@@ -109,7 +109,10 @@ pub(super) fn parse(
     let charset = content_type
         .as_deref()
         .and_then(parse::charset_of_content_type);
-    Some(match parse::parse_vec(body, charset, base, rules.tz) {
+    let parsed = parse::parse(&body, charset, base, rules.tz);
+    // The feed model holds all that is needed from here on: the body may go before normalising.
+    drop(body);
+    Some(match parsed {
         Ok(parsed) => {
             let (meta, mut posts, _warnings) =
                 normalise::normalise(&parsed, &source.key(), rules.min_chars);

@@ -130,6 +130,12 @@ pub(super) fn upsert_entries(
     let history_fetch =
         first_run_completed && (feed.first_success.is_none() || new_count > BULK_IMPORT);
     let rank = rank as i64;
+    let adding = Adding {
+        rank,
+        now,
+        history_fetch,
+        tag,
+    };
     let mut out = NewEntries::default();
     for (post, known) in posts.iter().zip(known) {
         let published = post.published.map(|t| t.timestamp());
@@ -149,8 +155,7 @@ pub(super) fn upsert_entries(
                         post_id
                     }
                     None => {
-                        let (post_id, history) =
-                            insert_post(tx, feed, post, rank, now, history_fetch, tag)?;
+                        let (post_id, history) = insert_post(tx, feed, post, &norm_title, &adding)?;
                         out.posts += 1;
                         out.history += usize::from(history);
                         post_id
@@ -167,17 +172,31 @@ pub(super) fn upsert_entries(
     Ok(out)
 }
 
+/// What every post a fetch adds shares: its feed's rank, the time, whether the fetch brings
+/// history, and the authority and date of the ids minted for it.
+#[derive(Clone, Copy)]
+struct Adding<'a> {
+    rank: i64,
+    now: i64,
+    history_fetch: bool,
+    tag: &'a TagContext,
+}
+
 /// Stores a post seen for the first time (with its HTML, when kept); returns its row id and
 /// whether it is history: old or undated, brought in by a `history_fetch`.
 fn insert_post(
     tx: &Connection,
     feed: &FeedRow,
     post: &Post,
-    rank: i64,
-    now: i64,
-    history_fetch: bool,
-    tag: &TagContext,
+    norm_title: &str,
+    adding: &Adding<'_>,
 ) -> rusqlite::Result<(i64, bool)> {
+    let Adding {
+        rank,
+        now,
+        history_fetch,
+        tag,
+    } = *adding;
     let published = post.published.map(|t| t.timestamp());
     let updated = post.updated.map(|t| t.timestamp());
     let effective = effective_time(published, updated, now).at;
@@ -196,7 +215,7 @@ fn insert_post(
         post.title,
         post.link,
         post.normalised_link,
-        normalise_title(&post.title),
+        norm_title,
         published,
         updated,
         now,
