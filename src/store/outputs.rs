@@ -3,7 +3,8 @@
 //!
 //! The `outputs_stale` flag in `meta` is set by triggers (migration 8) on every write to posts,
 //! entries, post HTML, pages, the discovery cache and a feed's shown columns, whichever code
-//! path makes it; rendering clears it. The last render is kept as one `meta` value (its key and
+//! path makes it — except the inserts of posts, entries and post HTML, which only a fetch makes
+//! and which mark it through [`mark_stale`] (migration 12 says why); rendering clears it. The last render is kept as one `meta` value (its key and
 //! its files), written after the files, and so are the marks of the members' pages it made.
 
 use rusqlite::params;
@@ -21,6 +22,14 @@ const PAGE_MARKS: &str = "member_page_marks";
 const DATES_AFTER: &str = "SELECT EXISTS(SELECT 1 FROM posts
         WHERE max(effective, coalesce(published, effective), coalesce(updated, effective)) > ?1)
     OR EXISTS(SELECT 1 FROM feeds WHERE feed_updated > ?1)";
+
+/// Marks the outputs stale, inside the caller's transaction: what the dropped insert triggers
+/// did, said by the one code path that inserts posts, entries and post HTML.
+pub(super) fn mark_stale(tx: &rusqlite::Connection) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE meta SET value = '1' WHERE key = ?1 AND value IS NOT '1'")?
+        .execute([STALE])
+        .map(|_| ())
+}
 
 impl Store {
     /// Whether something the outputs are made of changed since they were last rendered.

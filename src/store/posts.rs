@@ -9,6 +9,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::feeds::FeedRow;
+use super::outputs::mark_stale;
 use super::{Result, Store};
 use crate::ids::TagContext;
 use crate::normalise::{normalise_title, Post};
@@ -137,6 +138,8 @@ pub(super) fn upsert_entries(
         tag,
     };
     let mut out = NewEntries::default();
+    // Whether a post's HTML was inserted (or changed) for a post already stored.
+    let mut content_written = false;
     for (post, known) in posts.iter().zip(known) {
         let published = post.published.map(|t| t.timestamp());
         let updated = post.updated.map(|t| t.timestamp());
@@ -145,13 +148,15 @@ pub(super) fn upsert_entries(
             Some(post_id) => {
                 tx.prepare_cached("UPDATE entries SET link = ?3, published = ?4, updated = ?5 WHERE feed_id = ?1 AND key = ?2")?
                     .execute(params![feed.id, post.key, post.link, published, updated])?;
-                update_post_if_primary(tx, post_id, feed.id, rank, post, &norm_title)?;
+                content_written |=
+                    update_post_if_primary(tx, post_id, feed.id, rank, post, &norm_title)?;
             }
             None => {
                 let matched = find_match(tx, feed, post, &norm_title, now)?;
                 let post_id = match matched {
                     Some(post_id) => {
-                        update_post_if_primary(tx, post_id, feed.id, rank, post, &norm_title)?;
+                        content_written |=
+                            update_post_if_primary(tx, post_id, feed.id, rank, post, &norm_title)?;
                         post_id
                     }
                     None => {
@@ -168,6 +173,10 @@ pub(super) fn upsert_entries(
                 out.entries += 1;
             }
         }
+    }
+    // A new entry comes with every new post and its HTML: the inserts no trigger watches.
+    if out.entries > 0 || content_written {
+        mark_stale(tx)?;
     }
     Ok(out)
 }
@@ -299,7 +308,8 @@ fn find_match(
     .optional()
 }
 
-/// Refreshes a post's fields from this feed's view when this feed ranks first among its views.
+/// Refreshes a post's fields from this feed's view when this feed ranks first among its views;
+/// says whether its HTML was written (inserted, changed or removed).
 fn update_post_if_primary(
     tx: &Connection,
     post_id: i64,
@@ -307,7 +317,7 @@ fn update_post_if_primary(
     rank: i64,
     post: &Post,
     norm_title: &str,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<bool> {
     let published = post.published.map(|t| t.timestamp());
     let updated = post.updated.map(|t| t.timestamp());
     let changed = tx
@@ -336,20 +346,21 @@ fn update_post_if_primary(
             post_id,
             chars_source(post),
         ])?;
-    if changed > 0 {
-        match &post.content_html {
-            Some(html) => tx
+    if changed == 0 {
+        return Ok(false);
+    }
+    let written = match &post.content_html {
+        Some(html) => tx
                 .prepare_cached(
                     "INSERT INTO post_content(post_id, html) VALUES (?1, ?2)
                      ON CONFLICT(post_id) DO UPDATE SET html = excluded.html WHERE html <> excluded.html",
                 )?
                 .execute(params![post_id, html])?,
-            None => tx
-                .prepare_cached("DELETE FROM post_content WHERE post_id = ?1")?
-                .execute(params![post_id])?,
-        };
-    }
-    Ok(())
+        None => tx
+            .prepare_cached("DELETE FROM post_content WHERE post_id = ?1")?
+            .execute(params![post_id])?,
+    };
+    Ok(written > 0)
 }
 
 const POST_COLUMNS: &str = "p.id, p.atom_id, p.member_id, p.title, p.link, p.published, p.updated, p.first_seen,
@@ -574,6 +585,31 @@ mod tests {
         assert!(window.iter().all(|p| p.feeds == [feeds[0].id]));
         let later = store.good_fetches(now + 1).unwrap();
         assert!(later.is_empty(), "fetches before the window are not read");
+    }
+
+    /// The inserts no trigger watches still mark the outputs stale: a new post, and HTML that a
+    /// post already stored did not have (its row and its feed's otherwise unchanged); the same
+    /// fetch again marks nothing.
+    #[test]
+    fn a_new_post_or_new_html_marks_the_outputs_stale_and_the_same_fetch_does_not() {
+        let (_d, mut store, feeds) = setup();
+        let now = 1_730_000_000;
+        let with = |html: Option<&str>| {
+            let mut p = post("guid:1", "글", "https://sungmin.tistory.com/1", Some(now));
+            p.content_html = html.map(str::to_string);
+            [p]
+        };
+        store.outputs_rendered("r").unwrap();
+        record(&mut store, &feeds[0], &with(None), 0, now);
+        assert!(store.outputs_stale().unwrap(), "a new post");
+        store.outputs_rendered("r").unwrap();
+        record(&mut store, &feeds[0], &with(None), 0, now + 60);
+        assert!(!store.outputs_stale().unwrap(), "nothing changed");
+        record(&mut store, &feeds[0], &with(Some("<p>본문</p>")), 0, now + 120);
+        assert!(store.outputs_stale().unwrap(), "HTML for a stored post");
+        store.outputs_rendered("r").unwrap();
+        record(&mut store, &feeds[0], &with(Some("<p>본문</p>")), 0, now + 180);
+        assert!(!store.outputs_stale().unwrap(), "the same HTML again");
     }
 
     #[test]
