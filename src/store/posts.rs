@@ -137,6 +137,7 @@ pub(super) fn upsert_entries(
         history_fetch,
         tag,
     };
+    let mut matcher = Matcher::new(tx, &feed.member_id, new_count)?;
     let mut out = NewEntries::default();
     // Whether a post's HTML was inserted (or changed) for a post already stored.
     let mut content_written = false;
@@ -152,7 +153,7 @@ pub(super) fn upsert_entries(
                     update_post_if_primary(tx, post_id, feed.id, rank, post, &norm_title)?;
             }
             None => {
-                let matched = find_match(tx, feed, post, &norm_title, now)?;
+                let matched = matcher.find(tx, feed, post, &norm_title, now)?;
                 let post_id = match matched {
                     Some(post_id) => {
                         content_written |=
@@ -161,6 +162,7 @@ pub(super) fn upsert_entries(
                     }
                     None => {
                         let (post_id, history) = insert_post(tx, feed, post, &norm_title, &adding)?;
+                        matcher.added(post, post_id);
                         out.posts += 1;
                         out.history += usize::from(history);
                         post_id
@@ -270,6 +272,58 @@ fn mint_atom_id(
         }
     }
     Err(rusqlite::Error::InvalidQuery)
+}
+
+/// Finds the post a new entry is another view of. A member with no posts before this fetch (a
+/// cold run: every member) can only match a post the fetch itself adds, and only by link — a
+/// title match needs another feed's post: those links are kept in memory rather than asked of
+/// the store twice an entry.
+enum Matcher {
+    /// Ask the store ([`find_match`]).
+    Store,
+    /// The member had no posts: the normalised links of the posts added so far, each with the
+    /// first post that had it.
+    Fresh(std::collections::HashMap<String, i64>),
+}
+
+impl Matcher {
+    fn new(tx: &Connection, member_id: &str, new_entries: usize) -> rusqlite::Result<Self> {
+        if new_entries == 0 {
+            return Ok(Matcher::Store);
+        }
+        let has_posts: bool = tx
+            .prepare_cached("SELECT EXISTS(SELECT 1 FROM posts WHERE member_id = ?1)")?
+            .query_row([member_id], |r| r.get(0))?;
+        Ok(if has_posts {
+            Matcher::Store
+        } else {
+            Matcher::Fresh(std::collections::HashMap::new())
+        })
+    }
+
+    fn find(
+        &self,
+        tx: &Connection,
+        feed: &FeedRow,
+        post: &Post,
+        norm_title: &str,
+        now: i64,
+    ) -> rusqlite::Result<Option<i64>> {
+        match self {
+            Matcher::Store => find_match(tx, feed, post, norm_title, now),
+            Matcher::Fresh(links) => Ok(post
+                .normalised_link
+                .as_ref()
+                .and_then(|link| links.get(link).copied())),
+        }
+    }
+
+    /// A post was added for a new entry.
+    fn added(&mut self, post: &Post, post_id: i64) {
+        if let (Matcher::Fresh(links), Some(link)) = (self, &post.normalised_link) {
+            links.entry(link.clone()).or_insert(post_id);
+        }
+    }
 }
 
 /// An existing post of the same member that this new entry is another view of.
@@ -605,10 +659,22 @@ mod tests {
         store.outputs_rendered("r").unwrap();
         record(&mut store, &feeds[0], &with(None), 0, now + 60);
         assert!(!store.outputs_stale().unwrap(), "nothing changed");
-        record(&mut store, &feeds[0], &with(Some("<p>본문</p>")), 0, now + 120);
+        record(
+            &mut store,
+            &feeds[0],
+            &with(Some("<p>본문</p>")),
+            0,
+            now + 120,
+        );
         assert!(store.outputs_stale().unwrap(), "HTML for a stored post");
         store.outputs_rendered("r").unwrap();
-        record(&mut store, &feeds[0], &with(Some("<p>본문</p>")), 0, now + 180);
+        record(
+            &mut store,
+            &feeds[0],
+            &with(Some("<p>본문</p>")),
+            0,
+            now + 180,
+        );
         assert!(!store.outputs_stale().unwrap(), "the same HTML again");
     }
 
@@ -724,6 +790,41 @@ mod tests {
             Some(now),
         )];
         assert_eq!(record(&mut store, &feeds[1], &twin, 1, now + 120).posts, 0);
+    }
+
+    /// A member's first fetch matches its entries among themselves (from memory) exactly as
+    /// the store's queries do for a member who has posts: two entries with one link (an http
+    /// twin) are one post, two posts of one feed with one title are two posts.
+    #[test]
+    fn a_new_members_first_feed_matches_its_own_entries_as_the_store_would() {
+        let now = 1_730_000_000;
+        let entries = [
+            post("guid:1", "같은 글", "https://sungmin.tistory.com/1", Some(now)),
+            post("guid:2", "같은 글 (사본)", "http://sungmin.tistory.com/1/", Some(now)),
+            post("guid:3", "주간 회고", "https://sungmin.tistory.com/2", Some(now)),
+            post("guid:4", "주간 회고", "https://sungmin.tistory.com/3", Some(now - DAY)),
+        ];
+        let stored = |earlier: bool| {
+            let (_d, mut store, feeds) = setup();
+            if earlier {
+                // An unrelated post of the member, long before: the store is asked.
+                let old = [post("guid:old", "옛 글", "https://v2.velog.io/@s/old", Some(0))];
+                record(&mut store, &feeds[1], &old, 1, now - 400 * DAY);
+            }
+            let added = record(&mut store, &feeds[0], &entries, 0, now);
+            let mut posts: Vec<(String, Option<String>)> = store
+                .all_posts()
+                .unwrap()
+                .into_iter()
+                .filter(|p| p.title != "옛 글")
+                .map(|p| (p.title, p.link))
+                .collect();
+            posts.sort();
+            ((added.entries, added.posts), posts)
+        };
+        let fresh = stored(false);
+        assert_eq!(fresh.0, (4, 3));
+        assert_eq!(fresh, stored(true));
     }
 
     #[test]
