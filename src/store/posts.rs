@@ -561,6 +561,13 @@ mod tests {
         }
     }
 
+    /// A feed carrying one post, `guid:1`, with `html` as its full text.
+    fn one_post(now: i64, html: Option<&str>) -> [Post; 1] {
+        let mut p = post("guid:1", "글", "https://sungmin.tistory.com/1", Some(now));
+        p.content_html = html.map(str::to_string);
+        [p]
+    }
+
     fn tag() -> TagContext {
         TagContext {
             authority: "geultto.github.io".into(),
@@ -648,45 +655,24 @@ mod tests {
     fn a_new_post_or_new_html_marks_the_outputs_stale_and_the_same_fetch_does_not() {
         let (_d, mut store, feeds) = setup();
         let now = 1_730_000_000;
-        let with = |html: Option<&str>| {
-            let mut p = post("guid:1", "글", "https://sungmin.tistory.com/1", Some(now));
-            p.content_html = html.map(str::to_string);
-            [p]
-        };
-        store.outputs_rendered("r").unwrap();
-        record(&mut store, &feeds[0], &with(None), 0, now);
-        assert!(store.outputs_stale().unwrap(), "a new post");
-        store.outputs_rendered("r").unwrap();
-        record(&mut store, &feeds[0], &with(None), 0, now + 60);
-        assert!(!store.outputs_stale().unwrap(), "nothing changed");
-        record(
-            &mut store,
-            &feeds[0],
-            &with(Some("<p>본문</p>")),
-            0,
-            now + 120,
-        );
-        assert!(store.outputs_stale().unwrap(), "HTML for a stored post");
-        store.outputs_rendered("r").unwrap();
-        record(
-            &mut store,
-            &feeds[0],
-            &with(Some("<p>본문</p>")),
-            0,
-            now + 180,
-        );
-        assert!(!store.outputs_stale().unwrap(), "the same HTML again");
+        let steps: [(i64, Option<&str>, bool, &str); 4] = [
+            (0, None, true, "a new post"),
+            (60, None, false, "nothing changed"),
+            (120, Some("<p>본문</p>"), true, "HTML for a stored post"),
+            (180, Some("<p>본문</p>"), false, "the same HTML again"),
+        ];
+        for (at, html, stale, what) in steps {
+            store.outputs_rendered("r").unwrap();
+            record(&mut store, &feeds[0], &one_post(now, html), 0, now + at);
+            assert_eq!(store.outputs_stale().unwrap(), stale, "{what}");
+        }
     }
 
     #[test]
     fn full_html_is_kept_beside_the_post_and_follows_the_primary_feed() {
         let (_d, mut store, feeds) = setup();
         let now = 1_730_000_000;
-        let with = |html: Option<&str>| {
-            let mut p = post("guid:1", "글", "https://sungmin.tistory.com/1", Some(now));
-            p.content_html = html.map(str::to_string);
-            [p]
-        };
+        let with = |html: Option<&str>| one_post(now, html);
         record(&mut store, &feeds[0], &with(Some("<p>처음</p>")), 0, now);
         let content = |store: &Store| store.all_posts().unwrap()[0].content.clone();
         assert_eq!(content(&store).as_deref(), Some("<p>처음</p>"));
@@ -799,16 +785,41 @@ mod tests {
     fn a_new_members_first_feed_matches_its_own_entries_as_the_store_would() {
         let now = 1_730_000_000;
         let entries = [
-            post("guid:1", "같은 글", "https://sungmin.tistory.com/1", Some(now)),
-            post("guid:2", "같은 글 (사본)", "http://sungmin.tistory.com/1/", Some(now)),
-            post("guid:3", "주간 회고", "https://sungmin.tistory.com/2", Some(now)),
-            post("guid:4", "주간 회고", "https://sungmin.tistory.com/3", Some(now - DAY)),
+            post(
+                "guid:1",
+                "같은 글",
+                "https://sungmin.tistory.com/1",
+                Some(now),
+            ),
+            post(
+                "guid:2",
+                "같은 글 (사본)",
+                "http://sungmin.tistory.com/1/",
+                Some(now),
+            ),
+            post(
+                "guid:3",
+                "주간 회고",
+                "https://sungmin.tistory.com/2",
+                Some(now),
+            ),
+            post(
+                "guid:4",
+                "주간 회고",
+                "https://sungmin.tistory.com/3",
+                Some(now - DAY),
+            ),
         ];
         let stored = |earlier: bool| {
             let (_d, mut store, feeds) = setup();
             if earlier {
                 // An unrelated post of the member, long before: the store is asked.
-                let old = [post("guid:old", "옛 글", "https://v2.velog.io/@s/old", Some(0))];
+                let old = [post(
+                    "guid:old",
+                    "옛 글",
+                    "https://v2.velog.io/@s/old",
+                    Some(0),
+                )];
                 record(&mut store, &feeds[1], &old, 1, now - 400 * DAY);
             }
             let added = record(&mut store, &feeds[0], &entries, 0, now);

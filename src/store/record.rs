@@ -292,6 +292,40 @@ mod tests {
         (dir, store, row)
     }
 
+    /// A store in `dir` holding one feed for each of `members` (`https://{member}.example/rss`).
+    fn store_of(dir: &std::path::Path, members: &[&str]) -> (Store, Vec<FeedRow>) {
+        let store = Store::open(&dir.join("g.db")).unwrap();
+        let feeds: Vec<(String, FeedSource)> = members
+            .iter()
+            .map(|m| {
+                let url = format!("https://{m}.example/rss");
+                (m.to_string(), FeedSource::from_key(&url))
+            })
+            .collect();
+        let rows = store.sync_feeds(&feeds).unwrap();
+        (store, rows)
+    }
+
+    /// A server error, as a feed's outcome.
+    const SERVER_ERROR: FetchRecord<'static> = FetchRecord::Failed {
+        http_status: Some(500),
+        kind: FailKind::Other,
+        error: "server error",
+        next_attempt: None,
+    };
+
+    /// Each feed's member and its count of failures in a row, by member.
+    fn failures(store: &Store) -> Vec<(String, u32)> {
+        let mut f: Vec<_> = store
+            .feed_health()
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.row.member_id, h.row.consecutive_failures))
+            .collect();
+        f.sort();
+        f
+    }
+
     #[test]
     fn a_failure_keeps_its_kind_and_a_success_clears_it() {
         let (_d, mut store, row) = store();
@@ -371,39 +405,18 @@ mod tests {
     #[test]
     fn a_group_is_stored_at_its_commit_and_a_run_killed_before_it_leaves_the_feeds_untouched() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("g.db");
-        let mut store = Store::open(&path).unwrap();
-        let rows = store
-            .sync_feeds(&[
-                ("a".into(), FeedSource::from_key("https://a.example/rss")),
-                ("b".into(), FeedSource::from_key("https://b.example/rss")),
-                ("c".into(), FeedSource::from_key("https://c.example/rss")),
-            ])
-            .unwrap();
-        let failed = FetchRecord::Failed {
-            http_status: Some(500),
-            kind: FailKind::Other,
-            error: "server error",
-            next_attempt: None,
-        };
+        let (mut store, rows) = store_of(dir.path(), &["a", "b", "c"]);
         store.begin_group().unwrap();
-        store.record(&rows[0], &failed, 100).unwrap();
-        store.record(&rows[1], &failed, 100).unwrap();
+        store.record(&rows[0], &SERVER_ERROR, 100).unwrap();
+        store.record(&rows[1], &SERVER_ERROR, 100).unwrap();
         store.commit_group().unwrap();
         store.begin_group().unwrap();
         store.begin_group().unwrap(); // a group open already: nothing changes
-        store.record(&rows[2], &failed, 100).unwrap();
+        store.record(&rows[2], &SERVER_ERROR, 100).unwrap();
         drop(store); // killed before this group's commit
-        let store = Store::open(&path).unwrap();
-        let mut failures: Vec<(String, u32)> = store
-            .feed_health()
-            .unwrap()
-            .into_iter()
-            .map(|h| (h.row.member_id, h.row.consecutive_failures))
-            .collect();
-        failures.sort();
+        let store = Store::open(&dir.path().join("g.db")).unwrap();
         assert_eq!(
-            failures,
+            failures(&store),
             [("a".into(), 1), ("b".into(), 1), ("c".into(), 0)],
             "a and b committed, c untouched"
         );
@@ -420,49 +433,27 @@ mod tests {
     #[test]
     fn a_write_that_fails_in_a_group_rolls_the_group_back_and_leaves_the_store_usable() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("g.db")).unwrap();
-        let rows = store
-            .sync_feeds(&[
-                ("a".into(), FeedSource::from_key("https://a.example/rss")),
-                ("b".into(), FeedSource::from_key("https://b.example/rss")),
-            ])
-            .unwrap();
-        let failed = FetchRecord::Failed {
-            http_status: Some(500),
-            kind: FailKind::Other,
-            error: "server error",
-            next_attempt: None,
-        };
+        let (mut store, rows) = store_of(dir.path(), &["a", "b"]);
         store.begin_group().unwrap();
-        store.record(&rows[0], &failed, 100).unwrap();
+        store.record(&rows[0], &SERVER_ERROR, 100).unwrap();
         store.commit_group().unwrap();
         store.begin_group().unwrap();
-        store.record(&rows[0], &failed, 200).unwrap();
+        store.record(&rows[0], &SERVER_ERROR, 200).unwrap();
         // A feed the store does not hold: its fetch-log row breaks the foreign key.
         let stray = FeedRow {
             id: 9_999,
             ..rows[1].clone()
         };
-        let err = store.record(&stray, &failed, 200).unwrap_err();
+        let err = store.record(&stray, &SERVER_ERROR, 200).unwrap_err();
         assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
         assert!(store.conn.is_autocommit(), "the group is over");
         store.commit_group().unwrap();
-        let failures = |store: &Store| -> Vec<(String, u32)> {
-            let mut f: Vec<_> = store
-                .feed_health()
-                .unwrap()
-                .into_iter()
-                .map(|h| (h.row.member_id, h.row.consecutive_failures))
-                .collect();
-            f.sort();
-            f
-        };
         assert_eq!(
             failures(&store),
             [("a".into(), 1), ("b".into(), 0)],
             "a's second failure went with its group; the first group stays"
         );
-        store.record(&rows[1], &failed, 300).unwrap();
+        store.record(&rows[1], &SERVER_ERROR, 300).unwrap();
         assert_eq!(failures(&store), [("a".into(), 1), ("b".into(), 1)]);
     }
 }
