@@ -134,6 +134,13 @@ impl Store {
     /// Makes sure every feed of the roster has a row (owner updated) and returns the rows in the
     /// order given: `(member id, feed)`.
     pub fn sync_feeds(&self, feeds: &[(String, FeedSource)]) -> Result<Vec<FeedRow>> {
+        // One transaction for the whole roster, not a commit per feed (a thousand commits were
+        // most of the time a run took before its first request).
+        let tx = if self.conn.is_autocommit() {
+            Some(self.conn.unchecked_transaction().map_err(|e| self.err(e))?)
+        } else {
+            None
+        };
         let mut rows = Vec::with_capacity(feeds.len());
         let mut insert = self
             .conn
@@ -153,18 +160,17 @@ impl Store {
                 rows.push(row);
             }
         }
+        if let Some(tx) = tx {
+            tx.commit().map_err(|e| self.err(e))?;
+        }
         Ok(rows)
     }
 
     /// The row of this feed, if it was ever synced.
     pub fn feed(&self, source: &FeedSource) -> Result<Option<FeedRow>> {
         self.conn
-            .query_row(
-                &format!("SELECT {ROW_COLUMNS} FROM feeds WHERE url = ?1"),
-                [source.key()],
-                row_of,
-            )
-            .optional()
+            .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM feeds WHERE url = ?1"))
+            .and_then(|mut stmt| stmt.query_row([source.key()], row_of).optional())
             .map_err(|e| self.err(e))
     }
 
