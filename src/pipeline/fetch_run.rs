@@ -378,9 +378,11 @@ impl<P: Progress> Storing<'_, P> {
         }
     }
 
-    /// Commits the open group, if any: its feeds are durable from now on.
+    /// Commits the open group, if any: its feeds are durable from now on. After a store error
+    /// nothing is committed: the failed write rolled its group back, and should that rollback
+    /// itself have failed, what is left of the group must not be made durable.
     fn commit(&mut self) {
-        if self.group.take().is_some() {
+        if self.group.take().is_some() && self.error.is_none() {
             if let Err(e) = self.store.commit_group() {
                 self.error.get_or_insert(e);
             }
