@@ -107,21 +107,26 @@ impl Views<'_> {
         let config = self.config;
         let dir = config.output.dir.join("teams");
         let slugs = team_slugs(config);
+        let teams: Vec<Vec<&str>> = slugs
+            .iter()
+            .map(|(team, _)| {
+                let of_team = config.members.iter().filter(|m| &m.team == team);
+                of_team.map(|m| m.id.as_str()).collect()
+            })
+            .collect();
+        let groups: Vec<&[&str]> = teams.iter().map(Vec::as_slice).collect();
+        let recent = self
+            .store
+            .recent_ids_grouped(config.output.entries, &groups)?;
         let mut written = Vec::new();
-        for (team, slug) in &slugs {
-            let ids: Vec<&str> = config
-                .members
-                .iter()
-                .filter(|m| &m.team == team)
-                .map(|m| m.id.as_str())
-                .collect();
+        for (((team, slug), ids), recent) in slugs.iter().zip(&teams).zip(recent) {
             let hand: Vec<HandPost> = self
                 .hand
                 .iter()
                 .filter(|h| ids.contains(&h.member_id.as_str()))
                 .cloned()
                 .collect();
-            let stored = self.store.recent_posts(config.output.entries, &ids)?;
+            let stored = self.store.posts_by_ids(&recent)?;
             let posts = newest(config, stored, &hand, self.now);
             let bytes = atom::render_team(config, team, slug, &posts, self.now)?;
             written.push(render::write_output(

@@ -6,6 +6,8 @@
 //! old and a new feed URL); otherwise it founds a new post whose `tag:` id is minted once and
 //! never changes. The first listed feed's view is the one a post publishes.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::feeds::FeedRow;
@@ -116,7 +118,7 @@ pub(super) fn upsert_entries(
     tag: &TagContext,
 ) -> rusqlite::Result<NewEntries> {
     // The feed's known entries in one query (a point lookup per entry costs more).
-    let mut seen = std::collections::HashMap::new();
+    let mut seen = HashMap::new();
     let mut existing = tx.prepare_cached("SELECT key, post_id FROM entries WHERE feed_id = ?1")?;
     let mut rows = existing.query(params![feed.id])?;
     while let Some(row) = rows.next()? {
@@ -283,7 +285,7 @@ enum Matcher {
     Store,
     /// The member had no posts: the normalised links of the posts added so far, each with the
     /// first post that had it.
-    Fresh(std::collections::HashMap<String, i64>),
+    Fresh(HashMap<String, i64>),
 }
 
 impl Matcher {
@@ -297,7 +299,7 @@ impl Matcher {
         Ok(if has_posts {
             Matcher::Store
         } else {
-            Matcher::Fresh(std::collections::HashMap::new())
+            Matcher::Fresh(HashMap::new())
         })
     }
 
@@ -449,18 +451,65 @@ fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
 impl Store {
     /// The newest non-history posts of the given members, newest effective time first, ties by id.
     pub fn recent_posts(&self, limit: usize, members: &[&str]) -> Result<Vec<StoredPost>> {
-        let sql = format!(
-            "SELECT {POST_COLUMNS} FROM posts p JOIN feeds f ON f.id = p.primary_feed_id
-             WHERE p.history = 0 AND p.member_id IN (SELECT value FROM json_each(?2))
-             ORDER BY p.effective DESC, p.atom_id DESC LIMIT ?1"
-        );
-        let members = serde_json::to_string(members).unwrap_or_else(|_| "[]".to_string());
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(rusqlite::params![limit as i64, members], post_from_row)
+        let ids = self.recent_ids_grouped(limit, &[members])?;
+        self.posts_by_ids(ids.first().map_or(&[], Vec::as_slice))
+    }
+
+    /// The ids [`Store::recent_posts`] would give for each group of members (a team's feed
+    /// each), found in one walk of the posts, newest first, that ends once every group has
+    /// `limit` (a query per group walked the newest posts once per group). A member may be in
+    /// several groups. Read each group's posts with [`Store::posts_by_ids`].
+    pub fn recent_ids_grouped(&self, limit: usize, groups: &[&[&str]]) -> Result<Vec<Vec<i64>>> {
+        let mut member_groups: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (g, members) in groups.iter().enumerate() {
+            for m in members.iter() {
+                let of = member_groups.entry(m).or_default();
+                if of.last() != Some(&g) {
+                    of.push(g);
+                }
+            }
+        }
+        let mut chosen: Vec<Vec<i64>> = vec![Vec::new(); groups.len()];
+        let mut open = if limit == 0 { 0 } else { chosen.len() };
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT p.id, p.member_id FROM posts p JOIN feeds f ON f.id = p.primary_feed_id
+                 WHERE p.history = 0 ORDER BY p.effective DESC, p.atom_id DESC",
+            )
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while open > 0 {
+            let Some(row) = rows.next().map_err(|e| self.err(e))? else {
+                break;
+            };
+            let member: String = row.get(1).map_err(|e| self.err(e))?;
+            let Some(of) = member_groups.get(member.as_str()) else {
+                continue;
+            };
+            let id: i64 = row.get(0).map_err(|e| self.err(e))?;
+            for &g in of {
+                if chosen[g].len() < limit {
+                    chosen[g].push(id);
+                    open -= usize::from(chosen[g].len() == limit);
+                }
+            }
+        }
+        Ok(chosen)
+    }
+
+    /// The posts of these ids, in their order.
+    pub fn posts_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredPost>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {POST_COLUMNS} FROM posts p JOIN feeds f ON f.id = p.primary_feed_id
+                 WHERE p.id = ?1"
+            ))
+            .map_err(|e| self.err(e))?;
+        ids.iter()
+            .map(|id| stmt.query_row([id], post_from_row).map_err(|e| self.err(e)))
+            .collect()
     }
 
     /// Every post, history included, oldest first.
@@ -542,6 +591,7 @@ mod tests {
     use super::*;
     use crate::normalise::FeedMeta;
     use chrono::{TimeZone, Utc};
+    use std::collections::HashSet;
 
     const DAY: i64 = 86400;
 
@@ -894,6 +944,66 @@ mod tests {
         let recent = store.recent_posts(100, &["sungmin"]).unwrap();
         assert_eq!(recent.len(), 1);
         assert_eq!(recent[0].title, "새 글");
+    }
+
+    /// Three members posting in turn; groups that overlap, repeat a member, name a member with
+    /// no posts or none at all: each group gets what its own query would give.
+    #[test]
+    fn grouped_recent_posts_are_each_groups_own_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("g.db")).unwrap();
+        let members = ["a", "b", "c"];
+        let roster: Vec<(String, FeedSource)> = members
+            .iter()
+            .map(|m| {
+                (
+                    m.to_string(),
+                    FeedSource::from_key(&format!("https://{m}.example/rss")),
+                )
+            })
+            .collect();
+        let feeds = store.sync_feeds(&roster).unwrap();
+        let now = 1_730_000_000;
+        for (i, feed) in feeds.iter().enumerate() {
+            let posts: Vec<Post> = (0..5)
+                .map(|n| {
+                    let link = format!("https://{}.example/{n}", members[i]);
+                    // Interleaved dates, and two posts of `b` at one instant (ties by id).
+                    let at = now - (n * 3 + i as i64) * DAY + i64::from(i == 1 && n == 1) * DAY;
+                    post(&format!("guid:{link}"), &link, &link, Some(at))
+                })
+                .collect();
+            record(&mut store, feed, &posts, 0, now);
+        }
+        let groups: [&[&str]; 5] = [&["a", "b"], &["b", "c", "b"], &["c"], &["nobody"], &[]];
+        for limit in [0, 3, 7, 20] {
+            let ids = store.recent_ids_grouped(limit, &groups).unwrap();
+            assert_eq!(ids.len(), groups.len());
+            for (group, ids) in groups.iter().zip(&ids) {
+                // The query per group this walk replaces.
+                let list = serde_json::to_string(group).unwrap();
+                let own: Vec<i64> = store
+                    .conn
+                    .prepare(
+                        "SELECT p.id FROM posts p JOIN feeds f ON f.id = p.primary_feed_id
+                         WHERE p.history = 0 AND p.member_id IN (SELECT value FROM json_each(?2))
+                         ORDER BY p.effective DESC, p.atom_id DESC LIMIT ?1",
+                    )
+                    .unwrap()
+                    .query_map(params![limit as i64, list], |r| r.get(0))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                let mut alone = store.recent_ids_grouped(limit, &[group]).unwrap();
+                assert_eq!(alone.pop().unwrap(), *ids, "{group:?} at {limit}");
+                assert_eq!(own, *ids, "{group:?} at {limit}");
+                let known: HashSet<&&str> = group.iter().filter(|m| **m != "nobody").collect();
+                assert_eq!(ids.len(), limit.min(5 * known.len()));
+                let posts = store.posts_by_ids(ids).unwrap();
+                let times: Vec<i64> = posts.iter().map(|p| p.effective).collect();
+                assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+            }
+        }
     }
 
     #[test]
