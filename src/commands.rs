@@ -332,7 +332,7 @@ fn fetch(
     let bar = !cli.quiet && std::io::stderr().is_terminal();
     let progress = terminal::Progress::new(bar, cli.verbose);
     let on_feed = |report: &terminal::FeedReport, done, total| progress.feed(report, done, total);
-    let fetching = pipeline::fetch(
+    let summary = pipeline::fetch(
         config,
         &mut store,
         now,
@@ -342,8 +342,8 @@ fn fetch(
             refetch: args.refetch,
         },
         on_feed,
-    );
-    let summary = runtime.block_on(fetching)?;
+        runtime,
+    )?;
     progress.finish();
     say(cli, &terminal::summary(&summary, cli.verbose));
     let failed = summary.count(&FeedStatus::Failed);

@@ -33,7 +33,36 @@ impl<F: FnMut(&FeedReport, usize, usize)> Progress for F {}
 /// Members with a `blog` and no `feeds` get their feed discovered (once, cached in the store).
 /// Feeds backing off after failures, gone feeds between their weekly polls and feeds on hosts
 /// paused by Retry-After are skipped, unless `members` names their member (a forced poll).
-pub async fn fetch(
+///
+/// The polling runs on `runtime`, which is shut down before the outputs are made: what the
+/// fetch phase held is freed by then, and its threads' memory goes back to the allocator for
+/// the render to reuse rather than sitting beside it.
+pub fn fetch(
+    config: &Config,
+    store: &mut Store,
+    now: DateTime<Utc>,
+    members: &[String],
+    options: FetchOptions,
+    on_feed: impl Progress,
+    runtime: tokio::runtime::Runtime,
+) -> Result<RunSummary, RunError> {
+    let polled = runtime.block_on(poll(config, store, now, members, options, on_feed));
+    runtime.shutdown_timeout(SHUTDOWN_WAIT);
+    let mut summary = polled?;
+    if !options.no_output {
+        let _checkpoint = store.checkpoint_beside();
+        (summary.outputs, summary.rendered) = build::refresh(config, store, now)?;
+    }
+    Ok(summary)
+}
+
+/// How long shutting the runtime down waits for a blocking task still running (a name lookup
+/// past its request's timeout) before leaving it behind.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// [`fetch`] up to the outputs: discovery, the plan, the feeds fetched and stored, the pages
+/// read.
+async fn poll(
     config: &Config,
     store: &mut Store,
     now: DateTime<Utc>,
@@ -80,10 +109,6 @@ pub async fn fetch(
             "[output] content is now \"{mode}\", but posts stored before keep no HTML until their feed changes; run `geultto-agg fetch --refetch` once to fill it in"
         )),
         _ => store.set_meta(CONTENT_MODE, content_name(config))?,
-    }
-    if !options.no_output {
-        let _checkpoint = store.checkpoint_beside();
-        (summary.outputs, summary.rendered) = build::refresh(config, store, now)?;
     }
     Ok(summary)
 }
