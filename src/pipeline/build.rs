@@ -24,7 +24,7 @@ use crate::render::templates::Templates;
 use crate::render::Written;
 use crate::rounds::{self, GoodFetch, HandPost, History, Judgement, MemberFeed, PostFacts};
 use crate::source::FeedSource;
-use crate::store::{FeedHealth, JudgedPost, Store};
+use crate::store::{JudgedPost, Store};
 use crate::time::instant;
 
 /// Writes every public output from the store — `atom.xml`, `index.html`, `members.opml`, then
@@ -66,7 +66,6 @@ fn render_all(
     let templates = Templates::load(config.output.templates.as_deref())?;
     let ids: Vec<&str> = config.members.iter().map(|m| m.id.as_str()).collect();
     let hand = hand_posts(config, store)?;
-    let health = store.feed_health()?;
     let posts = newest(
         config,
         store.recent_posts(config.output.entries, &ids)?,
@@ -74,8 +73,11 @@ fn render_all(
         now,
     );
     let atom = render::atom::render(config, &posts, now)?;
-    let judgement = judge_with(config, store, now, &hand, &health)?;
-    let page = render::page::model(config, &posts, &judgement, &health, now);
+    let judgement = judge_with(config, store, now, &hand)?;
+    // The feeds' health is read after the judge and dropped before the views: at a big club's
+    // size it would otherwise sit beside the judge's posts, where a run's memory peaks.
+    let trouble = render::view::feeds_in_trouble(config, &store.feed_health()?);
+    let page = render::page::model(config, &posts, &judgement, trouble, now);
     let index = render::page::render(&templates, &page)?;
     let opml = render::opml::export(config);
     let mut written = Vec::new();
@@ -108,17 +110,15 @@ pub fn judgement(
     now: DateTime<Utc>,
 ) -> Result<Judgement, RunError> {
     let hand = hand_posts(config, store)?;
-    judge_with(config, store, now, &hand, &store.feed_health()?)
+    judge_with(config, store, now, &hand)
 }
 
-/// [`judgement`] with the posts recorded by hand and the feeds' health already read (the
-/// outputs need them too).
+/// [`judgement`] with the posts recorded by hand already read (the outputs need them too).
 pub(super) fn judge_with(
     config: &Config,
     store: &Store,
     now: DateTime<Utc>,
     hand: &[HandPost],
-    health: &[FeedHealth],
 ) -> Result<Judgement, RunError> {
     let (posts, from) = round_inputs(config, store, hand)?;
     let fetches: Vec<GoodFetch> = store
@@ -129,7 +129,7 @@ pub(super) fn judge_with(
             at: instant(at),
         })
         .collect();
-    judge_posts(config, store, now, posts, &fetches, health)
+    judge_posts(config, store, now, posts, &fetches)
 }
 
 /// The posts that can fall in a round (stored and by hand), and the instant the first round
@@ -159,9 +159,8 @@ fn judge_posts(
     now: DateTime<Utc>,
     posts: Vec<Arc<PostFacts>>,
     fetches: &[GoodFetch],
-    health: &[FeedHealth],
 ) -> Result<Judgement, RunError> {
-    let feeds = member_feeds(config, store, health)?;
+    let feeds = member_feeds(config, store)?;
     let history = History {
         fetches,
         feeds: &feeds,
@@ -181,10 +180,8 @@ fn judge_posts(
 fn member_feeds(
     config: &Config,
     store: &Store,
-    health: &[FeedHealth],
 ) -> Result<HashMap<String, Vec<MemberFeed>>, RunError> {
-    let known: HashMap<String, &FeedHealth> =
-        health.iter().map(|h| (h.row.source.key(), h)).collect();
+    let known = store.judged_feeds()?;
     let mut out = HashMap::new();
     for member in &config.members {
         let mut keys: Vec<String> = member.feeds.iter().map(FeedSource::key).collect();
@@ -200,8 +197,8 @@ fn member_feeds(
             .map(|key| {
                 let h = known.get(&key);
                 MemberFeed {
-                    id: h.map(|h| h.row.id),
-                    last_error: h.and_then(|h| h.last_error.clone()),
+                    id: h.map(|(id, _)| *id),
+                    last_error: h.and_then(|(_, e)| e.clone()),
                     label: key,
                 }
             })
@@ -427,9 +424,8 @@ feeds = ["https://b.example/rss"]
                 store.mark_run_completed(now).unwrap();
                 let at = instant(now);
                 let compacted = judgement(&config, &store, at).unwrap();
-                let health = store.feed_health().unwrap();
                 let (posts, _) = round_inputs(&config, &store, &[]).unwrap();
-                let full = judge_posts(&config, &store, at, posts, &every_read, &health).unwrap();
+                let full = judge_posts(&config, &store, at, posts, &every_read).unwrap();
                 prop_assert_eq!(compacted, full);
             }
             // The log kept about a row per post and feed, not a row per run.

@@ -77,7 +77,7 @@ pub fn prepare_digests(
     let already_sent = store.posts_in_sent_digests(&week.to_string())?;
     let health = store.feed_health()?;
     let hand = hand_posts(config, store)?;
-    let judgement = judge_with(config, store, now, &hand, &health)?;
+    let judgement = judge_with(config, store, now, &hand)?;
     let inputs = digest::Inputs {
         config,
         posts: &posts,

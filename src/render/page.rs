@@ -18,7 +18,7 @@ use super::RenderError;
 use crate::config::Config;
 use crate::normalise::one_line;
 use crate::rounds::{self, Judgement};
-use crate::store::{FeedHealth, StoredPost};
+use crate::store::StoredPost;
 use crate::time::local_date;
 
 /// What the page shows. Serialised into `index.html`.
@@ -70,12 +70,13 @@ pub struct PageTeam {
     pub members: Vec<MemberLink>,
 }
 
-/// The page model from the newest posts (newest first), the judgement and feed health.
+/// The page model from the newest posts (newest first), the judgement and the feeds in trouble
+/// ([`view::feeds_in_trouble`]).
 pub fn model(
     config: &Config,
     posts: &[StoredPost],
     judgement: &Judgement,
-    health: &[FeedHealth],
+    trouble: Vec<TroubleView>,
     now: DateTime<Utc>,
 ) -> Page {
     let views: Vec<_> = posts
@@ -110,7 +111,7 @@ pub fn model(
             .last()
             .is_some_and(|r| r.state(now) == rounds::RoundState::Closed),
         round,
-        trouble: view::feeds_in_trouble(config, health)
+        trouble: trouble
             .into_iter()
             .map(|mut t| {
                 // The page is public: a local file's error would show this machine's paths.

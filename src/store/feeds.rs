@@ -4,6 +4,8 @@
 //! Rows are read here; a fetch's outcome is written by `record.rs`, in one transaction with the
 //! feed's entries and its fetch-log row.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, OptionalExtension};
 
 use super::{Result, Store};
@@ -204,6 +206,23 @@ impl Store {
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Each feed's store id and last error by its source key: all the round judge needs of a
+    /// feed (a full [`FeedHealth`] per feed would sit beside the judge's posts at its peak).
+    pub fn judged_feeds(&self) -> Result<HashMap<String, (i64, Option<String>)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT url, id, last_error FROM feeds")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let key = FeedSource::from_key(&r.get::<_, String>(0)?).key();
+                Ok((key, (r.get(1)?, r.get(2)?)))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))
     }
 
