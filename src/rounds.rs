@@ -14,6 +14,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
@@ -122,8 +124,8 @@ pub fn round_of(rounds: &[Round], t: DateTime<Utc>) -> Option<u32> {
 /// A post as the judge sees it: its owner, its times, its length, the feeds that carry it.
 #[derive(Debug, Clone, PartialEq, Hash)]
 pub struct PostFacts {
-    /// The member who wrote it.
-    pub member_id: String,
+    /// The member who wrote it (one allocation per member, shared by that member's posts).
+    pub member_id: Arc<str>,
     /// Its title, for the report.
     pub title: String,
     /// The link the merged feed publishes (the first-listed feed's).
@@ -142,8 +144,8 @@ pub struct PostFacts {
     pub chars_from_page: bool,
     /// Stored as history (old posts brought in by a feed's first fetch or a bulk import).
     pub history: bool,
-    /// Store ids of the feeds carrying the post, ascending.
-    pub feeds: Vec<i64>,
+    /// Store ids of the feeds carrying the post, ascending (most posts have one: held inline).
+    pub feeds: SmallVec<[i64; 1]>,
     /// Recorded by hand in `extra_posts`.
     pub extra: bool,
 }
@@ -181,7 +183,7 @@ impl HandPost {
     pub fn facts(&self, tz: Tz) -> PostFacts {
         let t = time::local_midnight(self.date, tz);
         PostFacts {
-            member_id: self.member_id.clone(),
+            member_id: self.member_id.as_str().into(),
             title: self.title.clone(),
             url: Some(self.url.to_string()),
             published: Some(t),
@@ -191,7 +193,7 @@ impl HandPost {
             chars: self.chars,
             chars_from_page: self.chars.is_some(),
             history: false,
-            feeds: Vec::new(),
+            feeds: SmallVec::new(),
             extra: true,
         }
     }
@@ -307,7 +309,7 @@ pub fn judge(
     let rounds = rounds(rules, tz);
     let mut by_member: HashMap<&str, Vec<&Arc<PostFacts>>> = HashMap::new();
     for p in &posts {
-        by_member.entry(p.member_id.as_str()).or_default().push(p);
+        by_member.entry(&p.member_id).or_default().push(p);
     }
     let evidence = Evidence::new(history.fetches, rules.late_after, tz);
     let no_feeds = Vec::new();
@@ -596,7 +598,7 @@ mod tests {
             chars,
             chars_from_page: false,
             history: false,
-            feeds: vec![1],
+            feeds: smallvec::smallvec![1],
             extra: false,
         }
     }

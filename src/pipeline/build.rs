@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use smallvec::SmallVec;
 
 use super::error::RunError;
 use super::fresh;
@@ -146,8 +147,10 @@ fn round_inputs(
     let until = all.last().map_or(i64::MAX, |r| r.closes_at.timestamp());
     // Shared (not copied) into the verdicts: a big club's posts are held once.
     let mut posts = Vec::new();
-    let judged = |p: JudgedPost| facts(p, config);
-    store.round_posts(from, until, |p| posts.push(Arc::new(judged(p))))?;
+    let mut members: HashMap<String, Arc<str>> = HashMap::new();
+    store.round_posts(from, until, |p| {
+        posts.push(Arc::new(facts(p, config, &mut members)));
+    })?;
     posts.extend(hand.iter().map(|h| Arc::new(h.facts(config.club.timezone))));
     Ok((posts, from))
 }
@@ -208,16 +211,21 @@ fn member_feeds(
     Ok(out)
 }
 
-/// A stored post as the judge takes it, judged by the length rule.
-fn facts(p: JudgedPost, config: &Config) -> PostFacts {
+/// A stored post as the judge takes it, judged by the length rule; `members` holds each
+/// member's id once for all of their posts.
+fn facts(p: JudgedPost, config: &Config, members: &mut HashMap<String, Arc<str>>) -> PostFacts {
     let chars = normalise::judged_length(
         p.chars,
         p.chars_source.as_deref(),
         config.rounds.min_chars,
         config.reader.pages,
     );
+    let member_id = members
+        .entry(p.member_id)
+        .or_insert_with_key(|id| Arc::from(id.as_str()))
+        .clone();
     PostFacts {
-        member_id: p.member_id,
+        member_id,
         title: p.title,
         url: p.link,
         published: p.published.map(instant),
@@ -227,7 +235,7 @@ fn facts(p: JudgedPost, config: &Config) -> PostFacts {
         chars,
         chars_from_page: p.chars_source.as_deref() == Some("page"),
         history: p.history,
-        feeds: p.feeds,
+        feeds: SmallVec::from_vec(p.feeds),
         extra: false,
     }
 }
