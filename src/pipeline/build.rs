@@ -19,6 +19,7 @@ use super::fresh;
 use super::hand::{hand_posts, newest};
 use super::views::Views;
 use crate::config::Config;
+use crate::health;
 use crate::normalise;
 use crate::render;
 use crate::render::templates::Templates;
@@ -75,9 +76,10 @@ fn render_all(
     );
     let atom = render::atom::render(config, &posts, now)?;
     let judgement = judge_with(config, store, now, &hand)?;
-    // The feeds' health is read after the judge and dropped before the views: at a big club's
-    // size it would otherwise sit beside the judge's posts, where a run's memory peaks.
-    let trouble = render::view::feeds_in_trouble(config, &store.feed_health()?);
+    // Only the failing feeds' health is read, after the judge: every feed's, at a big club's
+    // size, would sit beside the judge's posts, where a run's memory peaks.
+    let failing = store.feed_health_failing(health::TROUBLE_AFTER_FAILURES)?;
+    let trouble = render::view::feeds_in_trouble(config, &failing);
     let page = render::page::model(config, &posts, &judgement, trouble, now);
     let index = render::page::render(&templates, &page)?;
     let opml = render::opml::export(config);

@@ -178,16 +178,27 @@ impl Store {
 
     /// Health of every feed, by member then URL.
     pub fn feed_health(&self) -> Result<Vec<FeedHealth>> {
+        self.health_where(-1)
+    }
+
+    /// Health of the feeds that failed on more than `failures` runs in a row, by member then URL:
+    /// the feeds a list of those in trouble is drawn from, without reading every feed's row.
+    pub fn feed_health_failing(&self, failures: u32) -> Result<Vec<FeedHealth>> {
+        self.health_where(i64::from(failures))
+    }
+
+    /// The feeds with more than `failures` failures in a row (`-1`: all).
+    fn health_where(&self, failures: i64) -> Result<Vec<FeedHealth>> {
         let mut stmt = self
             .conn
             .prepare(&format!(
                 "SELECT {ROW_COLUMNS}, title, last_attempt, last_success, http_status,
                         last_error, fail_kind, items, last_post, redirect_target, permanent_redirects
-                 FROM feeds ORDER BY member_id, url"
+                 FROM feeds WHERE consecutive_failures > ?1 ORDER BY member_id, url"
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([failures], |r| {
                 Ok(FeedHealth {
                     row: row_of(r)?,
                     title: r.get(12)?,
@@ -273,5 +284,43 @@ impl Store {
             )
             .map(|_| ())
             .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds failing 0, 3 and 4 runs in a row: only the last has failed on more than 3, and
+    /// every feed's health still lists all three.
+    #[test]
+    fn failing_health_holds_only_the_feeds_past_the_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("g.db")).unwrap();
+        let roster: Vec<(String, FeedSource)> = ["a", "b", "c"]
+            .iter()
+            .map(|m| {
+                (
+                    m.to_string(),
+                    FeedSource::from_key(&format!("https://{m}.example/rss")),
+                )
+            })
+            .collect();
+        let rows = store.sync_feeds(&roster).unwrap();
+        for (row, failures) in rows.iter().zip([0, 3, 4]) {
+            store
+                .conn
+                .execute(
+                    "UPDATE feeds SET consecutive_failures = ?1 WHERE id = ?2",
+                    params![failures, row.id],
+                )
+                .unwrap();
+        }
+        let members = |h: Vec<FeedHealth>| -> Vec<String> {
+            h.into_iter().map(|h| h.row.member_id).collect()
+        };
+        assert_eq!(members(store.feed_health_failing(3).unwrap()), ["c"]);
+        assert_eq!(members(store.feed_health_failing(0).unwrap()), ["b", "c"]);
+        assert_eq!(members(store.feed_health().unwrap()), ["a", "b", "c"]);
     }
 }
