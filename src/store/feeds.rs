@@ -296,17 +296,7 @@ mod tests {
     #[test]
     fn failing_health_holds_only_the_feeds_past_the_count() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("g.db")).unwrap();
-        let roster: Vec<(String, FeedSource)> = ["a", "b", "c"]
-            .iter()
-            .map(|m| {
-                (
-                    m.to_string(),
-                    FeedSource::from_key(&format!("https://{m}.example/rss")),
-                )
-            })
-            .collect();
-        let rows = store.sync_feeds(&roster).unwrap();
+        let (store, rows) = super::super::store_of(dir.path(), &["a", "b", "c"]);
         for (row, failures) in rows.iter().zip([0, 3, 4]) {
             store
                 .conn

@@ -414,6 +414,22 @@ fn same_file(_file: &File, path: &Path) -> bool {
     path.exists()
 }
 
+/// A store in `dir` with one feed per member, `https://{member}.example/rss`, for the store's
+/// tests.
+#[cfg(test)]
+fn store_of(dir: &Path, members: &[&str]) -> (Store, Vec<FeedRow>) {
+    let store = Store::open(&dir.join("g.db")).unwrap();
+    let feeds: Vec<(String, crate::source::FeedSource)> = members
+        .iter()
+        .map(|m| {
+            let url = format!("https://{m}.example/rss");
+            (m.to_string(), crate::source::FeedSource::from_key(&url))
+        })
+        .collect();
+    let rows = store.sync_feeds(&feeds).unwrap();
+    (store, rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

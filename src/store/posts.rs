@@ -951,18 +951,8 @@ mod tests {
     #[test]
     fn grouped_recent_posts_are_each_groups_own_newest() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("g.db")).unwrap();
         let members = ["a", "b", "c"];
-        let roster: Vec<(String, FeedSource)> = members
-            .iter()
-            .map(|m| {
-                (
-                    m.to_string(),
-                    FeedSource::from_key(&format!("https://{m}.example/rss")),
-                )
-            })
-            .collect();
-        let feeds = store.sync_feeds(&roster).unwrap();
+        let (mut store, feeds) = super::super::store_of(dir.path(), &members);
         let now = 1_730_000_000;
         for (i, feed) in feeds.iter().enumerate() {
             let posts: Vec<Post> = (0..5)

@@ -292,20 +292,6 @@ mod tests {
         (dir, store, row)
     }
 
-    /// A store in `dir` holding one feed for each of `members` (`https://{member}.example/rss`).
-    fn store_of(dir: &std::path::Path, members: &[&str]) -> (Store, Vec<FeedRow>) {
-        let store = Store::open(&dir.join("g.db")).unwrap();
-        let feeds: Vec<(String, FeedSource)> = members
-            .iter()
-            .map(|m| {
-                let url = format!("https://{m}.example/rss");
-                (m.to_string(), FeedSource::from_key(&url))
-            })
-            .collect();
-        let rows = store.sync_feeds(&feeds).unwrap();
-        (store, rows)
-    }
-
     /// A server error, as a feed's outcome.
     const SERVER_ERROR: FetchRecord<'static> = FetchRecord::Failed {
         http_status: Some(500),
@@ -405,7 +391,7 @@ mod tests {
     #[test]
     fn a_group_is_stored_at_its_commit_and_a_run_killed_before_it_leaves_the_feeds_untouched() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut store, rows) = store_of(dir.path(), &["a", "b", "c"]);
+        let (mut store, rows) = super::super::store_of(dir.path(), &["a", "b", "c"]);
         store.begin_group().unwrap();
         store.record(&rows[0], &SERVER_ERROR, 100).unwrap();
         store.record(&rows[1], &SERVER_ERROR, 100).unwrap();
@@ -433,7 +419,7 @@ mod tests {
     #[test]
     fn a_write_that_fails_in_a_group_rolls_the_group_back_and_leaves_the_store_usable() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut store, rows) = store_of(dir.path(), &["a", "b"]);
+        let (mut store, rows) = super::super::store_of(dir.path(), &["a", "b"]);
         store.begin_group().unwrap();
         store.record(&rows[0], &SERVER_ERROR, 100).unwrap();
         store.commit_group().unwrap();
