@@ -13,6 +13,7 @@ use commands::Fatal;
 use geultto_agg::cli::Cli;
 
 fn main() -> ExitCode {
+    fixed_mmap_threshold();
     let cli = Cli::parse();
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
@@ -39,6 +40,27 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Large blocks (1 MiB and up) get their own mapping from glibc's malloc, returned to the
+/// system when freed, instead of glibc's default: a threshold that starts at 128 KiB and rises
+/// to the size of each large block freed, up to 32 MiB. Once it has risen, a run's feed bodies,
+/// decoded documents and growing page buffers are carved from the heap and leave it in pieces
+/// nothing reuses. At 10,000 feeds that cost about 17 MB of resident memory, for no measurable
+/// CPU (README, "Performance").
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn fixed_mmap_threshold() {
+    const THRESHOLD: libc::c_int = 1024 * 1024;
+    // SAFETY: `mallopt` only sets a tunable of the allocator; it is called before any thread
+    // is started, and a refusal (a 0 return) leaves glibc's default in place, which is safe.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
+    }
+}
+
+/// Other C libraries keep their allocator's own policy.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn fixed_mmap_threshold() {}
 
 /// The error and its causes on one line, each cause said once: our messages often name their
 /// cause already, which `{:#}` would repeat.
