@@ -5,7 +5,7 @@
 //! Values derived from the file or the machine (the club's host, the number of cores) are
 //! computed once, when the file is read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -39,6 +39,9 @@ pub struct Config {
     pub chat: Option<Chat>,
     /// The roster, in file order.
     pub members: Vec<Member>,
+    /// Each member's place in `members`, by id: [`Config::member`] is asked once per post and
+    /// per page, which a walk of the roster would make quadratic in the club's size.
+    pub(crate) member_index: HashMap<String, usize>,
     /// CPU cores this machine offers, read once: feeds are parsed on at most this many threads.
     pub cores: usize,
 }
@@ -255,6 +258,21 @@ pub fn available_cores() -> usize {
 impl Config {
     /// The member with this id.
     pub fn member(&self, id: &str) -> Option<&Member> {
-        self.members.iter().find(|m| m.id == id)
+        let indexed = self.member_index.get(id).and_then(|&i| self.members.get(i));
+        match indexed {
+            Some(m) if m.id == id => Some(m),
+            // The roster was changed after it was read (tests do): walk it.
+            _ => self.members.iter().find(|m| m.id == id),
+        }
+    }
+
+    /// The index [`Config::member`] reads, for `members`.
+    pub(crate) fn index_members(members: &[Member]) -> HashMap<String, usize> {
+        let mut index = HashMap::with_capacity(members.len());
+        for (i, m) in members.iter().enumerate() {
+            // The first of a repeated id (refused by the checks) is the one a walk would find.
+            index.entry(m.id.clone()).or_insert(i);
+        }
+        index
     }
 }

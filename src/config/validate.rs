@@ -210,6 +210,7 @@ impl Validator<'_> {
             email,
             reader,
             chat,
+            member_index: Config::index_members(&members),
             members,
             cores: available_cores(),
         })

@@ -525,8 +525,10 @@ impl Store {
     }
 
     /// Hands `each` every post (history included) whose effective time lies in `from..=until`
-    /// (seconds), with the feeds that carry it, oldest first: what the round judge reads. The
-    /// caller passes a window that holds every round.
+    /// (seconds), with the feeds that carry it, in the order they were stored: what the round
+    /// judge reads (it orders each round's posts itself). The caller passes a window that holds
+    /// every round. Read in rowid order, the posts need no sort: sorting them by time made
+    /// SQLite copy every row into a temporary B-tree, a third of the read.
     pub fn round_posts(
         &self,
         from: i64,
@@ -539,7 +541,7 @@ impl Store {
                 "SELECT member_id, title, link, published, updated, first_seen, effective, chars, history,
                         (SELECT group_concat(feed_id) FROM entries WHERE entries.post_id = posts.id),
                         chars_source
-                 FROM posts WHERE effective BETWEEN ?1 AND ?2 ORDER BY effective, atom_id",
+                 FROM posts WHERE effective BETWEEN ?1 AND ?2 ORDER BY id",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -691,8 +693,9 @@ mod tests {
         assert_eq!(read(0, i64::MAX).len(), 5);
         assert_eq!(store.good_fetches(0).unwrap().len(), 1);
         let window = read(now - 25 * DAY, now - 5 * DAY);
-        let titles: Vec<&str> = window.iter().map(|p| p.title.as_str()).collect();
-        assert_eq!(titles, ["글 2", "글 1"]);
+        let mut titles: Vec<&str> = window.iter().map(|p| p.title.as_str()).collect();
+        titles.sort_unstable();
+        assert_eq!(titles, ["글 1", "글 2"]);
         assert!(window.iter().all(|p| p.feeds == [feeds[0].id]));
         let later = store.good_fetches(now + 1).unwrap();
         assert!(later.is_empty(), "fetches before the window are not read");
