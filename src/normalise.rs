@@ -180,7 +180,12 @@ fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> P
     // Only the summary's first characters of the text are kept (SUMMARY_CHARS + 1 tell
     // `truncate_chars` whether it must cut).
     let text = |html: &str| html_text_up_to(html, SUMMARY_CHARS + 1);
-    let content_text = content.as_deref().map(text);
+    // Beside a description (which gives the summary), full content gives only its length: it
+    // is counted, not collected.
+    let content_text = content.as_deref().map(|html| match description {
+        Some(_) => html_text_up_to(html, 0),
+        None => text(html),
+    });
     // Beside full content, a description gives only the summary: its length is not needed.
     let description_text = description.as_deref().map(|html| match content_text {
         Some(_) => html_text_prefix(html, SUMMARY_CHARS + 1),

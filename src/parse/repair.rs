@@ -94,8 +94,9 @@ fn is_xml_reference(r: &str) -> bool {
 }
 
 /// Escapes bare `&` and turns HTML named entities into numeric references, outside CDATA,
-/// comments and processing instructions. `None` when every `&` already opens an XML reference
-/// (most documents): then there is nothing to repair, whatever section it stands in.
+/// comments and processing instructions. `None` when there is nothing to repair: every `&`
+/// opens an XML reference (most documents, found without a walk) or stands in a section where
+/// it is literal.
 pub(super) fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<String> {
     let all_xml = memchr::memchr_iter(b'&', doc.as_bytes())
         .all(|at| reference_after_ampersand(&doc[at..]).is_some_and(is_xml_reference));
@@ -105,7 +106,7 @@ pub(super) fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<
     let mut out = String::with_capacity(doc.len() + 64);
     let mut counts = Ampersands::default();
     let mut rest = doc;
-    while let Some(pos) = rest.find(['&', '<']) {
+    while let Some(pos) = memchr::memchr2(b'&', b'<', rest.as_bytes()) {
         out.push_str(&rest[..pos]);
         rest = &rest[pos..];
         // Skip over sections whose `&` are literal.
@@ -135,6 +136,11 @@ pub(super) fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<
     }
     out.push_str(rest);
     let Ampersands { bare, named, upper } = counts;
+    if bare + named + upper == 0 {
+        // Every `&` outside a reference lay in CDATA or a comment (HTML in a CDATA
+        // description writes `&nbsp;`): the walk copied the document unchanged.
+        return None;
+    }
     if bare > 0 {
         repairs.push(format!("escaped {bare} bare '&'"));
     }
@@ -778,6 +784,9 @@ mod tests {
         let mut repairs = Vec::new();
         let clean = "<rss version=\"2.0\"><channel><title>a &amp; b &#12; &#x1F; &lt;</title></channel></rss>";
         assert_eq!(repair_ampersands(clean, &mut repairs), None);
+        // HTML entities inside CDATA and comments are literal text: nothing to repair.
+        let cdata = "<rss><channel><item><description><![CDATA[<p>a&nbsp;b &copy;</p>]]></description><!-- &x --></item></channel></rss>";
+        assert_eq!(repair_ampersands(cdata, &mut repairs), None);
         assert_eq!(repair_rss_version(clean, &mut repairs), None);
         let atom =
             "<feed><title type=\"html\">t</title><link type=\"text/html\" href=\"x\"/></feed>";
