@@ -71,6 +71,17 @@ pub fn normalise(
     feed_url: &str,
     min_chars: usize,
 ) -> (FeedMeta, Vec<Post>, Vec<String>) {
+    normalise_with(parsed, feed_url, min_chars, true)
+}
+
+/// [`normalise`], keeping each post's full HTML only when `keep_html` (`content = "full"`):
+/// otherwise it is read for its length and never copied.
+pub fn normalise_with(
+    parsed: &ParsedFeed,
+    feed_url: &str,
+    min_chars: usize,
+    keep_html: bool,
+) -> (FeedMeta, Vec<Post>, Vec<String>) {
     let feed = &parsed.feed;
     let meta = FeedMeta {
         title: feed.title.as_ref().map(clean_title).unwrap_or_default(),
@@ -103,7 +114,7 @@ pub fn normalise(
     }
     let mut posts = Vec::with_capacity(entries.len());
     for entry in entries {
-        let post = normalise_entry(entry, full_description, min_chars);
+        let post = normalise_entry(entry, full_description, min_chars, keep_html);
         if !seen.insert(post.key.clone()) {
             warnings.push(format!(
                 "duplicate entry key {} (\"{}\"): kept the first",
@@ -137,7 +148,12 @@ fn description_is_full_text(feed: &Feed) -> bool {
     generator.contains("tistory") || host_is("tistory.com") || host_is("velog.io")
 }
 
-fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> Post {
+fn normalise_entry(
+    entry: &Entry,
+    full_description: bool,
+    min_chars: usize,
+    keep_html: bool,
+) -> Post {
     let mut warnings = Vec::new();
     let title = entry.title.as_ref().map(clean_title).unwrap_or_default();
     if title.is_empty() {
@@ -170,28 +186,28 @@ fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> P
     let content = entry
         .content
         .as_ref()
-        .and_then(|c| c.body.clone())
+        .and_then(|c| c.body.as_deref())
         .filter(|b| !b.trim().is_empty());
     let description = entry
         .summary
         .as_ref()
-        .map(|s| s.content.clone())
+        .map(|s| s.content.as_str())
         .filter(|s| !s.trim().is_empty());
     // Only the summary's first characters of the text are kept (SUMMARY_CHARS + 1 tell
     // `truncate_chars` whether it must cut).
     let text = |html: &str| html_text_up_to(html, SUMMARY_CHARS + 1);
     // Beside a description (which gives the summary), full content gives only its length: it
     // is counted, not collected.
-    let content_text = content.as_deref().map(|html| match description {
+    let content_text = content.map(|html| match description {
         Some(_) => html_text_up_to(html, 0),
         None => text(html),
     });
     // Beside full content, a description gives only the summary: its length is not needed.
-    let description_text = description.as_deref().map(|html| match content_text {
+    let description_text = description.map(|html| match content_text {
         Some(_) => html_text_prefix(html, SUMMARY_CHARS + 1),
         None => text(html),
     });
-    let (content_html, chars, chars_from_description) = full_text(
+    let (full_html, chars, chars_from_description) = full_text(
         content,
         content_text.as_ref(),
         description,
@@ -214,7 +230,7 @@ fn normalise_entry(entry: &Entry, full_description: bool, min_chars: usize) -> P
         published: entry.published,
         updated: entry.updated,
         summary,
-        content_html,
+        content_html: full_html.filter(|_| keep_html).map(str::to_string),
         chars,
         chars_from_description,
         warnings,
@@ -240,14 +256,14 @@ pub fn judged_length(
 /// The entry's full text (HTML) and its length: Atom content / `content:encoded`, else an RSS
 /// `description` where it holds the whole post (Tistory, Velog, or already `min_chars` long);
 /// whether the length is a description's; `None` when the feed carries only a summary.
-fn full_text(
-    content: Option<String>,
+fn full_text<'a>(
+    content: Option<&'a str>,
     content_text: Option<&HtmlText>,
-    description: Option<String>,
+    description: Option<&'a str>,
     description_text: Option<&HtmlText>,
     full_description: bool,
     min_chars: usize,
-) -> (Option<String>, Option<usize>, bool) {
+) -> (Option<&'a str>, Option<usize>, bool) {
     match (content, content_text) {
         (Some(html), Some(t)) => (Some(html), Some(t.chars), false),
         _ => match (description, description_text) {
@@ -1162,6 +1178,33 @@ mod tests {
             Seoul,
         )
         .unwrap()
+    }
+
+    /// Without `keep_html` a post's HTML is still read for its length and its summary, but not
+    /// kept; with it, the full text is kept, from the content or from a full description.
+    #[test]
+    fn html_is_kept_only_when_asked_and_the_rest_is_the_same() {
+        let body = "<p>가나다라마바사 아자차카타파하</p>".repeat(40);
+        let p = parsed(&format!(
+            r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>b</title>
+            <item><title>본문</title><link>https://blog.example/1</link><description>요약입니다</description><content:encoded><![CDATA[{body}]]></content:encoded></item>
+            <item><title>설명만</title><link>https://blog.example/2</link><description><![CDATA[{body}]]></description></item>
+            </channel></rss>"#
+        ));
+        let (_, kept, _) = normalise_with(&p, "u", 100, true);
+        let (_, dropped, _) = normalise_with(&p, "u", 100, false);
+        assert_eq!(kept[0].content_html.as_deref(), Some(body.as_str()));
+        assert_eq!(kept[1].content_html.as_deref(), Some(body.as_str()));
+        assert!(dropped.iter().all(|p| p.content_html.is_none()));
+        for (k, d) in kept.iter().zip(&dropped) {
+            assert_eq!(
+                (k.chars, &k.summary, k.chars_from_description),
+                (d.chars, &d.summary, d.chars_from_description)
+            );
+        }
+        assert_eq!(kept[0].summary, "요약입니다");
+        assert_eq!(kept[0].chars, Some(14 * 40));
+        assert!(kept[1].chars_from_description);
     }
 
     #[test]

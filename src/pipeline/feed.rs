@@ -114,13 +114,12 @@ pub(super) fn parse(
     drop(body);
     Some(match parsed {
         Ok(parsed) => {
-            let (meta, mut posts, _warnings) =
-                normalise::normalise(&parsed, &source.key(), rules.min_chars);
-            if !rules.keep_content {
-                for post in &mut posts {
-                    post.content_html = None;
-                }
-            }
+            let (meta, posts, _warnings) = normalise::normalise_with(
+                &parsed,
+                &source.key(),
+                rules.min_chars,
+                rules.keep_content,
+            );
             Ok(ParsedBody {
                 meta,
                 posts,
