@@ -41,7 +41,7 @@ pub struct Config {
     pub members: Vec<Member>,
     /// Each member's place in `members`, by id: [`Config::member`] is asked once per post and
     /// per page, which a walk of the roster would make quadratic in the club's size.
-    pub(crate) member_index: HashMap<String, usize>,
+    pub(crate) member_index: MemberIndex,
     /// CPU cores this machine offers, read once: feeds are parsed on at most this many threads.
     pub cores: usize,
 }
@@ -250,6 +250,18 @@ pub struct ExtraPost {
     pub title: String,
 }
 
+/// Each member's place in the roster, by id. Its `Debug` shows only its size: the config's
+/// `Debug` text is part of the outputs' render key, which a map's random order would change on
+/// every run (and the index says nothing the roster does not).
+#[derive(Clone, Default)]
+pub struct MemberIndex(HashMap<String, usize>);
+
+impl std::fmt::Debug for MemberIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MemberIndex({} ids)", self.0.len())
+    }
+}
+
 /// The CPU cores this machine offers (2 when it cannot tell).
 pub fn available_cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -258,7 +270,11 @@ pub fn available_cores() -> usize {
 impl Config {
     /// The member with this id.
     pub fn member(&self, id: &str) -> Option<&Member> {
-        let indexed = self.member_index.get(id).and_then(|&i| self.members.get(i));
+        let indexed = self
+            .member_index
+            .0
+            .get(id)
+            .and_then(|&i| self.members.get(i));
         match indexed {
             Some(m) if m.id == id => Some(m),
             // The roster was changed after it was read (tests do): walk it.
@@ -267,12 +283,12 @@ impl Config {
     }
 
     /// The index [`Config::member`] reads, for `members`.
-    pub(crate) fn index_members(members: &[Member]) -> HashMap<String, usize> {
+    pub(crate) fn index_members(members: &[Member]) -> MemberIndex {
         let mut index = HashMap::with_capacity(members.len());
         for (i, m) in members.iter().enumerate() {
             // The first of a repeated id (refused by the checks) is the one a walk would find.
             index.entry(m.id.clone()).or_insert(i);
         }
-        index
+        MemberIndex(index)
     }
 }

@@ -710,6 +710,31 @@ feeds = ["https://minji.tistory.com/rss", "feeds/minji.xml"]
         }
     }
 
+    /// The render key holds the config's `Debug` text, so reading the same file twice gives the
+    /// same text; and each member is found by id, the first of a repeated id as a walk would.
+    #[test]
+    fn the_same_roster_reads_the_same_and_members_are_found_by_id() {
+        let roster: String = (0..50)
+            .map(|i| format!("[[members]]\nid = \"m{i}\"\nname = \"회원 {i}\"\nfeeds = [\"https://m{i}.example/rss\"]\n"))
+            .collect();
+        let text = format!("[club]\nname = \"글또\"\nurl = \"https://geultto.github.io/\"\n[rounds]\nstart = \"2024-09-29\"\ndue = [\"2024-10-13\"]\n{roster}");
+        let read = || Config::from_str(&text, Path::new("feeds.toml")).unwrap();
+        let (a, b) = (read(), read());
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        for i in [0, 17, 49] {
+            assert_eq!(
+                a.member(&format!("m{i}")).map(|m| m.name.as_str()),
+                Some(format!("회원 {i}").as_str())
+            );
+        }
+        assert!(a.member("m50").is_none());
+        // A roster changed after reading (tests do) is still searched right.
+        let mut changed = a.clone();
+        changed.members.remove(0);
+        assert_eq!(changed.member("m1").map(|m| m.id.as_str()), Some("m1"));
+        assert!(changed.member("m0").is_none());
+    }
+
     #[test]
     fn minimal_config_gets_defaults_and_resolves_paths() {
         let c = load(MINIMAL).unwrap();
