@@ -46,7 +46,7 @@ fn main() -> ExitCode {
 /// to the size of each large block freed, up to 32 MiB. Once it has risen, a run's feed bodies,
 /// decoded documents and growing page buffers are carved from the heap and leave it in pieces
 /// nothing reuses. At 10,000 feeds that cost about 17 MB of resident memory, for no measurable
-/// CPU (README, "Performance").
+/// CPU (README, "Issue 16").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn fixed_mmap_threshold() {
