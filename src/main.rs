@@ -45,7 +45,7 @@ fn main() -> ExitCode {
 /// system when freed, instead of glibc's default: a threshold that starts at 128 KiB and rises
 /// to the size of each large block freed, up to 32 MiB. Once it has risen, a run's feed bodies,
 /// decoded documents and growing page buffers are carved from the heap and leave it in pieces
-/// nothing reuses. At 10,000 feeds that cost about 17 MB of resident memory, for no measurable
+/// nothing reuses. At 10,000 feeds that cost about 15 MB of resident memory, for no measurable
 /// CPU (README, "Issue 16").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]

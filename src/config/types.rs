@@ -253,8 +253,20 @@ pub struct ExtraPost {
 /// Each member's place in the roster, by id. Its `Debug` shows only its size: the config's
 /// `Debug` text is part of the outputs' render key, which a map's random order would change on
 /// every run (and the index says nothing the roster does not).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct MemberIndex(HashMap<String, usize>);
+
+impl MemberIndex {
+    /// The index [`Config::member`] reads, for `members`.
+    pub(crate) fn new(members: &[Member]) -> MemberIndex {
+        let mut index = HashMap::with_capacity(members.len());
+        for (i, m) in members.iter().enumerate() {
+            // The first of a repeated id (refused by the checks) is the one a walk would find.
+            index.entry(m.id.clone()).or_insert(i);
+        }
+        MemberIndex(index)
+    }
+}
 
 impl std::fmt::Debug for MemberIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -280,15 +292,5 @@ impl Config {
             // The roster was changed after it was read (tests do): walk it.
             _ => self.members.iter().find(|m| m.id == id),
         }
-    }
-
-    /// The index [`Config::member`] reads, for `members`.
-    pub(crate) fn index_members(members: &[Member]) -> MemberIndex {
-        let mut index = HashMap::with_capacity(members.len());
-        for (i, m) in members.iter().enumerate() {
-            // The first of a repeated id (refused by the checks) is the one a walk would find.
-            index.entry(m.id.clone()).or_insert(i);
-        }
-        MemberIndex(index)
     }
 }

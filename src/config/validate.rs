@@ -24,8 +24,8 @@ use super::raw::{
 };
 use super::roster::{Roster, RosterMember};
 use super::types::{
-    available_cores, Club, Config, ContentMode, Email, ExtraPost, FetchConfig, Member, Output,
-    Reader, Rounds, Security,
+    available_cores, Club, Config, ContentMode, Email, ExtraPost, FetchConfig, Member, MemberIndex,
+    Output, Reader, Rounds, Security,
 };
 use super::units::{parse_duration, parse_size};
 use crate::fetch::{FetchSettings, IpCidr};
@@ -210,7 +210,7 @@ impl Validator<'_> {
             email,
             reader,
             chat,
-            member_index: Config::index_members(&members),
+            member_index: MemberIndex::new(&members),
             members,
             cores: available_cores(),
         })
