@@ -554,7 +554,7 @@ impl TextSink {
         if raw.contains('&') {
             let mut decoded = std::mem::take(&mut self.scratch);
             decoded.clear();
-            html_escape::decode_html_entities_to_string(raw, &mut decoded);
+            decode_entities(raw, &mut decoded);
             self.push_text(&decoded, in_code);
             self.scratch = decoded;
         } else {
@@ -591,6 +591,37 @@ impl TextSink {
             }
         }
     }
+}
+
+/// HTML text with its character references decoded, as html_escape decodes them: the few
+/// references posts are full of (`&lt;` and `&gt;` in code, `&amp;`, `&quot;`, `&#39;`,
+/// `&nbsp;`) are read here, and the rest of the text from the first other one is left to
+/// html_escape's full table, which costs a lookup per reference.
+fn decode_entities(raw: &str, out: &mut String) {
+    const COMMON: [(&str, char); 6] = [
+        ("&lt;", '<'),
+        ("&gt;", '>'),
+        ("&amp;", '&'),
+        ("&quot;", '"'),
+        ("&#39;", '\''),
+        ("&nbsp;", '\u{a0}'),
+    ];
+    let mut rest = raw;
+    while let Some(p) = memchr::memchr(b'&', rest.as_bytes()) {
+        let (before, reference) = rest.split_at(p);
+        out.push_str(before);
+        match COMMON.iter().find(|(name, _)| reference.starts_with(name)) {
+            Some((name, c)) => {
+                out.push(*c);
+                rest = &reference[name.len()..];
+            }
+            None => {
+                html_escape::decode_html_entities_to_string(reference, out);
+                return;
+            }
+        }
+    }
+    out.push_str(rest);
 }
 
 /// Characters that are neither whitespace nor control characters.
@@ -1055,6 +1086,20 @@ mod tests {
                 let squeeze = |t: &str| t.split_whitespace().collect::<String>();
                 prop_assert_eq!(ours.chars, reference.chars, "{}", html);
                 prop_assert_eq!(squeeze(&ours.text), squeeze(&reference.text), "{}", html);
+            }
+
+            #[test]
+            fn common_references_decode_as_html_escape_decodes_them(
+                parts in prop::collection::vec(prop::sample::select(vec![
+                    "&lt;", "&gt;", "&amp;", "&quot;", "&#39;", "&nbsp;", "&lt", "&amp", "&nbsp",
+                    "&hellip;", "&#xAC00;", "&#44033;", "&", ";", "#", "lt;", "amp;", "가", "a ",
+                    "&ltx;", "&amp;lt;", "&#39", "&#3", "&NBSP;",
+                ]), 0..12),
+            ) {
+                let raw = parts.concat();
+                let mut ours = String::new();
+                decode_entities(&raw, &mut ours);
+                prop_assert_eq!(ours, html_escape::decode_html_entities(&raw).into_owned(), "{:?}", raw);
             }
 
             #[test]

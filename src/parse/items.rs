@@ -299,21 +299,21 @@ fn close(o: Open, raw: &str, found: &mut RawFeed) {
 /// only on the rare documents where it can change something: some `<title …>` whose content,
 /// CDATA sections aside, has a `<` before its `</title`.
 pub(super) fn atom_title_may_hold_elements(doc: &str) -> bool {
+    // SIMD substring search: the document is long and its titles few.
+    let find = |hay: &str, needle: &str| memchr::memmem::find(hay.as_bytes(), needle.as_bytes());
     let mut rest = doc;
-    while let Some(p) = rest.find("<title") {
+    while let Some(p) = find(rest, "<title") {
         let Some(gt) = rest[p..].find('>') else {
             return false;
         };
         let body = &rest[p + gt + 1..];
-        let end = body.find("</title").unwrap_or(body.len());
+        let end = find(body, "</title").unwrap_or(body.len());
         let mut content = &body[..end];
-        while let Some(c) = content.find("<![CDATA[") {
+        while let Some(c) = find(content, "<![CDATA[") {
             if content[..c].contains('<') {
                 return true;
             }
-            content = content[c..]
-                .find("]]>")
-                .map_or("", |e| &content[c + e + 3..]);
+            content = find(&content[c..], "]]>").map_or("", |e| &content[c + e + 3..]);
         }
         if content.contains('<') {
             return true;

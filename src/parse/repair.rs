@@ -103,44 +103,17 @@ pub(super) fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<
     if all_xml {
         return None;
     }
-    let mut out = String::with_capacity(doc.len() + 64);
+    // Most documents whose `&`s are not all references have them in CDATA only (HTML in a CDATA
+    // description writes `&nbsp;`): a walk that copies nothing tells, before one that copies.
     let mut counts = Ampersands::default();
-    let mut rest = doc;
-    while let Some(pos) = memchr::memchr2(b'&', b'<', rest.as_bytes()) {
-        out.push_str(&rest[..pos]);
-        rest = &rest[pos..];
-        // Skip over sections whose `&` are literal.
-        let skip = [
-            ("<![CDATA[", "]]>"),
-            ("<!--", "-->"),
-            ("<?", "?>"),
-            ("<!DOCTYPE", ">"),
-        ]
-        .iter()
-        .find(|(open, _)| rest.starts_with(open));
-        if let Some((open, close)) = skip {
-            let end = find(&rest[open.len()..], close)
-                .map(|e| open.len() + e + close.len())
-                .unwrap_or(rest.len());
-            out.push_str(&rest[..end]);
-            rest = &rest[end..];
-            continue;
-        }
-        if rest.starts_with('<') {
-            out.push('<');
-            rest = &rest[1..];
-            continue;
-        }
-        let used = one_ampersand(rest, &mut out, &mut counts);
-        rest = &rest[used..];
-    }
-    out.push_str(rest);
-    let Ampersands { bare, named, upper } = counts;
-    if bare + named + upper == 0 {
-        // Every `&` outside a reference lay in CDATA or a comment (HTML in a CDATA
-        // description writes `&nbsp;`): the walk copied the document unchanged.
+    walk_ampersands(doc, None, &mut counts);
+    if counts.bare + counts.named + counts.upper == 0 {
         return None;
     }
+    let mut out = String::with_capacity(doc.len() + 64);
+    let mut counts = Ampersands::default();
+    walk_ampersands(doc, Some(&mut out), &mut counts);
+    let Ampersands { bare, named, upper } = counts;
     if bare > 0 {
         repairs.push(format!("escaped {bare} bare '&'"));
     }
@@ -156,6 +129,52 @@ pub(super) fn repair_ampersands(doc: &str, repairs: &mut Vec<String>) -> Option<
         ));
     }
     Some(out)
+}
+
+/// One walk of the document's `&`s outside CDATA, comments, processing instructions and the
+/// doctype, counting what must change; with `out`, the repaired document is written there.
+fn walk_ampersands(doc: &str, mut out: Option<&mut String>, counts: &mut Ampersands) {
+    let mut scratch = String::new();
+    let mut rest = doc;
+    while let Some(pos) = memchr::memchr2(b'&', b'<', rest.as_bytes()) {
+        let (before, at) = rest.split_at(pos);
+        rest = at;
+        // Sections whose `&` are literal are taken whole; a `<` of anything else is one byte.
+        let skip = [
+            ("<![CDATA[", "]]>"),
+            ("<!--", "-->"),
+            ("<?", "?>"),
+            ("<!DOCTYPE", ">"),
+        ]
+        .iter()
+        .find(|(open, _)| rest.starts_with(open))
+        .map(|(open, close)| {
+            find(&rest[open.len()..], close)
+                .map(|e| open.len() + e + close.len())
+                .unwrap_or(rest.len())
+        })
+        .or_else(|| rest.starts_with('<').then_some(1));
+        let used = match (out.as_deref_mut(), skip) {
+            (Some(out), Some(len)) => {
+                out.push_str(before);
+                out.push_str(&rest[..len]);
+                len
+            }
+            (Some(out), None) => {
+                out.push_str(before);
+                one_ampersand(rest, out, counts)
+            }
+            (None, Some(len)) => len,
+            (None, None) => {
+                scratch.clear();
+                one_ampersand(rest, &mut scratch, counts)
+            }
+        };
+        rest = &rest[used..];
+    }
+    if let Some(out) = out {
+        out.push_str(rest);
+    }
 }
 
 /// What [`repair_ampersands`] changed.
@@ -342,7 +361,7 @@ pub(super) fn strip_misplaced_declarations(doc: &str) -> Option<String> {
 
 /// Removes `<!DOCTYPE name [ … ]>`'s internal subset, where entity bombs live.
 pub(super) fn strip_internal_dtd(doc: &str) -> Option<String> {
-    let start = doc.find("<!DOCTYPE")?;
+    let start = find(doc, "<!DOCTYPE")?;
     let rest = &doc[start..];
     let bracket = rest.find('[')?;
     if rest[..bracket].contains('>') {
