@@ -436,7 +436,7 @@ fn read_text(html: &str, max_text: usize, count_all: bool) -> HtmlText {
     let mut code_depth = 0usize;
     let mut rest = html;
     while !rest.is_empty() && (count_all || out.room > 0) {
-        let Some(lt) = rest.find('<') else {
+        let Some(lt) = memchr::memchr(b'<', rest.as_bytes()) else {
             out.push_raw(rest, code_depth > 0);
             break;
         };
@@ -551,7 +551,7 @@ impl TextSink {
         if self.room == 0 && in_code {
             return; // neither kept nor counted
         }
-        if raw.contains('&') {
+        if memchr::memchr(b'&', raw.as_bytes()).is_some() {
             let mut decoded = std::mem::take(&mut self.scratch);
             decoded.clear();
             decode_entities(raw, &mut decoded);
