@@ -89,7 +89,8 @@ fn parse_args() -> Result<Args> {
                      \x20     [--newsboat-max 1000 | --no-newsboat] [--per-host-row 1000 (0 = none)]\n\
                      \x20     [--bin target/release/geultto-agg] [--work /tmp/geultto-bench]\n\
                      --serve: only serve the largest size and write its feeds.toml (per_host = 0)\n\
-                     \x20        under --work, for profiling `geultto-agg fetch` by hand"
+                     \x20        and its documents (docs/) under --work, for profiling `geultto-agg\n\
+                     \x20        fetch` by hand and for `--example parse-floor`"
                 );
                 std::process::exit(0);
             }
@@ -1082,6 +1083,17 @@ fn main() -> Result<()> {
         std::fs::create_dir_all(&dir)?;
         let config = dir.join("feeds.toml");
         std::fs::write(&config, ours_config(&server, max_n, args.concurrency, 0))?;
+        // The plain documents too, for `--example parse-floor` (the first --newsboat-max).
+        let docs = dir.join("docs");
+        std::fs::create_dir_all(&docs)?;
+        for (i, feed) in server
+            .feeds
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.raw.is_empty())
+        {
+            std::fs::write(docs.join(format!("{i}.xml")), &feed.raw)?;
+        }
         eprintln!(
             "serving; try: cd {} && rm -rf store public && {} -c feeds.toml --now {NOW} fetch",
             dir.display(),
