@@ -44,6 +44,9 @@ fn walk(doc: &[u8]) -> usize {
     copied
 }
 
+/// A pass over one document: what it counted (entries, bytes).
+type Pass<'a> = &'a dyn Fn(&[u8]) -> usize;
+
 /// The best time of `rounds` runs of `pass` over all documents, and what the last run counted.
 fn best(rounds: usize, docs: &[Vec<u8>], pass: impl Fn(&[u8]) -> usize) -> (Duration, usize) {
     let mut best = Duration::MAX;
@@ -83,7 +86,7 @@ fn main() -> Result<()> {
     let mb = docs.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
     println!("{} documents, {mb:.1} MB, best of {rounds}", docs.len());
     let seoul = chrono_tz::Asia::Seoul;
-    let passes: [(&str, &dyn Fn(&[u8]) -> usize); 4] = [
+    let passes: [(&str, Pass<'_>); 4] = [
         ("parse", &|d| {
             geultto_agg::parse::parse(d, None, None, seoul).map_or(0, |p| p.feed.entries.len())
         }),
