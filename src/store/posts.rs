@@ -215,31 +215,45 @@ fn insert_post(
     let effective = effective_time(published, updated, now).at;
     let undated = published.is_none() && updated.is_none();
     let history = history_fetch && (undated || effective < now - HISTORY_AGE);
-    let atom_id = mint_atom_id(tx, tag, &feed.member_id, &post.key)?;
-    tx.prepare_cached(
+    // A new entry id, `tag:{authority},{date}:{member}/{hash of the entry key}`: independent of
+    // where the feed lives (URL or path), so a moved feed or another checkout mints the same ids.
+    // Two different posts of one member with the same key get the next free variant; the
+    // insert's own uniqueness check finds which is free (no lookup before it).
+    let mut insert = tx.prepare_cached(
         "INSERT INTO posts(member_id, atom_id, title, link, normalised_link, norm_title, published,
             updated, first_seen, effective, summary, chars, chars_source, history, primary_feed_id,
             primary_rank)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?16, ?13, ?14, ?15)",
-    )?
-    .execute(params![
-        feed.member_id,
-        atom_id,
-        post.title,
-        post.link,
-        post.normalised_link,
-        norm_title,
-        published,
-        updated,
-        now,
-        effective,
-        post.summary,
-        post.chars.map(|c| c as i64),
-        history,
-        feed.id,
-        rank,
-        chars_source(post),
-    ])?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?16, ?13, ?14, ?15)
+         ON CONFLICT(atom_id) DO NOTHING",
+    )?;
+    let mut variant = 1u32;
+    loop {
+        let inserted = insert.execute(params![
+            feed.member_id,
+            tag.post_id(&feed.member_id, &post.key, variant),
+            post.title,
+            post.link,
+            post.normalised_link,
+            norm_title,
+            published,
+            updated,
+            now,
+            effective,
+            post.summary,
+            post.chars.map(|c| c as i64),
+            history,
+            feed.id,
+            rank,
+            chars_source(post),
+        ])?;
+        if inserted == 1 {
+            break;
+        }
+        variant = variant
+            .checked_add(1)
+            .ok_or(rusqlite::Error::InvalidQuery)?;
+    }
+    drop(insert);
     let post_id = tx.last_insert_rowid();
     if let Some(html) = &post.content_html {
         tx.prepare_cached("INSERT INTO post_content(post_id, html) VALUES (?1, ?2)")?
@@ -255,25 +269,6 @@ fn chars_source(post: &Post) -> Option<&'static str> {
         (Some(_), true) => Some("description"),
         (Some(_), false) => Some("feed"),
     }
-}
-
-/// A new entry id, `tag:{authority},{date}:{member}/{hash of the entry key}`: independent of
-/// where the feed lives (URL or path), so a moved feed or another checkout mints the same ids.
-/// Two different posts of one member with the same key get the next free variant.
-fn mint_atom_id(
-    tx: &Connection,
-    tag: &TagContext,
-    member: &str,
-    key: &str,
-) -> rusqlite::Result<String> {
-    let mut exists = tx.prepare_cached("SELECT 1 FROM posts WHERE atom_id = ?1")?;
-    for variant in 1u32.. {
-        let id = tag.post_id(member, key, variant);
-        if !exists.exists([&id])? {
-            return Ok(id);
-        }
-    }
-    Err(rusqlite::Error::InvalidQuery)
 }
 
 /// Finds the post a new entry is another view of. A member with no posts before this fetch (a
