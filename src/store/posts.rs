@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use super::feeds::FeedRow;
 use super::outputs::mark_stale;
@@ -195,6 +195,50 @@ struct Adding<'a> {
     tag: &'a TagContext,
 }
 
+/// The columns a post takes from the feed entry it is read from, as named SQL parameters: the
+/// same set for a new post and for a refresh of a stored one.
+struct EntryColumns<'a> {
+    post: &'a Post,
+    norm_title: &'a str,
+    published: Option<i64>,
+    updated: Option<i64>,
+    chars: Option<i64>,
+    chars_source: Option<&'static str>,
+}
+
+impl<'a> EntryColumns<'a> {
+    fn new(post: &'a Post, norm_title: &'a str) -> Self {
+        EntryColumns {
+            post,
+            norm_title,
+            published: post.published.map(|t| t.timestamp()),
+            updated: post.updated.map(|t| t.timestamp()),
+            chars: post.chars.map(|c| c as i64),
+            chars_source: chars_source(post),
+        }
+    }
+
+    /// These columns' parameters followed by a statement's own.
+    fn with<'b>(
+        &'b self,
+        own: &[(&'static str, &'b dyn ToSql)],
+    ) -> Vec<(&'static str, &'b dyn ToSql)> {
+        let mut all: Vec<(&'static str, &'b dyn ToSql)> = vec![
+            (":title", &self.post.title),
+            (":link", &self.post.link),
+            (":normalised_link", &self.post.normalised_link),
+            (":norm_title", &self.norm_title),
+            (":published", &self.published),
+            (":updated", &self.updated),
+            (":summary", &self.post.summary),
+            (":chars", &self.chars),
+            (":chars_source", &self.chars_source),
+        ];
+        all.extend_from_slice(own);
+        all
+    }
+}
+
 /// Stores a post seen for the first time (with its HTML, when kept); returns its row id and
 /// whether it is history: old or undated, brought in by a `history_fetch`.
 fn insert_post(
@@ -210,8 +254,8 @@ fn insert_post(
         history_fetch,
         tag,
     } = *adding;
-    let published = post.published.map(|t| t.timestamp());
-    let updated = post.updated.map(|t| t.timestamp());
+    let columns = EntryColumns::new(post, norm_title);
+    let (published, updated) = (columns.published, columns.updated);
     let effective = effective_time(published, updated, now).at;
     let undated = published.is_none() && updated.is_none();
     let history = history_fetch && (undated || effective < now - HISTORY_AGE);
@@ -223,29 +267,23 @@ fn insert_post(
         "INSERT INTO posts(member_id, atom_id, title, link, normalised_link, norm_title, published,
             updated, first_seen, effective, summary, chars, chars_source, history, primary_feed_id,
             primary_rank)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?16, ?13, ?14, ?15)
+         VALUES (:member_id, :atom_id, :title, :link, :normalised_link, :norm_title, :published,
+            :updated, :first_seen, :effective, :summary, :chars, :chars_source, :history, :feed_id,
+            :rank)
          ON CONFLICT(atom_id) DO NOTHING",
     )?;
     let mut variant = 1u32;
     loop {
-        let inserted = insert.execute(params![
-            feed.member_id,
-            tag.post_id(&feed.member_id, &post.key, variant),
-            post.title,
-            post.link,
-            post.normalised_link,
-            norm_title,
-            published,
-            updated,
-            now,
-            effective,
-            post.summary,
-            post.chars.map(|c| c as i64),
-            history,
-            feed.id,
-            rank,
-            chars_source(post),
-        ])?;
+        let atom_id = tag.post_id(&feed.member_id, &post.key, variant);
+        let inserted = insert.execute(&*columns.with(&[
+            (":member_id", &feed.member_id),
+            (":atom_id", &atom_id),
+            (":first_seen", &now),
+            (":effective", &effective),
+            (":history", &history),
+            (":feed_id", &feed.id),
+            (":rank", &rank),
+        ]))?;
         if inserted == 1 {
             break;
         }
@@ -369,34 +407,25 @@ fn update_post_if_primary(
     post: &Post,
     norm_title: &str,
 ) -> rusqlite::Result<bool> {
-    let published = post.published.map(|t| t.timestamp());
-    let updated = post.updated.map(|t| t.timestamp());
+    let columns = EntryColumns::new(post, norm_title);
     let changed = tx
         .prepare_cached(
-            "UPDATE posts SET title = ?3, link = ?4, normalised_link = ?5, norm_title = ?6, published = ?7, updated = ?8,
-            effective = effective_time(?7, ?8, first_seen),
-            summary = ?9, primary_feed_id = ?1, primary_rank = ?2,
+            "UPDATE posts SET title = :title, link = :link, normalised_link = :normalised_link,
+            norm_title = :norm_title, published = :published, updated = :updated,
+            effective = effective_time(:published, :updated, first_seen),
+            summary = :summary, primary_feed_id = :feed_id, primary_rank = :rank,
             -- The feed's own length wins; without one, a length read from the page stays.
-            chars = CASE WHEN ?12 = 'feed' OR (?12 = 'description' AND chars_source IS NOT 'page')
-                         THEN ?10 WHEN chars_source = 'page' THEN chars END,
-            chars_source = CASE WHEN ?12 = 'feed' OR (?12 = 'description' AND chars_source IS NOT 'page')
-                                THEN ?12 WHEN chars_source = 'page' THEN 'page' END
-         WHERE id = ?11 AND (primary_rank > ?2 OR primary_feed_id = ?1)",
+            chars = CASE WHEN :chars_source = 'feed' OR (:chars_source = 'description' AND chars_source IS NOT 'page')
+                         THEN :chars WHEN chars_source = 'page' THEN chars END,
+            chars_source = CASE WHEN :chars_source = 'feed' OR (:chars_source = 'description' AND chars_source IS NOT 'page')
+                                THEN :chars_source WHEN chars_source = 'page' THEN 'page' END
+         WHERE id = :post_id AND (primary_rank > :rank OR primary_feed_id = :feed_id)",
         )?
-        .execute(params![
-            feed_id,
-            rank,
-            post.title,
-            post.link,
-            post.normalised_link,
-            norm_title,
-            published,
-            updated,
-            post.summary,
-            post.chars.map(|c| c as i64),
-            post_id,
-            chars_source(post),
-        ])?;
+        .execute(&*columns.with(&[
+            (":feed_id", &feed_id),
+            (":rank", &rank),
+            (":post_id", &post_id),
+        ]))?;
     if changed == 0 {
         return Ok(false);
     }
