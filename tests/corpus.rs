@@ -1279,3 +1279,84 @@ fn post_lengths_agree_with_html5ever_on_corpus_entries() {
         "{off} of {texts} differ: {examples:#?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The plain RSS reader against feed-rs.
+
+/// A corpus document as the readers get it: UTF-8 (lossy), without a BOM, leading blanks or
+/// its XML declaration.
+fn reader_text(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let text = match text.strip_prefix("<?xml") {
+        Some(rest) => rest.find("?>").map_or(text, |end| &rest[end + 2..]),
+        None => text,
+    };
+    text.to_string()
+}
+
+#[test]
+#[ignore = "reads ../shared/corpus; run with --ignored"]
+fn the_plain_reader_reads_every_corpus_feed_it_takes_as_feed_rs_does() {
+    use geultto_agg::parse::{plain, read_with_feed_rs};
+    let Some(dir) = corpus_dir() else { return };
+    let docs = feed_documents(&dir, "");
+    let (mut taken, mut plain_kinds, mut differ) = (0, 0, Vec::new());
+    for row in &docs {
+        let bytes = std::fs::read(dir.join(&row.file)).expect("read corpus file");
+        let text = reader_text(&bytes);
+        let base = format!("https://corpus.invalid/{}", row.file);
+        for base in [Some(base.as_str()), None] {
+            let theirs = read_with_feed_rs(&text, base, chrono_tz::Asia::Seoul);
+            if theirs.as_ref().is_ok_and(|f| {
+                matches!(
+                    f.feed_type,
+                    feed_rs::model::FeedType::RSS2 | feed_rs::model::FeedType::Atom
+                )
+            }) {
+                plain_kinds += 1;
+            }
+            let Some(ours) = plain::read(&text, base, chrono_tz::Asia::Seoul) else {
+                continue;
+            };
+            taken += 1;
+            match theirs {
+                Ok(theirs) if theirs == ours => {}
+                Ok(theirs) => {
+                    let at = ours
+                        .entries
+                        .iter()
+                        .zip(&theirs.entries)
+                        .position(|(a, b)| a != b);
+                    let shown = at.map_or_else(
+                        || format!("feed: {:?} vs {:?}", ours.title, theirs.title),
+                        |i| {
+                            format!(
+                                "entry {i}: {:?}\n vs {:?}",
+                                ours.entries[i], theirs.entries[i]
+                            )
+                        },
+                    );
+                    differ.push(format!("{} (base {base:?}): {shown}", row.file));
+                }
+                Err(e) => differ.push(format!("{}: feed-rs fails ({e}), we read it", row.file)),
+            }
+        }
+    }
+    eprintln!(
+        "plain reader: took {taken} readings of {} (feed-rs read {plain_kinds} as RSS 2.0 or Atom); {} differ",
+        docs.len() * 2,
+        differ.len()
+    );
+    assert!(
+        differ.is_empty(),
+        "{} differ: {:#?}",
+        differ.len(),
+        &differ[..differ.len().min(8)]
+    );
+    // It must take a real share of the RSS 2.0 and Atom documents, or it buys nothing.
+    assert!(
+        taken * 2 > plain_kinds,
+        "took only {taken} of {plain_kinds} RSS 2.0 and Atom readings"
+    );
+}
