@@ -298,10 +298,20 @@ DROP TRIGGER post_content_added;";
 const V13: &str = "DROP INDEX posts_by_link;
 DROP INDEX posts_by_title;";
 
+/// 14: the index of migration 11 holds only the posts whose published or updated date lies
+/// after their effective time (a date set aside as in the future, or an update after
+/// publication); for every other post the latest date is the effective time, which
+/// `posts_by_time` orders. Keyed by date, the full index took a write at a random place for
+/// every new post: at 10,000 feeds, most of what a cold run wrote.
+const V14: &str = "DROP INDEX posts_by_latest_date;
+CREATE INDEX posts_dated_later
+    ON posts(max(coalesce(published, effective), coalesce(updated, effective)))
+    WHERE max(coalesce(published, effective), coalesce(updated, effective)) > effective;";
+
 /// All migrations, in order.
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(
-        [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13]
+        [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14]
             .into_iter()
             .map(M::up)
             .collect(),
