@@ -155,15 +155,7 @@ fn link(href: &str, base_url: Option<&str>) -> Link {
         .and_then(|b| url::Url::parse(b).ok())
         .and_then(|b| b.join(href).ok())
         .map_or_else(|| href.to_string(), String::from);
-    Link {
-        href: absolute,
-        target: None,
-        rel: None,
-        media_type: None,
-        href_lang: None,
-        title: None,
-        length: None,
-    }
+    super::plain::bare_link(absolute)
 }
 
 /// Does the entry already have a link of its own (not a comments page)?

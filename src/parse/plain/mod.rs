@@ -318,18 +318,12 @@ impl Walk<'_> {
     /// a relative one joined to the base, anything else as written; trimmed.
     fn link(&self, href: &str) -> Link {
         let resolved = resolve(href, self.base.as_ref());
-        Link {
-            href: resolved
+        bare_link(
+            resolved
                 .unwrap_or_else(|| href.to_string())
                 .trim()
                 .to_string(),
-            target: None,
-            rel: None,
-            media_type: None,
-            href_lang: None,
-            title: None,
-            length: None,
-        }
+        )
     }
 
     /// An `<atom:link>` inside the channel, from its attributes (none without `href`).
@@ -439,6 +433,19 @@ fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
             base.and_then(|b| b.join(href).ok()).map(|u| u.to_string())
         }
         Err(_) => None,
+    }
+}
+
+/// A link to `href` and nothing more: no relation, type, language, title or length.
+pub(super) fn bare_link(href: String) -> Link {
+    Link {
+        href,
+        target: None,
+        rel: None,
+        media_type: None,
+        href_lang: None,
+        title: None,
+        length: None,
     }
 }
 
