@@ -18,7 +18,7 @@ impl Walk<'_> {
                 self.skip()?;
                 continue;
             }
-            match child.name.as_str() {
+            match child.name {
                 "id" => {
                     if let Some(id) = self.text()? {
                         feed.id = id;
@@ -62,7 +62,7 @@ impl Walk<'_> {
     fn atom_entry(&mut self) -> Option<Entry> {
         let mut entry = Entry::default();
         while let Next::Start(child) = self.next_outside_text()? {
-            match (child.ns, child.name.as_str()) {
+            match (child.ns, child.name) {
                 (Ns::Atom, "id") => {
                     if let Some(id) = self.text()? {
                         entry.id = id;
@@ -145,7 +145,7 @@ impl Walk<'_> {
         let (mut name, mut uri, mut email) = (None, None, None);
         while let Next::Start(child) = self.next_outside_text()? {
             let text = self.text()?;
-            match (child.name.as_str(), text) {
+            match (child.name, text) {
                 ("name", Some(text)) => name = Some(text),
                 ("uri", text) => uri = text,
                 ("email", text) => email = text,

@@ -18,6 +18,8 @@
 //! feed-rs reads it or read by feed-rs; the corpus test (`tests/corpus.rs`) and the proptests
 //! in this file hold the two to that.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use feed_rs::model::{
@@ -66,27 +68,28 @@ impl Ns {
     }
 }
 
-/// An element's start: its namespace, its local name and the attributes feed-rs may read.
-struct Start {
+/// An element's start: its namespace, its local name and the attributes feed-rs may read,
+/// borrowed from the document.
+struct Start<'a> {
     ns: Ns,
-    name: String,
-    attributes: Vec<(String, String)>,
+    name: &'a str,
+    attributes: Vec<(&'a str, Cow<'a, str>)>,
 }
 
-impl Start {
+impl Start<'_> {
     /// The first attribute called `name` (as written, prefix included), unescaped as feed-rs
     /// unescapes it.
     fn attr(&self, name: &str) -> Option<&str> {
         self.attributes
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_ref())
     }
 }
 
 /// What came next inside an element.
-enum Next {
-    Start(Start),
+enum Next<'a> {
+    Start(Start<'a>),
     End,
 }
 
@@ -125,14 +128,14 @@ pub fn read(text: &str, base_url: Option<&str>, tz: Tz) -> Option<Feed> {
     Some(feed)
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
     /// The root: an Atom `feed` read whole, or an RSS root's first `channel` child, after
     /// which nothing is read, as feed-rs reads nothing more.
     fn document(&mut self) -> Option<Feed> {
         let Next::Start(root) = self.next_outside_text()? else {
             return None;
         };
-        let feed_type = match (root.name.as_str(), root.attr("version")) {
+        let feed_type = match (root.name, root.attr("version")) {
             ("feed", _) => {
                 self.default_ns = Ns::Atom;
                 return self.atom_feed(&root);
@@ -157,7 +160,7 @@ impl Walk<'_> {
     fn channel(&mut self, feed_type: FeedType) -> Option<Feed> {
         let mut feed = empty_feed(feed_type);
         while let Next::Start(child) = self.next_outside_text()? {
-            match (child.ns, child.name.as_str()) {
+            match (child.ns, child.name) {
                 (Ns::Rss, "title") => feed.title = self.text()?.map(text_plain),
                 (Ns::Rss, "link") => {
                     if let Some(href) = self.text()? {
@@ -211,7 +214,7 @@ impl Walk<'_> {
     fn item(&mut self) -> Option<Entry> {
         let mut entry = Entry::default();
         while let Next::Start(child) = self.next_outside_text()? {
-            match (child.ns, child.name.as_str()) {
+            match (child.ns, child.name) {
                 (Ns::Rss, "title") => entry.title = self.text()?.map(text_plain),
                 (Ns::Rss, "link") => {
                     if let Some(href) = self.text()? {
@@ -265,7 +268,7 @@ impl Walk<'_> {
             description: None,
         };
         while let Next::Start(child) = self.next_outside_text()? {
-            match (child.ns, child.name.as_str()) {
+            match (child.ns, child.name) {
                 (Ns::Rss, "url") => {
                     if let Some(url) = self.text()? {
                         image.uri = url;
@@ -330,11 +333,11 @@ impl Walk<'_> {
     fn atom_link(&self, start: &Start) -> Option<Link> {
         let mut link = self.link(start.attr("href")?);
         for (name, value) in &start.attributes {
-            match name.as_str() {
-                "rel" => link.rel = Some(value.clone()),
-                "type" => link.media_type = Some(value.clone()),
-                "hreflang" => link.href_lang = Some(value.clone()),
-                "title" => link.title = Some(value.clone()),
+            match *name {
+                "rel" => link.rel = Some(value.to_string()),
+                "type" => link.media_type = Some(value.to_string()),
+                "hreflang" => link.href_lang = Some(value.to_string()),
+                "title" => link.title = Some(value.to_string()),
                 "length" => link.length = value.parse::<u64>().ok(),
                 _ => {}
             }
@@ -376,7 +379,7 @@ impl Walk<'_> {
     }
 
     /// The next element start or end, the text between them passed over.
-    fn next_outside_text(&mut self) -> Option<Next> {
+    fn next_outside_text(&mut self) -> Option<Next<'a>> {
         loop {
             match self.lexer.next()? {
                 Token::Start(tag) => return start(tag, self.default_ns).map(Next::Start),
@@ -391,17 +394,10 @@ impl Walk<'_> {
     fn skip(&mut self) -> Option<()> {
         let mut depth = 0usize;
         loop {
-            match self.lexer.next()? {
-                Token::Start(tag) => {
-                    if tag.attributes.iter().any(|(n, _)| *n == "xml:base") {
-                        return None;
-                    }
-                    depth += 1;
-                }
-                Token::End if depth == 0 => return Some(()),
-                Token::End => depth -= 1,
-                Token::Eof => return None,
-                Token::Text(_) | Token::CData(_) | Token::Ref(_) => {}
+            match self.next_outside_text()? {
+                Next::Start(_) => depth += 1,
+                Next::End if depth == 0 => return Some(()),
+                Next::End => depth -= 1,
             }
         }
     }
@@ -409,18 +405,14 @@ impl Walk<'_> {
 
 /// An element's start as feed-rs keeps it; `None` — give up — on an `xml:base`, which feed-rs
 /// applies (and fails on when malformed) and this reader does not.
-fn start(tag: StartTag<'_>, default_ns: Ns) -> Option<Start> {
+fn start(tag: StartTag<'_>, default_ns: Ns) -> Option<Start<'_>> {
     if tag.attributes.iter().any(|(n, _)| *n == "xml:base") {
         return None;
     }
     Some(Start {
         ns: Ns::of(tag.namespace, default_ns),
-        name: tag.local.to_string(),
-        attributes: tag
-            .attributes
-            .into_iter()
-            .map(|(n, v)| (n.to_string(), v.into_owned()))
-            .collect(),
+        name: tag.local,
+        attributes: tag.attributes,
     })
 }
 
