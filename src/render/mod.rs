@@ -132,14 +132,21 @@ fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> Result<Written, Ren
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
+        // The folder is made only when it is missing: a thousand pages go into one folder, and
+        // making sure of it for each would lock its parent a thousand times.
+        let mut file = match std::fs::File::create(&tmp) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir)?;
+                std::fs::File::create(&tmp)?
+            }
+            opened => opened?,
+        };
         file.write_all(bytes)?;
         if sync {
             file.sync_all()?;
