@@ -46,11 +46,14 @@ pub fn fetch(
     on_feed: impl Progress,
     runtime: tokio::runtime::Runtime,
 ) -> Result<RunSummary, RunError> {
+    // From the first commit on, so that the log is copied while the run waits on the network;
+    // once more before the render, for what the last commits left.
+    store.checkpoint_beside();
     let polled = runtime.block_on(poll(config, store, now, members, options, on_feed));
     runtime.shutdown_timeout(SHUTDOWN_WAIT);
     let mut summary = polled?;
+    store.checkpoint_beside();
     if !options.no_output {
-        let _checkpoint = store.checkpoint_beside();
         (summary.outputs, summary.rendered) = build::refresh(config, store, now)?;
     }
     Ok(summary)

@@ -93,6 +93,10 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// The open store.
 pub struct Store {
+    /// Copying the log beside this connection once [`Store::checkpoint_beside`] started it;
+    /// declared first so that it ends, and closes its connection, before `conn` closes (the
+    /// last connection to close copies what is left and removes the log).
+    checkpointer: Option<Checkpointer>,
     conn: Connection,
     path: PathBuf,
 }
@@ -173,8 +177,9 @@ impl Store {
             .map_err(wrap)?;
         // Room for every statement a feed's transaction runs, so none is prepared twice.
         conn.set_prepared_statement_cache_capacity(64);
-        // Checkpoint every 32 MB of WAL rather than 4 MB: a run commits once per feed, and each
-        // checkpoint copies the same hot index pages into the database again.
+        // The writer's own checkpoint, every 32 MB of WAL rather than 4 MB, is for when nothing
+        // copies the log beside it (`checkpoint_beside`): each copies the same hot index pages
+        // into the database again, and it makes the commit that crosses the mark wait.
         conn.pragma_update(None, "wal_autocheckpoint", 8192)
             .map_err(wrap)?;
         // A statement that may need undoing within its transaction (one that fires a trigger)
@@ -190,6 +195,7 @@ impl Store {
                 message: e.to_string(),
             })?;
         Ok(Store {
+            checkpointer: None,
             conn,
             path: path.to_path_buf(),
         })
@@ -200,23 +206,19 @@ impl Store {
         &self.path
     }
 
-    /// Starts copying the write-ahead log into the database on a thread of its own, through a
-    /// second connection, while this one goes on reading (a render): a cold run leaves tens of
-    /// megabytes of log, which closing the store would otherwise copy while the run waits. The
-    /// copy is SQLite's passive checkpoint, safe beside readers and writers and against a kill;
-    /// whatever it does not reach, closing the store still copies. Its failure is no failure of
-    /// the run for that reason, and is not reported.
-    pub fn checkpoint_beside(&self) -> Checkpoint {
-        let path = self.path.clone();
-        let thread = std::thread::Builder::new()
-            .name("checkpoint".into())
-            .spawn(move || {
-                if let Ok(conn) = Connection::open(&path) {
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-                }
-            })
-            .ok();
-        Checkpoint(thread)
+    /// Copies the write-ahead log into the database on a thread of its own, through a second
+    /// connection, now and after every later group commit ([`Store::commit_group`]), while this
+    /// connection goes on writing (a fetch run) or reading (a render). The copy is SQLite's
+    /// passive checkpoint, safe beside readers and writers and against a kill. Done while a run
+    /// waits on the network, it keeps the log short: a cold run would otherwise leave tens of
+    /// megabytes of it for its last commit or the store's close to copy while the run waits.
+    /// Whatever a checkpoint does not reach, the next one or closing the store copies, so its
+    /// failure is no failure of the run, and is not reported.
+    pub fn checkpoint_beside(&mut self) {
+        let path = &self.path;
+        self.checkpointer
+            .get_or_insert_with(|| Checkpointer::start(path))
+            .ask();
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -379,13 +381,48 @@ impl RunLock {
     }
 }
 
-/// A checkpoint under way beside the store ([`Store::checkpoint_beside`]); waited for when
-/// dropped, so it never outlives the run.
-pub struct Checkpoint(Option<std::thread::JoinHandle<()>>);
+/// The thread of [`Store::checkpoint_beside`]; when dropped, it finishes the checkpoint it was
+/// asked for and ends, so it never outlives the store.
+struct Checkpointer {
+    asks: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
 
-impl Drop for Checkpoint {
+impl Checkpointer {
+    fn start(path: &Path) -> Checkpointer {
+        let path = path.to_path_buf();
+        // One request waiting is enough: a checkpoint copies everything committed before it.
+        let (asks, asked) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("checkpoint".into())
+            .spawn(move || {
+                let Ok(conn) = Connection::open(&path) else {
+                    return;
+                };
+                while asked.recv().is_ok() {
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .ok();
+        Checkpointer {
+            asks: Some(asks),
+            thread,
+        }
+    }
+
+    /// Asks for a checkpoint of everything committed so far, without waiting for it; while one
+    /// is asked for and not yet begun, asking again changes nothing.
+    fn ask(&self) {
+        if let Some(asks) = &self.asks {
+            let _ = asks.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
     fn drop(&mut self) {
-        if let Some(thread) = self.0.take() {
+        self.asks.take();
+        if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }

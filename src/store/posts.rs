@@ -797,6 +797,48 @@ mod tests {
         );
     }
 
+    /// Once `checkpoint_beside` is on, each group's commit has the log copied into the database
+    /// file while the store goes on; without it, a small run's writes stay in the log until the
+    /// store is closed.
+    #[test]
+    fn with_a_checkpoint_beside_each_commit_reaches_the_database_file() {
+        let (dir, store, feeds) = setup();
+        drop(store); // closing copies the log and removes it: the file holds everything
+        let path = dir.path().join("g.db");
+        let len = || std::fs::metadata(&path).unwrap().len();
+        let many = |from: i64| -> Vec<Post> {
+            (from..from + 300)
+                .map(|i| {
+                    let link = format!("https://sungmin.tistory.com/{i}");
+                    post(&format!("guid:{i}"), &format!("글 {i}"), &link, Some(i))
+                })
+                .collect()
+        };
+        let mut store = Store::open(&path).unwrap();
+        let before = len();
+        store.begin_group().unwrap();
+        record(&mut store, &feeds[0], &many(0), 0, 1_730_000_000);
+        store.commit_group().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(len(), before, "without it, the commit stays in the log");
+
+        store.checkpoint_beside(); // copies the first group
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let grown = |than: u64| {
+            while len() <= than && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            len() > than
+        };
+        assert!(grown(before), "the first group copied");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let copied = len();
+        store.begin_group().unwrap();
+        record(&mut store, &feeds[1], &many(1_000), 1, 1_730_000_100);
+        store.commit_group().unwrap();
+        assert!(grown(copied), "the second group copied after its commit");
+    }
+
     /// The inserts no trigger watches still mark the outputs stale: a new post, and HTML that a
     /// post already stored did not have (its row and its feed's otherwise unchanged); the same
     /// fetch again marks nothing.

@@ -104,12 +104,17 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Commits the open group, if any: from now on its feeds survive a crash.
+    /// Commits the open group, if any: from now on its feeds survive a crash. The log it wrote
+    /// is copied beside the run once [`Store::checkpoint_beside`] has been called.
     pub fn commit_group(&mut self) -> Result<()> {
         if self.conn.is_autocommit() {
             return Ok(());
         }
-        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
+        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.ask();
+        }
+        Ok(())
     }
 
     /// Stores one feed's fetch outcome whole (its own transaction, or part of the open group,
