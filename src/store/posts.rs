@@ -653,6 +653,21 @@ mod tests {
         }
     }
 
+    /// Posts `guid:i` titled `글 i`, linked to `https://sungmin.tistory.com/i`, each `dated(i)`.
+    fn numbered(range: std::ops::Range<i64>, dated: impl Fn(i64) -> i64) -> Vec<Post> {
+        range
+            .map(|i| {
+                let link = format!("https://sungmin.tistory.com/{i}");
+                post(
+                    &format!("guid:{i}"),
+                    &format!("글 {i}"),
+                    &link,
+                    Some(dated(i)),
+                )
+            })
+            .collect()
+    }
+
     /// A feed carrying one post, `guid:1`, with `html` as its full text.
     fn one_post(now: i64, html: Option<&str>) -> [Post; 1] {
         let mut p = post("guid:1", "글", "https://sungmin.tistory.com/1", Some(now));
@@ -713,17 +728,7 @@ mod tests {
     fn round_inputs_read_only_the_posts_in_the_window() {
         let (_d, mut store, feeds) = setup();
         let now = 1_730_000_000;
-        let posts: Vec<Post> = (0..5)
-            .map(|i| {
-                let link = format!("https://sungmin.tistory.com/{i}");
-                post(
-                    &format!("guid:{i}"),
-                    &format!("글 {i}"),
-                    &link,
-                    Some(now - i * 10 * DAY),
-                )
-            })
-            .collect();
+        let posts = numbered(0..5, |i| now - i * 10 * DAY);
         record(&mut store, &feeds[0], &posts, 0, now);
         let read = |from, until| {
             let mut posts = Vec::new();
@@ -747,17 +752,7 @@ mod tests {
     fn round_posts_come_with_every_feed_that_carries_them() {
         let (_d, mut store, feeds) = setup();
         let now = 1_730_000_000;
-        let posts: Vec<Post> = (0..6)
-            .map(|i| {
-                let link = format!("https://sungmin.tistory.com/{i}");
-                post(
-                    &format!("guid:{i}"),
-                    &format!("글 {i}"),
-                    &link,
-                    Some(now - i * DAY),
-                )
-            })
-            .collect();
+        let posts = numbered(0..6, |i| now - i * DAY);
         record(&mut store, &feeds[0], &posts[..4], 0, now);
         // The second feed carries posts 1 and 3 (the same links) and two of its own.
         let second = [&posts[1], &posts[3], &posts[4], &posts[5]].map(|p| Post {
@@ -806,18 +801,16 @@ mod tests {
         drop(store); // closing copies the log and removes it: the file holds everything
         let path = dir.path().join("g.db");
         let len = || std::fs::metadata(&path).unwrap().len();
-        let many = |from: i64| -> Vec<Post> {
-            (from..from + 300)
-                .map(|i| {
-                    let link = format!("https://sungmin.tistory.com/{i}");
-                    post(&format!("guid:{i}"), &format!("글 {i}"), &link, Some(i))
-                })
-                .collect()
-        };
         let mut store = Store::open(&path).unwrap();
         let before = len();
         store.begin_group().unwrap();
-        record(&mut store, &feeds[0], &many(0), 0, 1_730_000_000);
+        record(
+            &mut store,
+            &feeds[0],
+            &numbered(0..300, |i| i),
+            0,
+            1_730_000_000,
+        );
         store.commit_group().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(300));
         assert_eq!(len(), before, "without it, the commit stays in the log");
@@ -834,7 +827,13 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(100));
         let copied = len();
         store.begin_group().unwrap();
-        record(&mut store, &feeds[1], &many(1_000), 1, 1_730_000_100);
+        record(
+            &mut store,
+            &feeds[1],
+            &numbered(1_000..1_300, |i| i),
+            1,
+            1_730_000_100,
+        );
         store.commit_group().unwrap();
         assert!(grown(copied), "the second group copied after its commit");
     }
