@@ -8,17 +8,18 @@
 //! the render; [`refresh`] (a `fetch` run's last step) renders only when `fresh.rs` finds the
 //! recorded outputs out of date.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use smallvec::SmallVec;
 
+use super::ahead::MadeAhead;
 use super::error::RunError;
 use super::fresh;
 use super::hand::{hand_posts, newest};
 use super::views::Views;
-use crate::config::Config;
+use crate::config::{Config, Member};
 use crate::health;
 use crate::normalise;
 use crate::render;
@@ -26,7 +27,7 @@ use crate::render::templates::Templates;
 use crate::render::Written;
 use crate::rounds::{self, GoodFetch, HandPost, History, Judgement, MemberFeed, PostFacts};
 use crate::source::FeedSource;
-use crate::store::{JudgedPost, Store};
+use crate::store::{JudgedPost, Store, StoreError};
 use crate::time::instant;
 
 /// Writes every public output from the store — `atom.xml`, `index.html`, `members.opml`, then
@@ -35,35 +36,42 @@ use crate::time::instant;
 /// with nothing new can skip it.
 pub fn build(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<Written>, RunError> {
     let key = fresh::key(config, store, now)?;
-    let written = render_all(config, store, now, &key, false)?;
+    let written = render_all(config, store, now, &key, false, None)?;
     fresh::remember(store, &key, &written)?;
     Ok(written)
 }
 
 /// [`build`], unless nothing the outputs are made of changed since the last render: then the
-/// files are left as they are, each said `unchanged`, and the second value is `false`.
+/// files are left as they are, each said `unchanged`, and the second value is `false`. The pages
+/// the run made `ahead` are kept where their members' judgement is the one they were made from.
 pub(super) fn refresh(
     config: &Config,
     store: &Store,
     now: DateTime<Utc>,
+    ahead: Option<&MadeAhead>,
 ) -> Result<(Vec<Written>, bool), RunError> {
     let key = fresh::key(config, store, now)?;
-    if let Some(files) = fresh::up_to_date(store, &key)? {
-        return Ok((files, false));
+    // A page made ahead that changed its file makes the record of the last render untrue.
+    if !ahead.is_some_and(MadeAhead::changed_any) {
+        if let Some(files) = fresh::up_to_date(store, &key)? {
+            return Ok((files, false));
+        }
     }
-    let written = render_all(config, store, now, &key, true)?;
+    let written = render_all(config, store, now, &key, true, ahead)?;
     fresh::remember(store, &key, &written)?;
     Ok((written, true))
 }
 
 /// Renders and writes every output (`reuse`: but the members' pages that are as the last render
-/// left them, see `fresh::PageMarks`), `key` being the render's.
+/// left them, see `fresh::PageMarks`, and those made `ahead` from the same judgement), `key`
+/// being the render's.
 fn render_all(
     config: &Config,
     store: &Store,
     now: DateTime<Utc>,
     key: &str,
     reuse: bool,
+    ahead: Option<&MadeAhead>,
 ) -> Result<Vec<Written>, RunError> {
     let templates = Templates::load(config.output.templates.as_deref())?;
     let ids: Vec<&str> = config.members.iter().map(|m| m.id.as_str()).collect();
@@ -101,6 +109,7 @@ fn render_all(
         now,
         key,
         reuse,
+        ahead,
     };
     written.extend(views.write()?);
     Ok(written)
@@ -142,11 +151,7 @@ fn round_inputs(
     store: &Store,
     hand: &[HandPost],
 ) -> Result<(Vec<Arc<PostFacts>>, i64), RunError> {
-    // Only posts that can fall in a round matter (a member's older posts would only take memory):
-    // from the first round's opening to the last one's close.
-    let all = rounds::rounds(&config.rounds, config.club.timezone);
-    let from = all.first().map_or(i64::MIN, |r| r.opens_at.timestamp());
-    let until = all.last().map_or(i64::MAX, |r| r.closes_at.timestamp());
+    let (from, until) = round_span(config);
     // Shared (not copied) into the verdicts: a big club's posts are held once.
     let mut posts = Vec::new();
     let mut members: HashMap<String, Arc<str>> = HashMap::new();
@@ -155,6 +160,15 @@ fn round_inputs(
     })?;
     posts.extend(hand.iter().map(|h| Arc::new(h.facts(config.club.timezone))));
     Ok((posts, from))
+}
+
+/// The instants posts can fall in a round between: the first round's opening and the last
+/// one's close (a member's older posts would only take memory).
+fn round_span(config: &Config) -> (i64, i64) {
+    let all = rounds::rounds(&config.rounds, config.club.timezone);
+    let from = all.first().map_or(i64::MIN, |r| r.opens_at.timestamp());
+    let until = all.last().map_or(i64::MAX, |r| r.closes_at.timestamp());
+    (from, until)
 }
 
 /// The judge's call, with the posts and the evidence read.
@@ -189,28 +203,95 @@ fn member_feeds(
     let known = store.judged_feeds()?;
     let mut out = HashMap::new();
     for member in &config.members {
-        let mut keys: Vec<String> = member.feeds.iter().map(FeedSource::key).collect();
-        if keys.is_empty() {
-            let found = store
-                .discovered(&member.id)?
-                .filter(|d| member.blog.as_ref().is_some_and(|b| b.as_str() == d.blog))
-                .and_then(|d| d.feed_url);
-            keys.extend(found);
-        }
-        let feeds = keys
-            .into_iter()
-            .map(|key| {
-                let h = known.get(&key);
-                MemberFeed {
-                    id: h.map(|(id, _)| *id),
-                    last_error: h.and_then(|(_, e)| e.clone()),
-                    label: key,
-                }
-            })
-            .collect();
+        let feeds = feeds_of(member, store, |key| Ok(known.get(key).cloned()))?;
         out.insert(member.id.clone(), feeds);
     }
     Ok(out)
+}
+
+/// One member's feeds for [`member_feeds`], `known` saying what the store knows of a feed by its
+/// key (its id and last error).
+fn feeds_of(
+    member: &Member,
+    store: &Store,
+    mut known: impl FnMut(&str) -> Result<Option<(i64, Option<String>)>, StoreError>,
+) -> Result<Vec<MemberFeed>, RunError> {
+    let mut keys: Vec<String> = member.feeds.iter().map(FeedSource::key).collect();
+    if keys.is_empty() {
+        let found = store
+            .discovered(&member.id)?
+            .filter(|d| member.blog.as_ref().is_some_and(|b| b.as_str() == d.blog))
+            .and_then(|d| d.feed_url);
+        keys.extend(found);
+    }
+    let mut feeds = Vec::with_capacity(keys.len());
+    for label in keys {
+        let h = known(&label)?;
+        feeds.push(MemberFeed {
+            id: h.as_ref().map(|(id, _)| *id),
+            last_error: h.and_then(|(_, e)| e),
+            label,
+        });
+    }
+    Ok(feeds)
+}
+
+/// [`judgement`] of some members only (`ids`, in roster order), read from the store member by
+/// member: what the judge would say of each of them from the same store, for their pages made
+/// while the rest of the roster is still being fetched. `hand` are every member's posts
+/// recorded by hand.
+pub(super) fn judge_members(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+    ids: &[&str],
+    hand: &[HandPost],
+) -> Result<Judgement, RunError> {
+    let wanted: HashSet<&str> = ids.iter().copied().collect();
+    let members: Vec<Member> = config
+        .members
+        .iter()
+        .filter(|m| wanted.contains(m.id.as_str()))
+        .cloned()
+        .collect();
+    let (from, until) = round_span(config);
+    let mut posts = Vec::new();
+    let mut names: HashMap<String, Arc<str>> = HashMap::new();
+    store.round_posts_of(ids, from, until, |p| {
+        posts.push(Arc::new(facts(p, config, &mut names)));
+    })?;
+    let tz = config.club.timezone;
+    posts.extend(
+        hand.iter()
+            .filter(|h| wanted.contains(h.member_id.as_str()))
+            .map(|h| Arc::new(h.facts(tz))),
+    );
+    let mut feeds = HashMap::new();
+    for member in &members {
+        let of = feeds_of(member, store, |key| store.judged_feed(key))?;
+        feeds.insert(member.id.clone(), of);
+    }
+    let ids: Vec<i64> = feeds.values().flatten().filter_map(|f| f.id).collect();
+    let fetches: Vec<GoodFetch> = store
+        .good_fetches_of(&ids, from)?
+        .into_iter()
+        .map(|(feed_id, at)| GoodFetch {
+            feed_id,
+            at: instant(at),
+        })
+        .collect();
+    let history = History {
+        fetches: &fetches,
+        feeds: &feeds,
+    };
+    Ok(rounds::judge(
+        &config.rounds,
+        tz,
+        &members,
+        posts,
+        history,
+        now,
+    ))
 }
 
 /// A stored post as the judge takes it, judged by the length rule; `members` holds each
@@ -244,9 +325,9 @@ fn facts(p: JudgedPost, config: &Config, members: &mut HashMap<String, Arc<str>>
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{post, read};
     use super::*;
-    use crate::ids::TagContext;
-    use crate::normalise::{FeedMeta, Post};
+    use crate::normalise::Post;
     use crate::store::{FeedRow, FetchRecord};
     use chrono::TimeZone;
     use proptest::prelude::*;
@@ -309,23 +390,6 @@ feeds = ["https://b.example/rss"]
             .prop_map(|(gap, polls, posts)| Run { gap, polls, posts })
     }
 
-    fn post(n: usize, member: &str, published: i64) -> Post {
-        let link = format!("https://{member}.example/{n}");
-        Post {
-            key: format!("guid:{n}"),
-            title: format!("글 {n}"),
-            link: Some(link.clone()),
-            normalised_link: crate::normalise::normalise_link(&link),
-            published: Utc.timestamp_opt(published, 0).single(),
-            updated: None,
-            summary: "요약".into(),
-            content_html: None,
-            chars: Some(2000),
-            chars_from_description: false,
-            warnings: vec![],
-        }
-    }
-
     fn record(
         store: &mut Store,
         feed: &FeedRow,
@@ -334,13 +398,6 @@ feeds = ["https://b.example/rss"]
         changed: bool,
         now: i64,
     ) {
-        let (meta, tag) = (
-            FeedMeta::default(),
-            TagContext {
-                authority: "geultto.github.io".into(),
-                date: "2024-10-01".into(),
-            },
-        );
         let record = match (poll, changed) {
             (Poll::Fail, _) => FetchRecord::Failed {
                 http_status: Some(500),
@@ -348,18 +405,7 @@ feeds = ["https://b.example/rss"]
                 error: "500",
                 next_attempt: None,
             },
-            (_, true) => FetchRecord::Fetched {
-                final_url: "https://x.example/rss",
-                http_status: 200,
-                etag: None,
-                last_modified: None,
-                body_hash: "h",
-                permanent_redirect: None,
-                meta: &meta,
-                posts,
-                rank: 0,
-                tag: &tag,
-            },
+            (_, true) => return read(store, feed, posts, now),
             (_, false) => FetchRecord::NotModified {
                 final_url: "https://x.example/rss",
                 http_status: 304,
@@ -377,7 +423,7 @@ feeds = ["https://b.example/rss"]
         /// Every verdict (`late`, `unverified`, `missed` and the rest, with the feeds `unverified`
         /// names) is the same judged from the compacted log as from every fetch ever made, at
         /// every run of a random history of reads, failures, skipped polls, cross-posts and posts
-        /// dated back into closed rounds.
+        /// dated back into closed rounds; and each member judged alone is judged the same.
         #[test]
         fn compaction_changes_no_verdict(runs in proptest::collection::vec(run(), 1..70)) {
             let config = club();
@@ -436,6 +482,11 @@ feeds = ["https://b.example/rss"]
                 let compacted = judgement(&config, &store, at).unwrap();
                 let (posts, _) = round_inputs(&config, &store, &[]).unwrap();
                 let full = judge_posts(&config, &store, at, posts, &every_read).unwrap();
+                // A member judged alone, read member by member, is judged as among everyone.
+                for (i, id) in ["a", "b"].into_iter().enumerate() {
+                    let alone = judge_members(&config, &store, at, &[id], &[]).unwrap();
+                    prop_assert_eq!(&alone.members[..], &compacted.members[i..=i]);
+                }
                 prop_assert_eq!(compacted, full);
             }
             // The log kept about a row per post and feed, not a row per run.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::ahead::{Ahead, Completion};
 use super::error::RunError;
 use super::feed::{self, report, ParseRules, Parsed, Planned, StoreContext};
 use super::roster_order::RosterOrder;
@@ -49,12 +50,27 @@ pub fn fetch(
     // From the first commit on, so that the log is copied while the run waits on the network;
     // once more before the render, for what the last commits left.
     store.checkpoint_beside();
-    let polled = runtime.block_on(poll(config, store, now, members, options, on_feed));
-    runtime.shutdown_timeout(SHUTDOWN_WAIT);
+    let path = store.path().to_path_buf();
+    let (polled, ahead) = std::thread::scope(|scope| {
+        // The members' pages are made as their feeds come in, unless nothing is to be written.
+        let ahead = (!options.no_output).then(|| Ahead::start(scope, config, &path, now));
+        let run = poll(
+            config,
+            store,
+            now,
+            members,
+            options,
+            on_feed,
+            ahead.as_ref(),
+        );
+        let polled = runtime.block_on(run);
+        runtime.shutdown_timeout(SHUTDOWN_WAIT);
+        (polled, ahead.map(Ahead::finish))
+    });
     let mut summary = polled?;
     store.checkpoint_beside();
     if !options.no_output {
-        (summary.outputs, summary.rendered) = build::refresh(config, store, now)?;
+        (summary.outputs, summary.rendered) = build::refresh(config, store, now, ahead.as_ref())?;
     }
     Ok(summary)
 }
@@ -72,6 +88,7 @@ async fn poll(
     members: &[String],
     options: FetchOptions,
     mut on_feed: impl Progress,
+    ahead: Option<&Ahead<'_>>,
 ) -> Result<RunSummary, RunError> {
     let chosen = chosen_members(config, members)?;
     let forced = !members.is_empty();
@@ -88,16 +105,14 @@ async fn poll(
             (r.etag, r.last_modified, r.body_hash) = (None, None, None);
         }
     }
-    let stored = fetch_and_store(
+    let tag = tag_context(config, now);
+    let cx = StoreContext {
         config,
-        store,
         now,
-        &planned,
-        requests,
-        &mut on_feed,
-        reports.len(),
-    )
-    .await?;
+        tag: &tag,
+    };
+    let done = reports.len();
+    let stored = fetch_and_store(cx, store, &planned, requests, &mut on_feed, done, ahead).await?;
     reports.extend(stored);
     reports.sort_by_key(|(i, _)| *i);
     summary.feeds = reports.into_iter().map(|(_, r)| r).collect();
@@ -249,20 +264,23 @@ enum Parsing {
 /// per core at a time), and stores each feed as soon as it and its member's earlier feeds are
 /// parsed. `done` feeds were already reported (skipped).
 async fn fetch_and_store(
-    config: &Config,
+    cx: StoreContext<'_>,
     store: &mut Store,
-    now: DateTime<Utc>,
     planned: &[Planned],
     requests: Vec<FeedRequest>,
     on_feed: &mut impl Progress,
     done: usize,
+    ahead: Option<&Ahead<'_>>,
 ) -> Result<Vec<(usize, FeedReport)>, RunError> {
+    let config = cx.config;
     let settings = &config.fetch.settings;
-    let mut order = RosterOrder::new(
+    let members = || {
         requests
             .iter()
-            .filter_map(|r| planned.get(r.index).map(|p| (p.member.as_str(), r.index))),
-    );
+            .filter_map(|r| planned.get(r.index).map(|p| (p.member.as_str(), r.index)))
+    };
+    let mut order = RosterOrder::new(members());
+    let ahead = ahead.map(|a| (a, Completion::new(members().map(|(m, _)| m))));
     let (parsed_tx, mut parsed_rx) = tokio::sync::mpsc::unbounded_channel::<InFlight>();
     let sources: Vec<FeedSource> = planned.iter().map(|p| p.row.source.clone()).collect();
     let parsers = Arc::new(tokio::sync::Semaphore::new(config.cores));
@@ -281,13 +299,8 @@ async fn fetch_and_store(
             let _ = parsed_tx.send((index, parsing, admitted));
         },
     );
-    let tag = tag_context(config, now);
     let mut storing = Storing {
-        cx: StoreContext {
-            config,
-            now,
-            tag: &tag,
-        },
+        cx,
         store,
         planned,
         on_feed,
@@ -295,6 +308,7 @@ async fn fetch_and_store(
         reports: Vec::new(),
         error: None,
         group: None,
+        ahead,
     };
     tokio::join!(fetching, storing.drain(&mut parsed_rx, &mut order));
     match storing.error {
@@ -324,6 +338,9 @@ struct Storing<'a, P> {
     error: Option<StoreError>,
     /// The open group: when it was opened, and how many feeds it holds.
     group: Option<(tokio::time::Instant, usize)>,
+    /// Where the members whose feeds are all stored go once committed, to have their pages
+    /// made while the run goes on; and who they are.
+    ahead: Option<(&'a Ahead<'a>, Completion)>,
 }
 
 impl<P: Progress> Storing<'_, P> {
@@ -395,6 +412,9 @@ impl<P: Progress> Storing<'_, P> {
         }
         match feed::store(&self.cx, self.store, plan, result, parsed) {
             Ok(report) => {
+                if let Some((_, completion)) = &mut self.ahead {
+                    completion.stored(&plan.member, report.status == FeedStatus::Fetched);
+                }
                 self.done += 1;
                 (self.on_feed)(&report, self.done, self.planned.len());
                 self.reports.push((i, report));
@@ -411,8 +431,18 @@ impl<P: Progress> Storing<'_, P> {
     /// itself have failed, what is left of the group must not be made durable.
     fn commit(&mut self) {
         if self.group.take().is_some() && self.error.is_none() {
-            if let Err(e) = self.store.commit_group() {
-                self.error.get_or_insert(e);
+            let done = self.ahead.as_mut().map(|(_, c)| c.take_done());
+            match self.store.commit_group() {
+                Ok(()) => {
+                    if let (Some((ahead, _)), Some(done)) = (&self.ahead, done) {
+                        if !done.is_empty() {
+                            ahead.make(done);
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                }
             }
         }
     }

@@ -241,10 +241,15 @@ impl PageMarks {
     /// Notes this render's mark of `member`'s page; says whether the page at `path` is already
     /// what rendering it would give (the same mark as last time, and the file as recorded).
     pub(super) fn unchanged(&mut self, member: &str, mark: &str, path: &Path) -> bool {
-        let _ = writeln!(self.now, "{member} {mark}");
+        self.note(member, mark);
         let recorded = path.to_str().and_then(|p| self.files.get(p));
         self.before.get(member).is_some_and(|m| m == mark)
             && recorded.is_some_and(|r| r.holds(path).is_some())
+    }
+
+    /// Notes this render's mark of `member`'s page, a page already made.
+    pub(super) fn note(&mut self, member: &str, mark: &str) {
+        let _ = writeln!(self.now, "{member} {mark}");
     }
 
     /// Keeps this render's marks for the next one.

@@ -4,6 +4,7 @@
 //!   (`discovery.rs`), fetch concurrently, parse and store each feed (`feed.rs`) in roster order
 //!   (`roster_order.rs`), then build the outputs.
 //!   Then `pages.rs` reads the pages of posts whose feed gives no full text.
+//!   Meanwhile `ahead.rs` makes the pages of the members whose feeds are all in.
 //! - `build.rs` — `build`, and the round judgement every output shares; `fresh.rs` — whether a
 //!   run's outputs are already up to date (then a `fetch` run does not render them).
 //! - `digest.rs` — `digest`: prepare, write and send the weekly digest (mail and chat).
@@ -16,6 +17,7 @@
 //! Policies live in their own rooms (health, rounds, render, mail); this module only calls
 //! them in order. A new stage joins as a file here, not as a branch in these.
 
+mod ahead;
 mod build;
 mod deliver;
 mod digest;
@@ -31,6 +33,8 @@ mod inspect;
 mod pages;
 mod remind;
 mod roster_order;
+#[cfg(test)]
+mod testing;
 mod views;
 
 pub use build::{build, judgement};

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+use super::ahead::MadeAhead;
 use super::error::RunError;
 use super::fresh::PageMarks;
 use super::hand::newest;
@@ -38,6 +39,8 @@ pub(super) struct Views<'a> {
     /// Whether a member's page the last render left as it would be made now is kept rather than
     /// rendered again (`fetch`); `build` renders every page.
     pub(super) reuse: bool,
+    /// The members' pages a `fetch` run made while it waited on the network (`ahead.rs`).
+    pub(super) ahead: Option<&'a MadeAhead>,
 }
 
 impl Views<'_> {
@@ -50,16 +53,10 @@ impl Views<'_> {
         let dir = self.config.output.dir.join("members");
         let mut marks = PageMarks::load(self.store, self.reuse)?;
         let (mut pages, pending) = self.pages_to_make(&mut marks, &dir);
-        let maker = PageMaker {
-            config: self.config,
-            judgement: self.judgement,
-            templates: self.templates,
-            now: self.now,
-            slugs: team_slugs(self.config).into_iter().collect(),
-        };
+        let maker = PageMaker::new(self.config, self.now);
         let (made, rest) = std::thread::scope(|s| {
             let workers: Vec<_> = chunks(&pending, worker_count())
-                .map(|chunk| s.spawn(|| maker.make(chunk)))
+                .map(|chunk| s.spawn(|| maker.make(self.templates, self.judgement, chunk)))
                 .collect();
             let rest = self.teams().and_then(|teams| Ok((teams, self.cohort()?)));
             let made: Vec<_> = workers.into_iter().map(join).collect();
@@ -80,8 +77,9 @@ impl Views<'_> {
         Ok(written)
     }
 
-    /// Each member's page in roster order: `Some` where the last render's is kept (`marks`),
-    /// `None` where it is to be made; and the pages to make, each with its place.
+    /// Each member's page in roster order: `Some` where the page made ahead from the same
+    /// judgement or the last render's (`marks`) is kept, `None` where it is to be made; and the
+    /// pages to make, each with its place.
     fn pages_to_make(
         &self,
         marks: &mut PageMarks,
@@ -90,8 +88,14 @@ impl Views<'_> {
         let mut pages = Vec::with_capacity(self.judgement.members.len());
         let mut pending = Vec::new();
         for m in &self.judgement.members {
+            let mark = PageMarks::mark(self.key, m);
+            if let Some(made) = self.ahead.and_then(|a| a.page(m)) {
+                marks.note(&m.id, &mark);
+                pages.push(Some(made.clone()));
+                continue;
+            }
             let path = dir.join(format!("{}.html", m.id));
-            if marks.unchanged(&m.id, &PageMarks::mark(self.key, m), &path) {
+            if marks.unchanged(&m.id, &mark, &path) {
                 pages.push(Some(Written::unchanged(path)));
             } else {
                 pending.push((pages.len(), m, path));
@@ -174,22 +178,35 @@ impl Views<'_> {
     }
 }
 
-/// What a member's page is made from; holds no store, so it is shared by the threads that
-/// make the pages.
-struct PageMaker<'a> {
+/// What a member's page is made from beside its judgement; holds no store, so it is shared by
+/// the threads that make the pages.
+pub(super) struct PageMaker<'a> {
     config: &'a Config,
-    judgement: &'a Judgement,
-    templates: &'a Templates,
     now: DateTime<Utc>,
     slugs: HashMap<String, String>,
 }
 
 /// A member's page to make: its place among the members, the member, its file.
-type PendingPage<'a> = (usize, &'a MemberReport, PathBuf);
+pub(super) type PendingPage<'a> = (usize, &'a MemberReport, PathBuf);
 
-impl PageMaker<'_> {
-    /// Makes and writes the pages of `pending`, each said with its place among the members.
-    fn make(&self, pending: &[PendingPage<'_>]) -> Result<Vec<(usize, Written)>, RenderError> {
+impl<'a> PageMaker<'a> {
+    /// Pages of `config`'s members at `now`.
+    pub(super) fn new(config: &'a Config, now: DateTime<Utc>) -> PageMaker<'a> {
+        PageMaker {
+            config,
+            now,
+            slugs: team_slugs(config).into_iter().collect(),
+        }
+    }
+
+    /// Makes and writes the pages of `pending`, members of `judgement`, each said with its place
+    /// among the members.
+    pub(super) fn make(
+        &self,
+        templates: &Templates,
+        judgement: &Judgement,
+        pending: &[PendingPage<'_>],
+    ) -> Result<Vec<(usize, Written)>, RenderError> {
         let mut out = Vec::with_capacity(pending.len());
         for (slot, m, path) in pending {
             let team_slug = self
@@ -197,8 +214,8 @@ impl PageMaker<'_> {
                 .get(&m.team)
                 .cloned()
                 .unwrap_or_else(|| slug::slug(&m.team));
-            let page = member::model(self.config, self.judgement, m, team_slug, self.now);
-            let bytes = member::render(self.templates, &page)?;
+            let page = member::model(self.config, judgement, m, team_slug, self.now);
+            let bytes = member::render(templates, &page)?;
             out.push((*slot, render::write_output(path, &bytes)?));
         }
         Ok(out)

@@ -237,6 +237,18 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// One feed of [`Store::judged_feeds`], by its key: its id and last error, if it was ever
+    /// synced.
+    pub fn judged_feed(&self, key: &str) -> Result<Option<(i64, Option<String>)>> {
+        self.conn
+            .prepare_cached("SELECT id, last_error FROM feeds WHERE url = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
     /// A member's cached discovery, if any.
     pub fn discovered(&self, member_id: &str) -> Result<Option<DiscoveredRow>> {
         self.conn

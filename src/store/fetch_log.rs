@@ -93,6 +93,24 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
+
+    /// [`Store::good_fetches`] of some feeds only: each feed's, through the log's index.
+    pub fn good_fetches_of(&self, feeds: &[i64], from: i64) -> Result<Vec<(i64, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT feed_id, at FROM fetch_log WHERE feed_id = ?1 AND at >= ?2 AND outcome IN ('fetched', 'not_modified') ORDER BY at, id")
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for feed in feeds {
+            let rows = stmt
+                .query_map([*feed, from], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| self.err(e))?;
+            for row in rows {
+                out.push(row.map_err(|e| self.err(e))?);
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]

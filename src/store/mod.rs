@@ -201,6 +201,28 @@ impl Store {
         })
     }
 
+    /// A second, read-only connection to an existing store, for a thread that reads beside the
+    /// one that writes (in WAL mode a reader sees every commit made before its statement
+    /// starts, and never blocks the writer). Nothing is created or migrated: the writer's
+    /// [`Store::open`] did that.
+    pub fn open_reader(path: &Path) -> Result<Store> {
+        use rusqlite::OpenFlags;
+        let wrap = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(wrap)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(wrap)?;
+        register_effective_time(&conn).map_err(wrap)?;
+        Ok(Store {
+            checkpointer: None,
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -470,6 +470,12 @@ fn judged_post(r: &rusqlite::Row<'_>, feeds: Vec<i64>) -> rusqlite::Result<Judge
     })
 }
 
+/// `post` with its feeds in ascending order, as [`JudgedPost::feeds`] promises.
+fn sorted_feeds(mut post: JudgedPost) -> JudgedPost {
+    post.feeds.sort_unstable();
+    post
+}
+
 fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
     Ok(StoredPost {
         id: r.get(0)?,
@@ -611,6 +617,49 @@ impl Store {
             }
             feeds.sort_unstable();
             each(judged_post(r, feeds).map_err(err)?);
+        }
+        Ok(())
+    }
+
+    /// [`Store::round_posts`] for some members only, member by member (each member's posts in
+    /// id order, as the whole read gives them): a point lookup per member and post, for a few
+    /// members' judgement while the store is still being written.
+    pub fn round_posts_of(
+        &self,
+        members: &[&str],
+        from: i64,
+        until: i64,
+        mut each: impl FnMut(JudgedPost),
+    ) -> Result<()> {
+        let err = |e| self.err(e);
+        let mut posts = self
+            .conn
+            .prepare_cached(
+                "SELECT p.id, p.member_id, p.title, p.link, p.published, p.updated, p.first_seen,
+                        p.effective, p.chars, p.history, p.chars_source, e.feed_id
+                 FROM posts p LEFT JOIN entries e ON e.post_id = p.id
+                 WHERE p.member_id = ?1 AND p.effective BETWEEN ?2 AND ?3 ORDER BY p.id",
+            )
+            .map_err(err)?;
+        for member in members {
+            let mut rows = posts.query(params![member, from, until]).map_err(err)?;
+            let mut open: Option<(i64, JudgedPost)> = None;
+            while let Some(r) = rows.next().map_err(err)? {
+                let id: i64 = r.get(0).map_err(err)?;
+                let feed: Option<i64> = r.get(11).map_err(err)?;
+                if open.as_ref().is_none_or(|(at, _)| *at != id) {
+                    if let Some((_, done)) = open.take() {
+                        each(sorted_feeds(done));
+                    }
+                    open = Some((id, judged_post(r, Vec::new()).map_err(err)?));
+                }
+                if let (Some((_, post)), Some(feed)) = (&mut open, feed) {
+                    post.feeds.push(feed);
+                }
+            }
+            if let Some((_, done)) = open {
+                each(sorted_feeds(done));
+            }
         }
         Ok(())
     }
