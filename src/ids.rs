@@ -76,12 +76,14 @@ pub fn body_hash(bytes: &[u8]) -> String {
 /// versions (a derived `Hash` may feed its fields differently after a change to the type): a
 /// caller that keeps it must also key on the binary.
 pub fn value_hash<T: std::hash::Hash + ?Sized>(value: &T) -> String {
+    format!("{:032x}", value_hash128(value))
+}
+
+/// [`value_hash`] as the number its digits spell, for a caller that keeps many of them.
+pub fn value_hash128<T: std::hash::Hash + ?Sized>(value: &T) -> u128 {
     let mut hasher = siphasher::sip128::SipHasher13::new_with_keys(0, 0);
     value.hash(&mut hasher);
-    format!(
-        "{:032x}",
-        siphasher::sip128::Hasher128::finish128(&hasher).as_u128()
-    )
+    siphasher::sip128::Hasher128::finish128(&hasher).as_u128()
 }
 
 #[cfg(test)]

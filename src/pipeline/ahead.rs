@@ -24,7 +24,7 @@ use super::error::RunError;
 use super::hand::hand_posts;
 use super::views::PageMaker;
 use crate::config::Config;
-use crate::ids::value_hash;
+use crate::ids::value_hash128;
 use crate::render::templates::Templates;
 use crate::render::Written;
 use crate::rounds::{HandPost, MemberReport};
@@ -47,9 +47,15 @@ impl<'scope> Ahead<'scope> {
     ) -> Ahead<'scope> {
         let (members, handed) = mpsc::channel();
         let path = path.to_path_buf();
+        // Made here, once for the whole roster: records the thread allocated one by one would
+        // stay scattered over the memory its batches come and go in, and keep all of it.
+        let made = MadeAhead {
+            pages: vec![None; config.members.len()],
+            dir: config.output.dir.join("members"),
+        };
         let worker = std::thread::Builder::new()
             .name("pages-ahead".into())
-            .spawn_scoped(scope, move || work(config, &path, now, &handed))
+            .spawn_scoped(scope, move || work(config, &path, now, &handed, made))
             .ok();
         Ahead {
             members: Some(members),
@@ -75,29 +81,47 @@ impl<'scope> Ahead<'scope> {
     }
 }
 
-/// The pages made ahead, by member: the hash of the judgement each was made from, and its write.
+/// The pages made ahead, by the member's place in the roster.
 #[derive(Debug, Default)]
 pub(super) struct MadeAhead {
-    pages: HashMap<String, (String, Written)>,
+    pages: Vec<Option<Made>>,
+    /// Where the pages are (`members/` of the output folder).
+    dir: PathBuf,
+}
+
+/// One page made ahead.
+#[derive(Debug, Clone, Copy)]
+struct Made {
+    /// The hash of the member's judgement it was made from (`ids::value_hash128`).
+    from: u128,
+    /// The hash of its bytes (`ids::body_hash`, as a number).
+    bytes: u128,
+    /// Whether writing it changed the file.
+    changed: bool,
 }
 
 impl MadeAhead {
-    /// The write of `report`'s member's page, when it was made from this very judgement (and so
-    /// holds the bytes rendering it now would give).
-    pub(super) fn page(&self, report: &MemberReport) -> Option<&Written> {
-        let (made_from, written) = self.pages.get(&report.id)?;
-        (*made_from == value_hash(report)).then_some(written)
+    /// The write of the page of `report`, the member `at` that place in the roster, when it was
+    /// made from this very judgement (and so holds the bytes rendering it now would give).
+    pub(super) fn page(&self, at: usize, report: &MemberReport) -> Option<Written> {
+        let made = self.pages.get(at).copied().flatten()?;
+        (made.from == value_hash128(report)).then(|| Written {
+            path: self.dir.join(format!("{}.html", report.id)),
+            changed: made.changed,
+            removed: false,
+            hash: Some(format!("{:032x}", made.bytes)),
+        })
     }
 
     /// Whether any page made ahead changed a file.
     pub(super) fn changed_any(&self) -> bool {
-        self.pages.values().any(|(_, w)| w.changed)
+        self.pages.iter().flatten().any(|m| m.changed)
     }
 
     /// How many pages were made ahead.
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
-        self.pages.len()
+        self.pages.iter().flatten().count()
     }
 }
 
@@ -108,8 +132,8 @@ fn work(
     path: &Path,
     now: DateTime<Utc>,
     handed: &mpsc::Receiver<Vec<String>>,
+    mut made: MadeAhead,
 ) -> MadeAhead {
-    let mut made = MadeAhead::default();
     let Ok(kit) = Kit::open(config, path, now) else {
         return made;
     };
@@ -124,8 +148,8 @@ fn work(
     made
 }
 
-/// What the thread makes pages with: its own reading connection, the templates and the posts
-/// recorded by hand.
+/// What the thread makes pages with: its own reading connection, the templates, the posts
+/// recorded by hand, and each member's place in the roster.
 struct Kit<'a> {
     config: &'a Config,
     store: Store,
@@ -133,7 +157,7 @@ struct Kit<'a> {
     hand: Vec<HandPost>,
     maker: PageMaker<'a>,
     now: DateTime<Utc>,
-    dir: PathBuf,
+    places: HashMap<&'a str, usize>,
 }
 
 impl<'a> Kit<'a> {
@@ -147,7 +171,12 @@ impl<'a> Kit<'a> {
             maker: PageMaker::new(config, now),
             store,
             now,
-            dir: config.output.dir.join("members"),
+            places: config
+                .members
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.id.as_str(), i))
+                .collect(),
         })
     }
 
@@ -159,12 +188,27 @@ impl<'a> Kit<'a> {
             .members
             .iter()
             .enumerate()
-            .map(|(i, m)| (i, m, self.dir.join(format!("{}.html", m.id))))
+            .map(|(i, m)| (i, m, made.dir.join(format!("{}.html", m.id))))
             .collect();
         let written = self.maker.make(&self.templates, &judgement, &pending)?;
         for (i, w) in written {
-            if let Some(m) = judgement.members.get(i) {
-                made.pages.insert(m.id.clone(), (value_hash(m), w));
+            let Some(m) = judgement.members.get(i) else {
+                continue;
+            };
+            let bytes = w
+                .hash
+                .as_deref()
+                .and_then(|h| u128::from_str_radix(h, 16).ok());
+            let slot = self
+                .places
+                .get(m.id.as_str())
+                .and_then(|&at| made.pages.get_mut(at));
+            if let (Some(slot), Some(bytes)) = (slot, bytes) {
+                *slot = Some(Made {
+                    from: value_hash128(m),
+                    bytes,
+                    changed: w.changed,
+                });
             }
         }
         Ok(())

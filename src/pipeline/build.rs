@@ -3,9 +3,9 @@
 //!
 //! [`judgement`] hands the round judge the stored posts that can fall in a round and the
 //! successful fetches since the first round opened; [`build`] renders `atom.xml`, `index.html`
-//! and `members.opml` from the store alone (no network), then the members' pages, the teams'
-//! feeds and the cohort's retrospective (`views.rs`), each written atomically, and records
-//! the render; [`refresh`] (a `fetch` run's last step) renders only when `fresh.rs` finds the
+//! and `members.opml` from the store alone (no network), the teams' feeds (made beside the
+//! judge, through a reading connection of their own), then the members' pages and the cohort's
+//! retrospective (`views.rs`), each written atomically, and records the render; [`refresh`] (a `fetch` run's last step) renders only when `fresh.rs` finds the
 //! recorded outputs out of date.
 
 use std::collections::{HashMap, HashSet};
@@ -18,7 +18,7 @@ use super::ahead::MadeAhead;
 use super::error::RunError;
 use super::fresh;
 use super::hand::{hand_posts, newest};
-use super::views::Views;
+use super::views::{join, team_feeds, Views};
 use crate::config::{Config, Member};
 use crate::health;
 use crate::normalise;
@@ -83,7 +83,15 @@ fn render_all(
         now,
     );
     let atom = render::atom::render(config, &posts, now)?;
-    let judgement = judge_with(config, store, now, &hand)?;
+    // The teams' feeds need no judgement: they are read and made through a connection of their
+    // own while this one reads the judge's posts (the two are most of what a render waits on).
+    let path = store.path();
+    let (teams, judged) = std::thread::scope(|s| {
+        let beside = s.spawn(|| teams_beside(config, path, &hand, now));
+        let judged = judge_with(config, store, now, &hand);
+        (join(beside), judged)
+    });
+    let judgement = judged?;
     // Only the failing feeds' health is read, after the judge: every feed's, at a big club's
     // size, would sit beside the judge's posts, where a run's memory peaks.
     let failing = store.feed_health_failing(health::TROUBLE_AFTER_FAILURES)?;
@@ -100,11 +108,14 @@ fn render_all(
         let path = config.output.dir.join(name);
         written.push(render::write_output(&path, &bytes)?);
     }
+    written.extend(match teams {
+        Some(teams) => teams?,
+        None => team_feeds(config, store, &hand, now)?,
+    });
     let views = Views {
         config,
         store,
         judgement: &judgement,
-        hand: &hand,
         templates: &templates,
         now,
         key,
@@ -113,6 +124,18 @@ fn render_all(
     };
     written.extend(views.write()?);
     Ok(written)
+}
+
+/// The teams' feeds, made through a reading connection of their own to the store at `path`;
+/// `None` when no such connection opens (they are then made through the render's own).
+fn teams_beside(
+    config: &Config,
+    path: &std::path::Path,
+    hand: &[HandPost],
+    now: DateTime<Utc>,
+) -> Option<Result<Vec<Written>, RunError>> {
+    let reader = Store::open_reader(path).ok()?;
+    Some(team_feeds(config, &reader, hand, now))
 }
 
 /// Judges every member in every round from the store, at `now`.

@@ -26,12 +26,11 @@ use crate::render::{self, atom, member, RenderError, Written};
 use crate::rounds::{HandPost, Judgement, MemberReport};
 use crate::store::Store;
 
-/// What the views are made from: the build's judgement, posts recorded by hand and templates.
+/// What the members' pages and the cohort's are made from: the build's judgement and templates.
 pub(super) struct Views<'a> {
     pub(super) config: &'a Config,
     pub(super) store: &'a Store,
     pub(super) judgement: &'a Judgement,
-    pub(super) hand: &'a [HandPost],
     pub(super) templates: &'a Templates,
     pub(super) now: DateTime<Utc>,
     /// The render's key (`fresh::key`), which every member's page mark starts from.
@@ -47,8 +46,9 @@ impl Views<'_> {
     /// Writes every view (and removes the stale ones), saying of each file what happened.
     ///
     /// The members' pages are made on every core while this thread, the only one that holds the
-    /// store, writes the teams' feeds and the cohort's page: a thousand pages are most of a
-    /// render's time, and nothing on a page needs the store.
+    /// store, writes the cohort's page: a thousand pages are most of a render's time, and
+    /// nothing on a page needs the store. (The teams' feeds are [`team_feeds`], made beside
+    /// the judge.)
     pub(super) fn write(&self) -> Result<Vec<Written>, RunError> {
         let dir = self.config.output.dir.join("members");
         let mut marks = PageMarks::load(self.store, self.reuse)?;
@@ -58,7 +58,7 @@ impl Views<'_> {
             let workers: Vec<_> = chunks(&pending, worker_count())
                 .map(|chunk| s.spawn(|| maker.make(self.templates, self.judgement, chunk)))
                 .collect();
-            let rest = self.teams().and_then(|teams| Ok((teams, self.cohort()?)));
+            let rest = self.cohort();
             let made: Vec<_> = workers.into_iter().map(join).collect();
             (made, rest)
         });
@@ -71,9 +71,7 @@ impl Views<'_> {
         let mut written: Vec<Written> = pages.into_iter().flatten().collect();
         let keep: HashSet<String> = self.config.members.iter().map(|m| m.id.clone()).collect();
         written.extend(render::remove_stale(&dir, "html", &keep)?);
-        let (teams, cohort) = rest?;
-        written.extend(teams);
-        written.extend(cohort);
+        written.extend(rest?);
         Ok(written)
     }
 
@@ -87,11 +85,11 @@ impl Views<'_> {
     ) -> (Vec<Option<Written>>, Vec<PendingPage<'_>>) {
         let mut pages = Vec::with_capacity(self.judgement.members.len());
         let mut pending = Vec::new();
-        for m in &self.judgement.members {
+        for (at, m) in self.judgement.members.iter().enumerate() {
             let mark = PageMarks::mark(self.key, m);
-            if let Some(made) = self.ahead.and_then(|a| a.page(m)) {
+            if let Some(made) = self.ahead.and_then(|a| a.page(at, m)) {
                 marks.note(&m.id, &mark);
-                pages.push(Some(made.clone()));
+                pages.push(Some(made));
                 continue;
             }
             let path = dir.join(format!("{}.html", m.id));
@@ -103,44 +101,6 @@ impl Views<'_> {
             }
         }
         (pages, pending)
-    }
-
-    /// `teams/<slug>.xml` for every team of the roster: its newest `entries` posts, as in
-    /// `atom.xml`; feeds of teams no longer on the roster removed.
-    fn teams(&self) -> Result<Vec<Written>, RunError> {
-        let config = self.config;
-        let dir = config.output.dir.join("teams");
-        let slugs = team_slugs(config);
-        let teams: Vec<Vec<&str>> = slugs
-            .iter()
-            .map(|(team, _)| {
-                let of_team = config.members.iter().filter(|m| &m.team == team);
-                of_team.map(|m| m.id.as_str()).collect()
-            })
-            .collect();
-        let groups: Vec<&[&str]> = teams.iter().map(Vec::as_slice).collect();
-        let recent = self
-            .store
-            .recent_ids_grouped(config.output.entries, &groups)?;
-        let mut written = Vec::new();
-        for (((team, slug), ids), recent) in slugs.iter().zip(&teams).zip(recent) {
-            let hand: Vec<HandPost> = self
-                .hand
-                .iter()
-                .filter(|h| ids.contains(&h.member_id.as_str()))
-                .cloned()
-                .collect();
-            let stored = self.store.posts_by_ids(&recent)?;
-            let posts = newest(config, stored, &hand, self.now);
-            let bytes = atom::render_team(config, team, slug, &posts, self.now)?;
-            written.push(render::write_output(
-                &dir.join(format!("{slug}.xml")),
-                &bytes,
-            )?);
-        }
-        let keep: HashSet<String> = slugs.into_iter().map(|(_, s)| s).collect();
-        written.extend(render::remove_stale(&dir, "xml", &keep)?);
-        Ok(written)
     }
 
     /// `cohort.html`, once the last round has closed (nothing before).
@@ -176,6 +136,45 @@ impl Views<'_> {
         let path = config.output.dir.join("cohort.html");
         Ok(Some(render::write_output(&path, &bytes)?))
     }
+}
+
+/// `teams/<slug>.xml` for every team of the roster: its newest `entries` posts (with the posts
+/// recorded `hand`), as in `atom.xml`; feeds of teams no longer on the roster removed.
+pub(super) fn team_feeds(
+    config: &Config,
+    store: &Store,
+    hand: &[HandPost],
+    now: DateTime<Utc>,
+) -> Result<Vec<Written>, RunError> {
+    let dir = config.output.dir.join("teams");
+    let slugs = team_slugs(config);
+    let teams: Vec<Vec<&str>> = slugs
+        .iter()
+        .map(|(team, _)| {
+            let of_team = config.members.iter().filter(|m| &m.team == team);
+            of_team.map(|m| m.id.as_str()).collect()
+        })
+        .collect();
+    let groups: Vec<&[&str]> = teams.iter().map(Vec::as_slice).collect();
+    let recent = store.recent_ids_grouped(config.output.entries, &groups)?;
+    let mut written = Vec::new();
+    for (((team, slug), ids), recent) in slugs.iter().zip(&teams).zip(recent) {
+        let hand: Vec<HandPost> = hand
+            .iter()
+            .filter(|h| ids.contains(&h.member_id.as_str()))
+            .cloned()
+            .collect();
+        let stored = store.posts_by_ids(&recent)?;
+        let posts = newest(config, stored, &hand, now);
+        let bytes = atom::render_team(config, team, slug, &posts, now)?;
+        written.push(render::write_output(
+            &dir.join(format!("{slug}.xml")),
+            &bytes,
+        )?);
+    }
+    let keep: HashSet<String> = slugs.into_iter().map(|(_, s)| s).collect();
+    written.extend(render::remove_stale(&dir, "xml", &keep)?);
+    Ok(written)
 }
 
 /// What a member's page is made from beside its judgement; holds no store, so it is shared by
@@ -233,9 +232,9 @@ fn chunks<T>(items: &[T], n: usize) -> impl Iterator<Item = &[T]> {
     items.chunks(items.len().div_ceil(n.max(1)).max(1))
 }
 
-/// A page worker's result; a worker that panicked panics this thread too, as the pages made
-/// on one thread would have.
-fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+/// A scoped thread's result; a thread that panicked panics this one too, as the work it did
+/// would have here.
+pub(super) fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
     handle
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
