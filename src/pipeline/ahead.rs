@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::ids::value_hash128;
 use crate::render::templates::Templates;
 use crate::render::Written;
-use crate::rounds::{HandPost, MemberReport};
+use crate::rounds::HandPost;
 use crate::store::Store;
 
 /// The thread that makes members' pages ahead, and the way to hand it members.
@@ -65,6 +65,9 @@ impl<'scope> Ahead<'scope> {
 
     /// Hands the thread members whose feeds of this run are all stored and committed.
     pub(super) fn make(&self, members: Vec<String>) {
+        if members.is_empty() {
+            return;
+        }
         if let Some(to) = &self.members {
             // A thread that stopped takes no more: the render makes those pages.
             let _ = to.send(members);
@@ -101,12 +104,13 @@ struct Made {
 }
 
 impl MadeAhead {
-    /// The write of the page of `report`, the member `at` that place in the roster, when it was
-    /// made from this very judgement (and so holds the bytes rendering it now would give).
-    pub(super) fn page(&self, at: usize, report: &MemberReport) -> Option<Written> {
+    /// The write of the page of member `id`, at place `at` in the roster, when it was made from
+    /// the judgement whose hash is `judged` (`ids::value_hash128`), and so holds the bytes
+    /// rendering it now would give.
+    pub(super) fn page(&self, at: usize, id: &str, judged: u128) -> Option<Written> {
         let made = self.pages.get(at).copied().flatten()?;
-        (made.from == value_hash128(report)).then(|| Written {
-            path: self.dir.join(format!("{}.html", report.id)),
+        (made.from == judged).then(|| Written {
+            path: self.dir.join(format!("{id}.html")),
             changed: made.changed,
             removed: false,
             hash: Some(format!("{:032x}", made.bytes)),

@@ -5,8 +5,8 @@
 //! successful fetches since the first round opened; [`build`] renders `atom.xml`, `index.html`
 //! and `members.opml` from the store alone (no network), the teams' feeds (made beside the
 //! judge, through a reading connection of their own), then the members' pages and the cohort's
-//! retrospective (`views.rs`), each written atomically, and records the render; [`refresh`] (a `fetch` run's last step) renders only when `fresh.rs` finds the
-//! recorded outputs out of date.
+//! retrospective (`views.rs`), each written atomically, and records the render; [`refresh`] (a
+//! `fetch` run's last step) renders only when `fresh.rs` finds the recorded outputs out of date.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

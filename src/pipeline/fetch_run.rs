@@ -431,17 +431,15 @@ impl<P: Progress> Storing<'_, P> {
     /// itself have failed, what is left of the group must not be made durable.
     fn commit(&mut self) {
         if self.group.take().is_some() && self.error.is_none() {
-            let done = self.ahead.as_mut().map(|(_, c)| c.take_done());
             match self.store.commit_group() {
-                Ok(()) => {
-                    if let (Some((ahead, _)), Some(done)) = (&self.ahead, done) {
-                        if !done.is_empty() {
-                            ahead.make(done);
-                        }
-                    }
-                }
                 Err(e) => {
                     self.error.get_or_insert(e);
+                }
+                // The members whose last feed this group held: their pages can be made now.
+                Ok(()) => {
+                    if let Some((ahead, completion)) = &mut self.ahead {
+                        ahead.make(completion.take_done());
+                    }
                 }
             }
         }

@@ -231,11 +231,12 @@ impl PageMarks {
         Ok(marks)
     }
 
-    /// The mark of a member's page, `report` being the member's judgement (its `Hash` covers
-    /// every verdict and post the page shows). The key names the binary, so a mark is never
-    /// compared with one a build that may hash differently made.
-    pub(super) fn mark(key: &str, report: &impl std::hash::Hash) -> String {
-        value_hash(&(key, report))
+    /// The mark of a member's page, `judged` being the hash of the member's judgement
+    /// (`ids::value_hash128`; the judgement's `Hash` covers every verdict and post the page
+    /// shows). The key names the binary, so a mark is never compared with one a build that may
+    /// hash differently made.
+    pub(super) fn mark(key: &str, judged: u128) -> String {
+        value_hash(&(key, judged))
     }
 
     /// Notes this render's mark of `member`'s page; says whether the page at `path` is already

@@ -19,6 +19,7 @@ use super::error::RunError;
 use super::fresh::PageMarks;
 use super::hand::newest;
 use crate::config::Config;
+use crate::ids::value_hash128;
 use crate::render::cohort::{self, CohortPage};
 use crate::render::slug::{self, team_slugs};
 use crate::render::templates::Templates;
@@ -86,8 +87,10 @@ impl Views<'_> {
         let mut pages = Vec::with_capacity(self.judgement.members.len());
         let mut pending = Vec::new();
         for (at, m) in self.judgement.members.iter().enumerate() {
-            let mark = PageMarks::mark(self.key, m);
-            if let Some(made) = self.ahead.and_then(|a| a.page(at, m)) {
+            // Hashed once: the page's mark and the page made ahead both go by it.
+            let judged = value_hash128(m);
+            let mark = PageMarks::mark(self.key, judged);
+            if let Some(made) = self.ahead.and_then(|a| a.page(at, &m.id, judged)) {
                 marks.note(&m.id, &mark);
                 pages.push(Some(made));
                 continue;
