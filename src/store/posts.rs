@@ -851,16 +851,14 @@ mod tests {
         let path = dir.path().join("g.db");
         let len = || std::fs::metadata(&path).unwrap().len();
         let mut store = Store::open(&path).unwrap();
+        // One group of 300 posts, committed.
+        let group = |store: &mut Store, feed: &FeedRow, from: i64, rank: usize, at: i64| {
+            store.begin_group().unwrap();
+            record(store, feed, &numbered(from..from + 300, |i| i), rank, at);
+            store.commit_group().unwrap();
+        };
         let before = len();
-        store.begin_group().unwrap();
-        record(
-            &mut store,
-            &feeds[0],
-            &numbered(0..300, |i| i),
-            0,
-            1_730_000_000,
-        );
-        store.commit_group().unwrap();
+        group(&mut store, &feeds[0], 0, 0, 1_730_000_000);
         std::thread::sleep(std::time::Duration::from_millis(300));
         assert_eq!(len(), before, "without it, the commit stays in the log");
 
@@ -875,15 +873,7 @@ mod tests {
         assert!(grown(before), "the first group copied");
         std::thread::sleep(std::time::Duration::from_millis(100));
         let copied = len();
-        store.begin_group().unwrap();
-        record(
-            &mut store,
-            &feeds[1],
-            &numbered(1_000..1_300, |i| i),
-            1,
-            1_730_000_100,
-        );
-        store.commit_group().unwrap();
+        group(&mut store, &feeds[1], 1_000, 1, 1_730_000_100);
         assert!(grown(copied), "the second group copied after its commit");
     }
 
